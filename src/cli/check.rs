@@ -1,0 +1,58 @@
+//! `carepath check`: report every error and warning.
+
+use std::path::PathBuf;
+
+use carepath::diagnostic::Diagnostics;
+use carepath::model::lower;
+
+use super::Status;
+use super::input::{expand, load};
+use super::report::{self, Deny, ErrorFormat};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Protocol files, or folders to search for `.carepath` files.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    paths: Vec<PathBuf>,
+    /// How to print problems.
+    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+    /// Turn warnings into errors.
+    #[arg(long, value_enum)]
+    deny: Option<Deny>,
+}
+
+pub fn run(args: Args) -> Status {
+    let (inputs, mut problems) = expand(&args.paths);
+    let (ws, roots, read_problems) = load(&inputs);
+    problems.extend(read_problems);
+
+    let mut diags = Diagnostics::new();
+    diags.extend(ws.diagnostics().iter().cloned());
+    for &root in &roots {
+        diags.extend(lower(&ws, root).diagnostics);
+    }
+    if args.deny == Some(Deny::Warnings) {
+        diags.deny_warnings();
+    }
+    let sorted = diags.sorted(&ws.sources);
+    let errors = sorted.iter().filter(|d| d.is_error()).count();
+    let warnings = sorted.len() - errors - sorted.iter().filter(|d| d.is_accepted()).count();
+
+    report::io_problems(args.error_format, &problems);
+    report::diagnostics(args.error_format, &ws.sources, &sorted);
+    report::summary(
+        args.error_format,
+        roots.len(),
+        errors + problems.len(),
+        warnings,
+    );
+
+    if !problems.is_empty() {
+        Status::Usage
+    } else if errors > 0 {
+        Status::Errors
+    } else {
+        Status::Ok
+    }
+}

@@ -1,0 +1,52 @@
+//! The command-line front end: one file per subcommand. This is the only
+//! part of Carepath that touches the file system.
+
+mod check;
+mod input;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Carepath compiles police-involvement protocols for children in care:
+/// it checks them, finds rules that conflict or never apply, and builds the
+/// flowchart and the JSON rule pack that other apps load.
+#[derive(Parser)]
+#[command(name = "carepath", version, about, long_about = None)]
+#[command(propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check protocols and report every error and warning.
+    ///
+    /// Exit status: 0 when there are no errors, 1 when there are, 2 when a
+    /// file cannot be read or the command is used wrongly.
+    Check(check::Args),
+}
+
+/// What a run ended with. The numbers are the exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Ok = 0,
+    Errors = 1,
+    Usage = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Check(args) => check::run(args),
+    };
+    status.into()
+}

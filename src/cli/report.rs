@@ -1,0 +1,89 @@
+//! Printing diagnostics: miette reports on standard error, or one JSON
+//! object per line on standard output.
+
+use std::io::{IsTerminal, Write};
+
+use carepath::diagnostic::Diagnostic;
+use carepath::diagnostic::render::{HumanStyle, render_human, to_json};
+use carepath::source::{Sources, display_path};
+use clap::ValueEnum;
+
+use super::input::IoProblem;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Reports with source snippets, for people.
+    #[default]
+    Human,
+    /// One JSON object per line on standard output, for tools.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Treat warnings as errors.
+    Warnings,
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+fn style() -> HumanStyle {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    HumanStyle {
+        color: !no_color && std::io::stderr().is_terminal(),
+        width,
+    }
+}
+
+pub fn diagnostics(format: ErrorFormat, sources: &Sources, diags: &[Diagnostic]) {
+    match format {
+        ErrorFormat::Human => {
+            let style = style();
+            let mut err = std::io::stderr().lock();
+            for d in diags {
+                let _ = write!(err, "{}", render_human(d, sources, style));
+                let _ = writeln!(err);
+            }
+        }
+        ErrorFormat::Json => {
+            let mut out = std::io::stdout().lock();
+            for d in diags {
+                let _ = writeln!(out, "{}", to_json(d, sources));
+            }
+        }
+    }
+}
+
+/// A file that could not be read: a plain line, or a JSON object.
+pub fn io_problems(format: ErrorFormat, problems: &[IoProblem]) {
+    for p in problems {
+        match format {
+            ErrorFormat::Human => eprintln!("error: {p}"),
+            ErrorFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "code": "carepath::io-error",
+                    "severity": "error",
+                    "message": p.to_string(),
+                    "file": display_path(&p.path),
+                })
+            ),
+        }
+    }
+}
+
+/// The last line of a human report.
+pub fn summary(format: ErrorFormat, files: usize, errors: usize, warnings: usize) {
+    if format == ErrorFormat::Human {
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "checked {}: {}, {}",
+            plural(files, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
+}

@@ -1,0 +1,379 @@
+//! Errors and warnings as data.
+//!
+//! Every stage reports problems as [`Diagnostic`] values and keeps going, so
+//! that one bad rule never hides the next. A diagnostic has a stable code
+//! (`carepath::unknown-name`), a severity, a message in plain words, a primary
+//! span, secondary labels (possibly in other files) and optional help. The
+//! [`render`] module turns them into miette reports or JSON.
+
+pub mod render;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::source::{Sources, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal, $severity:ident, $summary:literal;)*) => {
+        /// Every kind of diagnostic Carepath reports. Each is described, with a
+        /// wrong and a right example, in `docs/diagnostics.md`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The kebab-case name, without the `carepath::` prefix.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The severity this kind of diagnostic has unless a run changes it
+            /// (`--deny warnings`).
+            pub fn default_severity(self) -> Severity {
+                match self {
+                    $(Code::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// One line saying what the code means.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $summary,)*
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Code> {
+                let name = name.strip_prefix("carepath::").unwrap_or(name);
+                Code::ALL.iter().copied().find(|c| c.name() == name)
+            }
+        }
+    };
+}
+
+codes! {
+    // Syntax
+    SyntaxError => "syntax-error", Error, "the text does not follow the language's grammar";
+    NestingTooDeep => "nesting-too-deep", Error, "a condition is nested more deeply than the language allows";
+    // Files and imports
+    MissingHeader => "missing-header", Error, "a file has neither a `protocol` nor a `library` header";
+    DuplicateHeader => "duplicate-header", Error, "a file has more than one `protocol` or `library` header";
+    ImportNotFound => "import-not-found", Error, "an imported file does not exist or cannot be read";
+    ImportCycle => "import-cycle", Error, "files import each other in a circle";
+    ImportOutsideRoot => "import-outside-root", Error, "an import leaves the folder of the files being checked";
+    ImportProtocol => "import-protocol", Error, "an import names a protocol file rather than a library";
+    // Names
+    UnknownName => "unknown-name", Error, "a name is not defined where it is used";
+    WrongKind => "wrong-kind", Error, "a name refers to the wrong kind of thing";
+    DuplicateDefinition => "duplicate-definition", Error, "a name is defined twice";
+    // Properties
+    MissingProperty => "missing-property", Error, "a definition lacks a property it needs";
+    DuplicateProperty => "duplicate-property", Error, "a property that may appear once appears twice";
+    InvalidDate => "invalid-date", Error, "a date is not a real calendar date";
+    // Types
+    TypeMismatch => "type-mismatch", Error, "a question is compared with the wrong kind of value";
+    UnknownOption => "unknown-option", Error, "an answer is not one of the question's options";
+    UnorderedComparison => "unordered-comparison", Error, "`<`, `<=`, `>` or `>=` is used on a list whose options have no order";
+    InvalidNumber => "invalid-number", Error, "a number cannot be an answer to its question";
+    // Examples, routes, factors, checklists
+    InvalidExample => "invalid-example", Error, "an example's answers are not a list of answers joined by `and`";
+    QuestionOrder => "question-order", Error, "a question is asked only when a later question is answered";
+    InapplicableAnswer => "inapplicable-answer", Error, "an example answers a question that does not apply to it";
+    MissingRoute => "missing-route", Error, "a level has no route for a setting the protocol covers";
+    UnexpectedRoute => "unexpected-route", Error, "a route is given for a setting that says it has none";
+    IncludeCycle => "include-cycle", Error, "factor lists include each other in a circle";
+    IncompleteChecklist => "incomplete-checklist", Warning, "a checklist leaves out items of the checklist it follows";
+    UnusedQuestion => "unused-question", Warning, "a question is never used by a rule, an example, a condition or a route";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "carepath::{}", self.name())
+    }
+}
+
+/// A secondary label: another place that explains the diagnostic (the first
+/// definition of a duplicated name, the rule that overrules another...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Extra data carried by analysis findings: the rules involved and a witness
+/// incident. Shown in JSON output; the human rendering puts it in the message.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FindingData {
+    /// Ids of the rules (or route nodes) involved.
+    pub rules: Vec<String>,
+    /// A concrete incident: question id and answer, in question order.
+    pub witness: Option<Vec<(String, serde_json::Value)>>,
+    /// A path through a route, as node ids.
+    pub path: Vec<String>,
+    /// Set when the protocol accepts this finding on purpose.
+    pub accepted: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Span,
+    /// Text of the primary label; may be empty.
+    pub label: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    pub finding: Option<Box<FindingData>>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            span,
+            label: String::new(),
+            labels: Vec::new(),
+            help: None,
+            finding: None,
+        }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_finding(mut self, finding: FindingData) -> Self {
+        self.finding = Some(Box::new(finding));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error && !self.is_accepted()
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        self.finding.as_ref().is_some_and(|f| f.accepted.is_some())
+    }
+}
+
+/// The diagnostics of a run, kept in the order they are found and sorted by
+/// location when they are reported.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new() -> Diagnostics {
+        Diagnostics::default()
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(ds);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning && !d.is_accepted())
+            .count()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Turn every warning into an error (`--deny warnings`).
+    pub fn deny_warnings(&mut self) {
+        for d in &mut self.items {
+            d.severity = Severity::Error;
+        }
+    }
+
+    /// Sort by file name, then position, then code; drop exact repeats (a
+    /// library imported by several protocols is checked once per protocol).
+    pub fn sorted(mut self, sources: &Sources) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| {
+            let fa = sources.get(a.span.file).name();
+            let fb = sources.get(b.span.file).name();
+            (fa, a.span.start, a.span.end, a.code, &a.message).cmp(&(
+                fb,
+                b.span.start,
+                b.span.end,
+                b.code,
+                &b.message,
+            ))
+        });
+        self.items.dedup();
+        self.items
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// The closest of `candidates` to `name`, for "did you mean" help.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| {
+            let d = if c.to_lowercase() == lower {
+                0
+            } else {
+                levenshtein(&lower, &c.to_lowercase())
+            };
+            (d, c)
+        })
+        .filter(|(d, c)| *d <= limit || c.starts_with(name) || name.starts_with(c))
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub fn join_or(items: &[String]) -> String {
+    join_with(items, "or")
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_and(items: &[String]) -> String {
+    join_with(items, "and")
+}
+
+fn join_with(items: &[String], word: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {word} {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.name();
+            assert!(seen.insert(name), "duplicate code {name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name} is not kebab-case"
+            );
+            assert_eq!(Code::from_name(&code.to_string()), Some(*code));
+        }
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names() {
+        let names = ["level-1", "level-2", "immediate-risk"];
+        assert_eq!(did_you_mean("levl-1", names), Some("level-1"));
+        assert_eq!(
+            did_you_mean("Immediate-Risk", names),
+            Some("immediate-risk")
+        );
+        assert_eq!(did_you_mean("banana", names), None);
+    }
+
+    #[test]
+    fn joins_read_as_english() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(join_or(&s(&["a"])), "a");
+        assert_eq!(join_or(&s(&["a", "b"])), "a or b");
+        assert_eq!(join_and(&s(&["a", "b", "c"])), "a, b and c");
+    }
+}

@@ -1,0 +1,1283 @@
+//! Stage 2, lower: syntax trees to the checked model.
+//!
+//! Names are bound, conditions typed, properties checked (required, repeated),
+//! citations attached to their document. Every problem is reported and
+//! lowering goes on; a model is returned only when there are no errors.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_or};
+use crate::model::scope::{self, Closure, DefRef, Kind, ModelRef};
+use crate::model::types::*;
+use crate::model::workspace::Workspace;
+use crate::source::{FileId, Span, Spanned};
+use crate::syntax::ast::{self, Item};
+
+/// The result of lowering one root file.
+pub struct Lowered {
+    /// Present when there were no errors.
+    pub model: Option<Model>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Lower the root file `root` of a workspace (a protocol, or a library checked
+/// on its own) with everything it imports.
+pub fn lower(ws: &Workspace, root: FileId) -> Lowered {
+    let mut diagnostics = Vec::new();
+    if ws.ast(root).is_none() {
+        return Lowered {
+            model: None,
+            diagnostics,
+        };
+    }
+    let closure = scope::closure(ws, root, &mut diagnostics);
+    let mut lw = Lowerer {
+        ws,
+        root,
+        cl: &closure,
+        diags: diagnostics,
+        docs: HashMap::new(),
+        documents: Vec::new(),
+        questions: Vec::new(),
+        used: HashSet::new(),
+    };
+    let model = lw.run();
+    let has_errors = lw.diags.iter().any(|d| d.is_error());
+    Lowered {
+        model: if has_errors { None } else { model },
+        diagnostics: lw.diags,
+    }
+}
+
+pub(crate) struct Lowerer<'a> {
+    pub ws: &'a Workspace,
+    pub root: FileId,
+    pub cl: &'a Closure,
+    pub diags: Vec<Diagnostic>,
+    docs: HashMap<FileId, DocId>,
+    documents: Vec<Document>,
+    /// Filled before anything that needs question kinds is lowered.
+    pub questions: Vec<Question>,
+    /// Questions some condition or example refers to.
+    pub used: HashSet<QuestionId>,
+}
+
+/// Collects the properties of one definition and reports repeats.
+struct Props {
+    seen: HashMap<&'static str, Span>,
+    cites: Vec<Spanned<String>>,
+    notes: Vec<String>,
+}
+
+impl Props {
+    fn new() -> Props {
+        Props {
+            seen: HashMap::new(),
+            cites: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Record a property that may appear once; false (and a diagnostic) if
+    /// it already appeared.
+    fn once(&mut self, name: &'static str, span: Span, diags: &mut Vec<Diagnostic>) -> bool {
+        if let Some(&first) = self.seen.get(name) {
+            diags.push(
+                Diagnostic::new(
+                    Code::DuplicateProperty,
+                    span,
+                    format!("`{name}` is given twice"),
+                )
+                .with_label("second")
+                .with_secondary(first, "first")
+                .with_help(format!("keep one `{name}`")),
+            );
+            return false;
+        }
+        self.seen.insert(name, span);
+        true
+    }
+
+    fn common(&mut self, c: &ast::Common) {
+        match c {
+            ast::Common::Cite(cs) => self.cites.extend(cs.iter().cloned()),
+            ast::Common::Note(n) => self.notes.push(n.node.clone()),
+        }
+    }
+}
+
+fn missing(what: &str, def: &str, name: &ast::Name, example: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::MissingProperty,
+        name.span,
+        format!("{def} `{}` has no `{what}`", name.node),
+    )
+    .with_label(format!("`{what}` missing"))
+    .with_help(format!("add it, e.g. `{example}`"))
+}
+
+impl<'a> Lowerer<'a> {
+    fn run(&mut self) -> Option<Model> {
+        self.documents();
+        let header = self.header();
+        // Questions first: conditions anywhere need their kinds.
+        for &d in &self.cl.defs {
+            if let Item::Question(q) = scope::item(self.ws, d) {
+                let q = self.question_shell(d.file, q);
+                self.questions.push(q);
+            }
+        }
+        let mut settings = Vec::new();
+        let mut levels = Vec::new();
+        let mut rules = Vec::new();
+        let mut routes = Vec::new();
+        let mut factors = Vec::new();
+        let mut checklists = Vec::new();
+        let mut actors = Vec::new();
+        let mut contacts = Vec::new();
+        let mut asked_when = Vec::new();
+        for &d in &self.cl.defs {
+            let file = d.file;
+            match scope::item(self.ws, d) {
+                Item::Question(q) => asked_when.push(self.asked_when(file, q)),
+                Item::Setting(s) => settings.push(self.setting(file, s)),
+                Item::Level(l) => levels.push(self.level(file, l)),
+                Item::Rule(r) => rules.push(self.rule(file, r)),
+                Item::Route(r) => routes.push(self.route(file, r)),
+                Item::Factors(f) => factors.push(self.factors(file, f)),
+                Item::Checklist(c) => checklists.push(self.checklist(file, c)),
+                Item::Actor(a) => actors.push(self.actor(file, a)),
+                Item::Contact(c) => contacts.push(self.contact(file, c)),
+                _ => {}
+            }
+        }
+        for (q, cond) in self.questions.iter_mut().zip(asked_when) {
+            q.asked_when = cond;
+        }
+        let accepts = self.accepts();
+        let header = header?;
+        let mut model = Model {
+            header,
+            documents: std::mem::take(&mut self.documents),
+            settings,
+            questions: std::mem::take(&mut self.questions),
+            levels,
+            // A rule that failed to lower is left out; the errors already
+            // reported mean this model is not returned.
+            rules: rules.into_iter().flatten().collect(),
+            routes,
+            factors,
+            checklists,
+            actors,
+            contacts,
+            accepts,
+        };
+        self.check_model(&mut model);
+        Some(model)
+    }
+
+    // ------------------------------------------------------------ documents
+
+    fn documents(&mut self) {
+        let mut files = vec![self.root];
+        files.extend(self.cl.files.iter().copied().filter(|f| *f != self.root));
+        for f in files {
+            let Some(h) = scope::header(self.ws, f) else {
+                continue;
+            };
+            let mut title = None;
+            let mut source = None;
+            for p in &h.props {
+                match &p.node {
+                    ast::HeaderProp::Title(t, _) => title = Some(t.node.clone()),
+                    ast::HeaderProp::Source(s, _) => source = Some(s.node.clone()),
+                    _ => {}
+                }
+            }
+            self.docs.insert(f, DocId(self.documents.len() as u32));
+            self.documents.push(Document {
+                id: h.name.node.clone(),
+                title: title.unwrap_or_else(|| h.name.node.clone()),
+                source,
+            });
+        }
+    }
+
+    fn cites(&self, file: FileId, cites: &[Spanned<String>]) -> Vec<Citation> {
+        let document = self.docs.get(&file).copied().unwrap_or(DocId(0));
+        cites
+            .iter()
+            .map(|c| Citation {
+                document,
+                section: c.node.clone(),
+            })
+            .collect()
+    }
+
+    fn meta(&self, file: FileId, name: &ast::Name, props: Props) -> Meta {
+        Meta {
+            id: name.node.clone(),
+            span: name.span,
+            cites: self.cites(file, &props.cites),
+            notes: props.notes,
+        }
+    }
+
+    // ------------------------------------------------------------ names
+
+    /// Resolve a name used in `file` to a definition of one of `want`'s kinds
+    /// (tried in order).
+    pub(crate) fn resolve(
+        &mut self,
+        file: FileId,
+        name: &ast::Name,
+        want: &[Kind],
+    ) -> Option<ModelRef> {
+        let scope = self.cl.scopes.get(&file)?;
+        let wanted = join_or(
+            &want
+                .iter()
+                .map(|k| k.article().to_string())
+                .collect::<Vec<_>>(),
+        );
+        for &kind in want {
+            if let Some(d) = scope.names.get(&(kind, name.node.clone())) {
+                // A definition left out as a duplicate has no id; that is
+                // reported already.
+                return self.cl.ids.get(d).copied();
+            }
+        }
+        let other = scope
+            .names
+            .iter()
+            .filter(|((_, n), _)| *n == name.node)
+            .map(|((k, _), d)| (*k, *d))
+            .min();
+        if let Some((kind, d)) = other {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    name.span,
+                    format!(
+                        "`{}` is {}, but {wanted} is expected here",
+                        name.node,
+                        kind.article()
+                    ),
+                )
+                .with_label(format!("expected {wanted}"))
+                .with_secondary(
+                    scope::name_of(self.ws, d).span,
+                    format!("defined here as {}", kind.article()),
+                ),
+            );
+            return None;
+        }
+        if scope.poisoned {
+            return None;
+        }
+        let mut candidates: Vec<&str> = scope
+            .names
+            .keys()
+            .filter(|(k, _)| want.contains(k))
+            .map(|(_, n)| n.as_str())
+            .collect();
+        candidates.sort();
+        let mut d = Diagnostic::new(
+            Code::UnknownName,
+            name.span,
+            format!("`{}` is not defined; {wanted} is expected here", name.node),
+        )
+        .with_label("not defined");
+        d = match did_you_mean(&name.node, candidates.iter().copied()) {
+            Some(close) => d.with_help(format!("did you mean `{close}`?")),
+            None if candidates.is_empty() => d.with_help(format!(
+                "define {wanted} named `{}`, or import it",
+                name.node
+            )),
+            None => {
+                let shown: Vec<String> = candidates
+                    .iter()
+                    .take(8)
+                    .map(|c| format!("`{c}`"))
+                    .collect();
+                let more = if candidates.len() > 8 { ", ..." } else { "" };
+                d.with_help(format!("defined here: {}{more}", shown.join(", ")))
+            }
+        };
+        self.diags.push(d);
+        None
+    }
+
+    fn level_ref(&mut self, file: FileId, name: &ast::Name) -> Option<LevelId> {
+        match self.resolve(file, name, scope::LEVEL)? {
+            ModelRef::Level(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    fn actor_refs(&mut self, file: FileId, names: &[ast::Name]) -> Vec<ActorId> {
+        names
+            .iter()
+            .filter_map(|n| match self.resolve(file, n, scope::ACTOR)? {
+                ModelRef::Actor(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------------------ header
+
+    fn header(&mut self) -> Option<Header> {
+        let h = scope::header(self.ws, self.root)?;
+        let file = self.root;
+        let mut props = Props::new();
+        let mut title = None;
+        let mut authorities = Vec::new();
+        let mut partners = Vec::new();
+        let mut version = None;
+        let mut effective = None;
+        let mut review = None;
+        let mut source = None;
+        let mut policy = None;
+        let mut otherwise = None;
+        let mut notes = Vec::new();
+        for p in &h.props {
+            let span = p.span;
+            match &p.node {
+                ast::HeaderProp::Title(t, c) => {
+                    if props.once("title", span, &mut self.diags) {
+                        title = Some(self.cited(file, t.node.clone(), c, t.span));
+                    }
+                }
+                ast::HeaderProp::Authority(t, c) => {
+                    authorities.push(self.cited(file, t.node.clone(), c, t.span))
+                }
+                ast::HeaderProp::Partner(t, c) => {
+                    partners.push(self.cited(file, t.node.clone(), c, t.span))
+                }
+                ast::HeaderProp::Version(t, c) => {
+                    if props.once("version", span, &mut self.diags) {
+                        version = Some(self.cited(file, t.node.clone(), c, t.span));
+                    }
+                }
+                ast::HeaderProp::Effective(t, c) => {
+                    if props.once("effective", span, &mut self.diags)
+                        && let Some(d) = self.date(t)
+                    {
+                        effective = Some(self.cited(file, d, c, t.span));
+                    }
+                }
+                ast::HeaderProp::Review(t, c) => {
+                    if props.once("review", span, &mut self.diags)
+                        && let Some(d) = self.date(t)
+                    {
+                        review = Some(self.cited(file, d, c, t.span));
+                    }
+                }
+                ast::HeaderProp::Source(t, c) => {
+                    if props.once("source", span, &mut self.diags) {
+                        source = Some(self.cited(file, t.node.clone(), c, t.span));
+                    }
+                }
+                ast::HeaderProp::Policy(pk, c) => {
+                    if h.kind == HeaderKind::Library {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::WrongKind,
+                                span,
+                                "a library has no decision policy; only a protocol decides",
+                            )
+                            .with_help(
+                                "remove `policy` from the library, or make the file a `protocol`",
+                            ),
+                        );
+                    } else if props.once("policy", span, &mut self.diags) {
+                        policy = Some(self.cited(file, pk.node, c, pk.span));
+                    }
+                }
+                ast::HeaderProp::Otherwise(l, c) => {
+                    if props.once("otherwise", span, &mut self.diags)
+                        && let Some(level) = self.level_ref(file, l)
+                    {
+                        otherwise = Some(self.cited(file, level, c, l.span));
+                    }
+                }
+                ast::HeaderProp::Note(n) => notes.push(n.node.clone()),
+            }
+        }
+        let is_protocol = h.kind == HeaderKind::Protocol;
+        let need = |what: &str, example: &str| {
+            missing(
+                what,
+                if is_protocol { "protocol" } else { "library" },
+                &h.name,
+                example,
+            )
+        };
+        if title.is_none() {
+            self.diags
+                .push(need("title", "title \"Pan-Dorset Protocol\""));
+        }
+        if is_protocol {
+            if authorities.is_empty() {
+                self.diags
+                    .push(need("authority", "authority \"Dorset Council\""));
+            }
+            if source.is_none() {
+                self.diags
+                    .push(need("source", "source \"Pan-Dorset Protocol, 2019\""));
+            }
+            if policy.is_none() {
+                self.diags.push(
+                    need("policy", "policy most-serious").with_help(
+                        "say how overlapping rules are decided: `policy most-serious`, `policy first-match` or `policy no-overlap`",
+                    ),
+                );
+            }
+        }
+        let policy = policy.unwrap_or(Cited {
+            value: Policy::MostSerious,
+            cites: Vec::new(),
+            span: h.name.span,
+        });
+        Some(Header {
+            kind: h.kind,
+            id: h.name.node.clone(),
+            span: h.name.span,
+            // A missing title is an error already.
+            title: title.unwrap_or(Cited {
+                value: h.name.node.clone(),
+                cites: Vec::new(),
+                span: h.name.span,
+            }),
+            authorities,
+            partners,
+            version,
+            effective,
+            review,
+            source,
+            policy,
+            otherwise,
+            notes,
+        })
+    }
+
+    fn cited<T>(&self, file: FileId, value: T, cite: &[Spanned<String>], span: Span) -> Cited<T> {
+        Cited {
+            value,
+            cites: self.cites(file, cite),
+            span,
+        }
+    }
+
+    fn date(&mut self, t: &Spanned<String>) -> Option<Date> {
+        let parts: Vec<&str> = t.node.split('-').collect();
+        let num = |s: &str| s.parse::<u16>().ok();
+        let year = num(parts[0])?;
+        let month = parts.get(1).and_then(|m| num(m));
+        let day = parts.get(2).and_then(|d| num(d));
+        let bad = |why: String| {
+            Diagnostic::new(Code::InvalidDate, t.span, format!("`{}` is not a date: {why}", t.node))
+                .with_help("write dates as year-month-day, e.g. `2022-04-30`, or `2017-01` when the day is not given")
+        };
+        if let Some(m) = month
+            && !(1..=12).contains(&m)
+        {
+            self.diags.push(bad(format!("there is no month {m}")));
+            return None;
+        }
+        if let (Some(m), Some(d)) = (month, day) {
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            let days = match m {
+                2 if leap => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            };
+            if d == 0 || d > days {
+                self.diags
+                    .push(bad(format!("month {m} of {year} has {days} days")));
+                return None;
+            }
+        }
+        Some(Date {
+            year,
+            month: month.map(|m| m as u8),
+            day: day.map(|d| d as u8),
+        })
+    }
+
+    // ------------------------------------------------------------ definitions
+
+    fn setting(&mut self, file: FileId, s: &ast::Setting) -> Setting {
+        let mut props = Props::new();
+        let mut no_route = None;
+        for p in &s.props {
+            match &p.node {
+                ast::SettingProp::NoRoute(t) => {
+                    if props.once("no route", p.span, &mut self.diags) {
+                        no_route = Some(t.node.clone());
+                    }
+                }
+                ast::SettingProp::Common(c) => props.common(c),
+            }
+        }
+        Setting {
+            meta: self.meta(file, &s.name, props),
+            title: s.title.node.clone(),
+            no_route,
+        }
+    }
+
+    fn choices(&mut self, options: &[ast::OptionDef]) -> Vec<Choice> {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut out = Vec::new();
+        for o in options {
+            if let Some(&first) = seen.get(o.name.node.as_str()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateDefinition,
+                        o.name.span,
+                        format!("the option `{}` is listed twice", o.name.node),
+                    )
+                    .with_label("second")
+                    .with_secondary(first, "first")
+                    .with_help("each option appears once"),
+                );
+                continue;
+            }
+            seen.insert(&o.name.node, o.name.span);
+            out.push(Choice {
+                id: o.name.node.clone(),
+                title: o.title.as_ref().map(|t| t.node.clone()),
+                span: o.name.span,
+            });
+        }
+        out
+    }
+
+    fn question_shell(&mut self, file: FileId, q: &ast::Question) -> Question {
+        let mut props = Props::new();
+        let mut kind = None;
+        for p in &q.props {
+            match &p.node {
+                ast::QuestionProp::Answer(k) => {
+                    if !props.once("answer", p.span, &mut self.diags) {
+                        continue;
+                    }
+                    kind = Some(match k {
+                        ast::AnswerKind::YesNo => QuestionKind::YesNo,
+                        ast::AnswerKind::OneOf(o) => QuestionKind::OneOf(self.choices(o)),
+                        ast::AnswerKind::Scale(o) => QuestionKind::Scale(self.choices(o)),
+                        ast::AnswerKind::Count { from } => {
+                            let from = match from {
+                                None => 0,
+                                Some(f) => match f.node.parse::<i64>() {
+                                    Ok(n) if n >= 0 => n,
+                                    _ => {
+                                        self.diags.push(
+                                            Diagnostic::new(
+                                                Code::InvalidNumber,
+                                                f.span,
+                                                format!("a count cannot start at `{}`", f.node),
+                                            )
+                                            .with_help("counts start at 0 or a positive whole number, e.g. `count from 1`"),
+                                        );
+                                        0
+                                    }
+                                },
+                            };
+                            QuestionKind::Count { from }
+                        }
+                        ast::AnswerKind::Amount { unit } => QuestionKind::Amount {
+                            unit: unit.as_ref().map(|u| u.node.clone()),
+                        },
+                    });
+                }
+                ast::QuestionProp::AskedWhen(_) => {
+                    props.once("asked when", p.span, &mut self.diags);
+                }
+                ast::QuestionProp::Common(c) => props.common(c),
+            }
+        }
+        if kind.is_none() {
+            self.diags
+                .push(missing("answer", "question", &q.name, "answer yes or no"));
+        }
+        Question {
+            meta: self.meta(file, &q.name, props),
+            text: q.text.node.clone(),
+            // A question without answers is an error already; any kind keeps
+            // the other checks going.
+            kind: kind.unwrap_or(QuestionKind::YesNo),
+            asked_when: None,
+        }
+    }
+
+    fn asked_when(&mut self, file: FileId, q: &ast::Question) -> Option<Cond> {
+        let e = q.props.iter().find_map(|p| match &p.node {
+            ast::QuestionProp::AskedWhen(e) => Some(e),
+            _ => None,
+        })?;
+        self.cond(file, e)
+    }
+
+    fn level(&mut self, file: FileId, l: &ast::Level) -> Level {
+        let mut props = Props::new();
+        let mut police = None;
+        let mut meaning = None;
+        let mut examples = Vec::new();
+        for p in &l.props {
+            match &p.node {
+                ast::LevelProp::Police(r) => {
+                    if props.once("police", p.span, &mut self.diags) {
+                        police = Some(r.node);
+                    }
+                }
+                ast::LevelProp::Meaning(m) => {
+                    if props.once("meaning", p.span, &mut self.diags) {
+                        meaning = Some(m.node.clone());
+                    }
+                }
+                ast::LevelProp::Example(e) => examples.push(self.example(file, e)),
+                ast::LevelProp::Common(c) => props.common(c),
+            }
+        }
+        if police.is_none() {
+            self.diags.push(
+                missing("police", "level", &l.name, "police none").with_help(
+                    "say what police response the level means: `police none`, `police later`, `police immediate` or `police unstated`",
+                ),
+            );
+        }
+        Level {
+            meta: self.meta(file, &l.name, props),
+            title: l.title.node.clone(),
+            // Missing police response is an error already.
+            police: police.unwrap_or(PoliceResponse::Unstated),
+            meaning,
+            examples,
+        }
+    }
+
+    fn example(&mut self, file: FileId, e: &ast::Example) -> Example {
+        let mut props = Props::new();
+        let mut given = None;
+        for p in &e.props {
+            match &p.node {
+                ast::ExampleProp::Given(g) => {
+                    if props.once("given", p.span, &mut self.diags) {
+                        given = self.given(file, g);
+                    }
+                }
+                ast::ExampleProp::Common(c) => props.common(c),
+            }
+        }
+        Example {
+            title: e.title.node.clone(),
+            span: e.title.span,
+            given,
+            cites: self.cites(file, &props.cites),
+            notes: props.notes,
+        }
+    }
+
+    fn rule(&mut self, file: FileId, r: &ast::RuleDef) -> Option<Rule> {
+        let mut props = Props::new();
+        let mut when = None;
+        let mut level = None;
+        let mut strength = Strength::Must;
+        let mut saw_when = false;
+        let mut saw_then = false;
+        for p in &r.props {
+            match &p.node {
+                ast::RuleProp::When(e) => {
+                    if props.once("when", p.span, &mut self.diags) {
+                        saw_when = true;
+                        when = self.cond(file, e);
+                    }
+                }
+                ast::RuleProp::Then(l) => {
+                    if props.once("then", p.span, &mut self.diags) {
+                        saw_then = true;
+                        level = self.level_ref(file, l);
+                    }
+                }
+                ast::RuleProp::Strength(s) => {
+                    if props.once("strength", p.span, &mut self.diags) {
+                        strength = s.node;
+                    }
+                }
+                ast::RuleProp::Common(c) => props.common(c),
+            }
+        }
+        if !saw_when {
+            self.diags
+                .push(missing("when", "rule", &r.name, "when injury >= serious"));
+        }
+        if !saw_then {
+            self.diags
+                .push(missing("then", "rule", &r.name, "then level-3"));
+        }
+        Some(Rule {
+            meta: self.meta(file, &r.name, props),
+            title: r.title.as_ref().map(|t| t.node.clone()),
+            when: when?,
+            level: level?,
+            strength,
+        })
+    }
+
+    fn timing(&mut self, t: &ast::Timing) -> Option<Timing> {
+        let mut num = |s: &Spanned<String>| -> Option<u32> {
+            match s.node.parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidNumber,
+                            s.span,
+                            format!("`{}` is not a length of time", s.node),
+                        )
+                        .with_help(
+                            "use a whole number of hours, days, weeks or months, e.g. `24 hours`",
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        Some(match t {
+            ast::Timing::Within(d) => Timing::Within(num(&d.amount)?, d.unit),
+            ast::Timing::After(d) => Timing::After(num(&d.amount)?, d.unit),
+            ast::Timing::Every { from, to, unit } => {
+                let f = num(from)?;
+                let t2 = match to {
+                    Some(t) => Some(num(t)?),
+                    None => None,
+                };
+                if let (Some(t2), Some(to)) = (t2, to)
+                    && t2 < f
+                {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidNumber,
+                            to.span,
+                            format!("`every {f} to {t2}` runs backwards"),
+                        )
+                        .with_help(format!(
+                            "write the smaller number first: `every {t2} to {f}`"
+                        )),
+                    );
+                    return None;
+                }
+                Timing::Every {
+                    from: f,
+                    to: t2,
+                    unit: *unit,
+                }
+            }
+            ast::Timing::Immediately => Timing::Immediately,
+            ast::Timing::Text(t) => Timing::Text(t.node.clone()),
+        })
+    }
+
+    /// A route with whatever could be resolved; unresolved references are
+    /// reported and left out.
+    fn route(&mut self, file: FileId, r: &ast::Route) -> Route {
+        let mut props = Props::new();
+        // Route-local names first, so that `then` can point forwards.
+        let mut local: HashMap<&str, (NodeId, Span)> = HashMap::new();
+        let mut order: Vec<(&ast::Name, Span)> = Vec::new();
+        for p in &r.props {
+            let name = match &p.node {
+                ast::RouteProp::Step(s) => &s.name,
+                ast::RouteProp::Decision(d) => &d.name,
+                ast::RouteProp::Outcome(o) => &o.name,
+                _ => continue,
+            };
+            if let Some(&(_, first)) = local.get(name.node.as_str()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateDefinition,
+                        name.span,
+                        format!(
+                            "route `{}` has two steps named `{}`",
+                            r.name.node, name.node
+                        ),
+                    )
+                    .with_label("second")
+                    .with_secondary(first, "first")
+                    .with_help("name each step, decision and outcome of a route differently"),
+                );
+                continue;
+            }
+            local.insert(&name.node, (NodeId(order.len() as u32), name.span));
+            order.push((name, p.span));
+        }
+        let node_names: Vec<&str> = order.iter().map(|(n, _)| n.node.as_str()).collect();
+        let node_ref = |this: &mut Self, n: &ast::Name| -> Option<NodeId> {
+            match local.get(n.node.as_str()) {
+                Some(&(id, _)) => Some(id),
+                None => {
+                    let mut d = Diagnostic::new(
+                        Code::UnknownName,
+                        n.span,
+                        format!(
+                            "route `{}` has no step, decision or outcome named `{}`",
+                            r.name.node, n.node
+                        ),
+                    )
+                    .with_label("not in this route");
+                    if let Some(close) = did_you_mean(&n.node, node_names.iter().copied()) {
+                        d = d.with_help(format!("did you mean `{close}`?"));
+                    } else {
+                        d = d.with_help(format!(
+                            "add `step {} \"...\" {{ ... }}` or `outcome {} \"...\"` to the route",
+                            n.node, n.node
+                        ));
+                    }
+                    this.diags.push(d);
+                    None
+                }
+            }
+        };
+
+        let mut settings = Vec::new();
+        let mut starts = Vec::new();
+        let mut nodes = Vec::new();
+        let mut seen_nodes: HashSet<&str> = HashSet::new();
+        for p in &r.props {
+            match &p.node {
+                ast::RouteProp::For(names) => {
+                    for n in names {
+                        if let Some(ModelRef::Setting(s)) = self.resolve(file, n, scope::SETTING) {
+                            settings.push((s, n.span));
+                        }
+                    }
+                }
+                ast::RouteProp::Start { levels, node } => {
+                    let target = node_ref(self, node);
+                    for l in levels {
+                        let level = self.level_ref(file, l);
+                        if let (Some(level), Some(node)) = (level, target) {
+                            starts.push(Start {
+                                level,
+                                node,
+                                span: l.span,
+                            });
+                        }
+                    }
+                }
+                ast::RouteProp::Step(s) => {
+                    if !seen_nodes.insert(&s.name.node) {
+                        continue;
+                    }
+                    let mut sp = Props::new();
+                    let mut step = Step {
+                        by: Vec::new(),
+                        contacts: Vec::new(),
+                        timing: Vec::new(),
+                        complete: Vec::new(),
+                        next: None,
+                    };
+                    for q in &s.props {
+                        match &q.node {
+                            ast::StepProp::By(n) => step.by.extend(self.actor_refs(file, n)),
+                            ast::StepProp::Contact(ns) => {
+                                for n in ns {
+                                    match self.resolve(file, n, scope::CONTACT) {
+                                        Some(ModelRef::Contact(c)) => {
+                                            step.contacts.push(ContactRef::Contact(c))
+                                        }
+                                        Some(ModelRef::Actor(a)) => {
+                                            step.contacts.push(ContactRef::Actor(a))
+                                        }
+                                        _ => {}
+                                    }
+                                }
+                            }
+                            ast::StepProp::Timing(t) => {
+                                if let Some(t) = self.timing(t) {
+                                    step.timing.push(t);
+                                }
+                            }
+                            ast::StepProp::Complete(ns) => {
+                                for n in ns {
+                                    if let Some(ModelRef::Checklist(c)) =
+                                        self.resolve(file, n, scope::CHECKLIST)
+                                    {
+                                        step.complete.push(c);
+                                    }
+                                }
+                            }
+                            ast::StepProp::Then(n) => {
+                                if sp.once("then", q.span, &mut self.diags) {
+                                    step.next = node_ref(self, n);
+                                }
+                            }
+                            ast::StepProp::Common(c) => sp.common(c),
+                        }
+                    }
+                    nodes.push(Node {
+                        meta: self.meta(file, &s.name, sp),
+                        text: s.text.node.clone(),
+                        kind: NodeKind::Step(step),
+                    });
+                }
+                ast::RouteProp::Decision(d) => {
+                    if !seen_nodes.insert(&d.name.node) {
+                        continue;
+                    }
+                    let mut dp = Props::new();
+                    let mut answers: Option<Vec<Choice>> = None;
+                    let mut dec = Decision {
+                        by: Vec::new(),
+                        weigh: Vec::new(),
+                        answers: Vec::new(),
+                        branches: Vec::new(),
+                        timing: Vec::new(),
+                    };
+                    for q in &d.props {
+                        if let ast::DecisionProp::Answers(a) = &q.node
+                            && dp.once("answers", q.span, &mut self.diags)
+                        {
+                            answers = Some(match a {
+                                ast::Answers::YesNo => ["yes", "no"]
+                                    .iter()
+                                    .map(|id| Choice {
+                                        id: id.to_string(),
+                                        title: None,
+                                        span: q.span,
+                                    })
+                                    .collect(),
+                                ast::Answers::OneOf(o) => self.choices(o),
+                            });
+                        }
+                    }
+                    if answers.is_none() {
+                        self.diags.push(missing(
+                            "answers",
+                            "decision",
+                            &d.name,
+                            "answers yes or no",
+                        ));
+                    }
+                    let answer_list = answers.clone().unwrap_or_default();
+                    let mut branch_seen: HashMap<u32, Span> = HashMap::new();
+                    for q in &d.props {
+                        match &q.node {
+                            ast::DecisionProp::By(n) => dec.by.extend(self.actor_refs(file, n)),
+                            ast::DecisionProp::Weigh(ns) => {
+                                for n in ns {
+                                    if let Some(ModelRef::Factors(f)) =
+                                        self.resolve(file, n, scope::FACTORS)
+                                    {
+                                        dec.weigh.push(f);
+                                    }
+                                }
+                            }
+                            ast::DecisionProp::Timing(t) => {
+                                if let Some(t) = self.timing(t) {
+                                    dec.timing.push(t);
+                                }
+                            }
+                            ast::DecisionProp::Branch { answer, target } => {
+                                let target = node_ref(self, target);
+                                if answers.is_none() {
+                                    continue;
+                                }
+                                let Some(index) =
+                                    answer_list.iter().position(|c| c.id == answer.node)
+                                else {
+                                    let ids: Vec<String> =
+                                        answer_list.iter().map(|c| format!("`{}`", c.id)).collect();
+                                    let mut diag = Diagnostic::new(
+                                        Code::UnknownOption,
+                                        answer.span,
+                                        format!(
+                                            "decision `{}` has no answer `{}`",
+                                            d.name.node, answer.node
+                                        ),
+                                    )
+                                    .with_label("not one of its answers");
+                                    diag = match did_you_mean(
+                                        &answer.node,
+                                        answer_list.iter().map(|c| c.id.as_str()),
+                                    ) {
+                                        Some(close) => {
+                                            diag.with_help(format!("did you mean `{close}`?"))
+                                        }
+                                        None => diag.with_help(format!(
+                                            "its answers are {}",
+                                            join_or(&ids)
+                                        )),
+                                    };
+                                    self.diags.push(diag);
+                                    continue;
+                                };
+                                let index = index as u32;
+                                if let Some(&first) = branch_seen.get(&index) {
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::DuplicateDefinition,
+                                            answer.span,
+                                            format!(
+                                                "decision `{}` has two branches for `{}`",
+                                                d.name.node, answer.node
+                                            ),
+                                        )
+                                        .with_label("second")
+                                        .with_secondary(first, "first")
+                                        .with_help("each answer leads one way"),
+                                    );
+                                    continue;
+                                }
+                                branch_seen.insert(index, answer.span);
+                                if let Some(target) = target {
+                                    dec.branches.push(Branch {
+                                        answer: index,
+                                        target,
+                                        span: answer.span,
+                                    });
+                                }
+                            }
+                            ast::DecisionProp::Common(c) => dp.common(c),
+                            ast::DecisionProp::Answers(_) => {}
+                        }
+                    }
+                    dec.answers = answer_list;
+                    nodes.push(Node {
+                        meta: self.meta(file, &d.name, dp),
+                        text: d.text.node.clone(),
+                        kind: NodeKind::Decision(dec),
+                    });
+                }
+                ast::RouteProp::Outcome(o) => {
+                    if !seen_nodes.insert(&o.name.node) {
+                        continue;
+                    }
+                    let mut op = Props::new();
+                    for q in &o.props {
+                        op.common(&q.node);
+                    }
+                    nodes.push(Node {
+                        meta: self.meta(file, &o.name, op),
+                        text: o.text.node.clone(),
+                        kind: NodeKind::Outcome,
+                    });
+                }
+                ast::RouteProp::Common(c) => props.common(c),
+            }
+        }
+        if settings.is_empty()
+            && !r
+                .props
+                .iter()
+                .any(|p| matches!(p.node, ast::RouteProp::For(_)))
+        {
+            self.diags
+                .push(missing("for", "route", &r.name, "for residential"));
+        }
+        if starts.is_empty()
+            && !r
+                .props
+                .iter()
+                .any(|p| matches!(p.node, ast::RouteProp::Start { .. }))
+        {
+            self.diags.push(missing(
+                "start",
+                "route",
+                &r.name,
+                "start level-1 -> first-step",
+            ));
+        }
+        let mut setting_ids = Vec::new();
+        for (s, _) in settings {
+            if !setting_ids.contains(&s) {
+                setting_ids.push(s);
+            }
+        }
+        Route {
+            meta: self.meta(file, &r.name, props),
+            title: r.title.node.clone(),
+            settings: setting_ids,
+            starts,
+            nodes,
+        }
+    }
+
+    fn factors(&mut self, file: FileId, f: &ast::Factors) -> Factors {
+        let mut props = Props::new();
+        let mut applies_when = None;
+        let mut includes = Vec::new();
+        let mut items = Vec::new();
+        for p in &f.props {
+            match &p.node {
+                ast::FactorsProp::AppliesWhen(e) => {
+                    if props.once("applies when", p.span, &mut self.diags) {
+                        applies_when = self.cond(file, e);
+                    }
+                }
+                ast::FactorsProp::Include(ns) => {
+                    for n in ns {
+                        if let Some(ModelRef::Factors(id)) = self.resolve(file, n, scope::FACTORS) {
+                            includes.push(id);
+                        }
+                    }
+                }
+                ast::FactorsProp::Factor(t) => items.push(t.node.clone()),
+                ast::FactorsProp::Common(c) => props.common(c),
+            }
+        }
+        Factors {
+            meta: self.meta(file, &f.name, props),
+            title: f.title.node.clone(),
+            applies_when,
+            includes,
+            items,
+        }
+    }
+
+    fn checklist(&mut self, file: FileId, c: &ast::Checklist) -> Checklist {
+        let mut props = Props::new();
+        let mut follows = None;
+        let mut items: Vec<ChecklistItem> = Vec::new();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for p in &c.props {
+            match &p.node {
+                ast::ChecklistProp::Follows(n) => {
+                    if props.once("follows", p.span, &mut self.diags)
+                        && let Some(ModelRef::Checklist(id)) =
+                            self.resolve(file, n, scope::CHECKLIST)
+                    {
+                        follows = Some(id);
+                    }
+                }
+                ast::ChecklistProp::Item(it) => {
+                    if let Some(&first) = seen.get(it.name.node.as_str()) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::DuplicateDefinition,
+                                it.name.span,
+                                format!(
+                                    "checklist `{}` has two items named `{}`",
+                                    c.name.node, it.name.node
+                                ),
+                            )
+                            .with_label("second")
+                            .with_secondary(first, "first")
+                            .with_help("name each item differently"),
+                        );
+                        continue;
+                    }
+                    seen.insert(&it.name.node, it.name.span);
+                    let mut ip = Props::new();
+                    let mut detail = None;
+                    let mut by = Vec::new();
+                    for q in &it.props {
+                        match &q.node {
+                            ast::ItemProp::Detail(d) => {
+                                if ip.once("detail", q.span, &mut self.diags) {
+                                    detail = Some(d.node.clone());
+                                }
+                            }
+                            ast::ItemProp::By(n) => by.extend(self.actor_refs(file, n)),
+                            ast::ItemProp::Common(cm) => ip.common(cm),
+                        }
+                    }
+                    items.push(ChecklistItem {
+                        meta: self.meta(file, &it.name, ip),
+                        text: it.text.node.clone(),
+                        detail,
+                        by,
+                    });
+                }
+                ast::ChecklistProp::Common(cm) => props.common(cm),
+            }
+        }
+        Checklist {
+            meta: self.meta(file, &c.name, props),
+            title: c.title.node.clone(),
+            follows,
+            items,
+        }
+    }
+
+    fn actor(&mut self, file: FileId, a: &ast::Actor) -> Actor {
+        let mut props = Props::new();
+        for p in &a.props {
+            props.common(&p.node);
+        }
+        Actor {
+            meta: self.meta(file, &a.name, props),
+            title: a.title.node.clone(),
+        }
+    }
+
+    fn contact(&mut self, file: FileId, c: &ast::Contact) -> Contact {
+        let mut props = Props::new();
+        let (mut phone, mut web, mut email) = (None, None, None);
+        for p in &c.props {
+            match &p.node {
+                ast::ContactProp::Phone(t) => {
+                    if props.once("phone", p.span, &mut self.diags) {
+                        phone = Some(t.node.clone());
+                    }
+                }
+                ast::ContactProp::Web(t) => {
+                    if props.once("web", p.span, &mut self.diags) {
+                        web = Some(t.node.clone());
+                    }
+                }
+                ast::ContactProp::Email(t) => {
+                    if props.once("email", p.span, &mut self.diags) {
+                        email = Some(t.node.clone());
+                    }
+                }
+                ast::ContactProp::Common(cm) => props.common(cm),
+            }
+        }
+        Contact {
+            meta: self.meta(file, &c.name, props),
+            title: c.title.node.clone(),
+            phone,
+            web,
+            email,
+        }
+    }
+
+    fn accepts(&mut self) -> Vec<Accept> {
+        let Some(ast) = self.ws.ast(self.root) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for it in &ast.items {
+            let Item::Accept(a) = it else { continue };
+            let when = match &a.when {
+                Some(e) => match self.cond(self.root, e) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                None => None,
+            };
+            out.push(Accept {
+                code: a.code.node.clone(),
+                code_span: a.code.span,
+                span: a.span,
+                when,
+                names: a.names.iter().map(|n| (n.node.clone(), n.span)).collect(),
+                example: a.example.as_ref().map(|e| e.node.clone()),
+                reason: a.reason.node.clone(),
+                cites: self.cites(self.root, &a.cite),
+            });
+        }
+        out
+    }
+
+    /// Which root-file definitions are named directly (own or imported by
+    /// name): these are the ones an unused-question warning is about.
+    pub(crate) fn is_root_own(&self, d: DefRef) -> bool {
+        d.file == self.root || self.cl.named_imports.contains(&d)
+    }
+}

@@ -1,0 +1,611 @@
+//! Which definitions make up a protocol, and what each name means.
+//!
+//! A file sees its own definitions and the ones it imports (all of a file's
+//! own definitions, or the names listed). A protocol's model holds what the
+//! protocol file can see, plus whatever those definitions refer to in turn,
+//! so `import injury from "common/incident.carepath"` brings the questions
+//! `injury` is asked after without making their names visible.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::model::types::*;
+use crate::model::workspace::Workspace;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, Item};
+
+/// A definition: the item at `item` in `file`'s syntax tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct DefRef {
+    pub file: FileId,
+    pub item: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Setting,
+    Question,
+    Level,
+    Rule,
+    Route,
+    Factors,
+    Checklist,
+    Actor,
+    Contact,
+}
+
+impl Kind {
+    pub fn of(item: &Item) -> Option<Kind> {
+        Some(match item {
+            Item::Setting(_) => Kind::Setting,
+            Item::Question(_) => Kind::Question,
+            Item::Level(_) => Kind::Level,
+            Item::Rule(_) => Kind::Rule,
+            Item::Route(_) => Kind::Route,
+            Item::Factors(_) => Kind::Factors,
+            Item::Checklist(_) => Kind::Checklist,
+            Item::Actor(_) => Kind::Actor,
+            Item::Contact(_) => Kind::Contact,
+            _ => return None,
+        })
+    }
+
+    pub fn article(self) -> &'static str {
+        match self {
+            Kind::Setting => "a setting",
+            Kind::Question => "a question",
+            Kind::Level => "a level",
+            Kind::Rule => "a rule",
+            Kind::Route => "a route",
+            Kind::Factors => "a factor list",
+            Kind::Checklist => "a checklist",
+            Kind::Actor => "an actor",
+            Kind::Contact => "a contact",
+        }
+    }
+}
+
+/// A definition's id in the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ModelRef {
+    Setting(SettingId),
+    Question(QuestionId),
+    Level(LevelId),
+    Rule(RuleId),
+    Route(RouteId),
+    Factors(FactorsId),
+    Checklist(ChecklistId),
+    Actor(ActorId),
+    Contact(ContactId),
+}
+
+#[derive(Default)]
+pub(crate) struct Scope {
+    /// Names are unique per kind: a route may share its name with a setting.
+    pub names: HashMap<(Kind, String), DefRef>,
+    /// An import of this file could not be loaded: unknown names may be
+    /// defined there, so they are not reported.
+    pub poisoned: bool,
+}
+
+/// The files and definitions that make up one root's model.
+pub(crate) struct Closure {
+    /// Files in import order: a file comes after everything it imports.
+    pub files: Vec<FileId>,
+    pub scopes: HashMap<FileId, Scope>,
+    /// Included definitions, in model order.
+    pub defs: Vec<DefRef>,
+    pub ids: HashMap<DefRef, ModelRef>,
+    /// Definitions imported by name into the root file.
+    pub named_imports: HashSet<DefRef>,
+}
+
+pub(crate) fn item(ws: &Workspace, d: DefRef) -> &Item {
+    &ws.ast(d.file).expect("included files are parsed").items[d.item]
+}
+
+pub(crate) fn header(ws: &Workspace, file: FileId) -> Option<&ast::Header> {
+    ws.ast(file)?.items.iter().find_map(|i| match i {
+        Item::Header(h) => Some(h),
+        _ => None,
+    })
+}
+
+fn imports(ws: &Workspace, file: FileId) -> Vec<(&ast::Import, Option<FileId>)> {
+    let Some(ast) = ws.ast(file) else {
+        return Vec::new();
+    };
+    ast.items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Import(imp) => Some(imp),
+            _ => None,
+        })
+        .zip(ws.imports(file).iter().copied())
+        .collect()
+}
+
+fn own_names(ws: &Workspace, file: FileId) -> Vec<(&ast::Name, Kind, DefRef)> {
+    let Some(ast) = ws.ast(file) else {
+        return Vec::new();
+    };
+    ast.items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| Some((it.name()?, Kind::of(it)?, DefRef { file, item: i })))
+        .collect()
+}
+
+pub(crate) fn name_of(ws: &Workspace, d: DefRef) -> &ast::Name {
+    item(ws, d).name().expect("definitions have names")
+}
+
+/// Build the closure of `root`: follow imports (reporting cycles, protocol
+/// imports and missing headers), build every file's scope, then include the
+/// definitions the root can see and everything they refer to.
+pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Closure {
+    let files = import_order(ws, root, diags);
+    for &f in &files {
+        check_headers(ws, f, diags);
+    }
+    let mut scopes = HashMap::new();
+    let mut named_imports = HashSet::new();
+    for &f in &files {
+        let scope = build_scope(ws, f, f == root, &mut named_imports, diags);
+        scopes.insert(f, scope);
+    }
+
+    // Reachability from what the root sees.
+    let mut included: HashSet<DefRef> = HashSet::new();
+    let mut work: Vec<DefRef> = Vec::new();
+    if let Some(scope) = scopes.get(&root) {
+        let mut visible: Vec<DefRef> = scope.names.values().copied().collect();
+        visible.sort();
+        for d in visible {
+            if included.insert(d) {
+                work.push(d);
+            }
+        }
+    }
+    while let Some(d) = work.pop() {
+        let mut refs = Vec::new();
+        references(item(ws, d), &mut refs);
+        let Some(scope) = scopes.get(&d.file) else {
+            continue;
+        };
+        for (kinds, name) in refs {
+            for &kind in kinds {
+                if let Some(&t) = scope.names.get(&(kind, name.clone()))
+                    && included.insert(t)
+                {
+                    work.push(t);
+                    break;
+                }
+            }
+        }
+    }
+
+    // Model order: files after their imports, items in source order.
+    let mut defs = Vec::new();
+    let mut ids = HashMap::new();
+    let mut counts = [0u32; 9];
+    let mut by_name: HashMap<(Kind, &str), DefRef> = HashMap::new();
+    for &f in &files {
+        let Some(ast) = ws.ast(f) else { continue };
+        for (i, it) in ast.items.iter().enumerate() {
+            let d = DefRef { file: f, item: i };
+            if !included.contains(&d) {
+                continue;
+            }
+            let Some(kind) = Kind::of(it) else { continue };
+            let name = name_of(ws, d);
+            if let Some(&first) = by_name.get(&(kind, name.node.as_str())) {
+                // Two definitions with one name, both pulled in (one perhaps
+                // only as a dependency of an import).
+                let same_scope = scopes
+                    .get(&f)
+                    .is_some_and(|s| s.names.get(&(kind, name.node.clone())) == Some(&first))
+                    || first.file == f;
+                if !same_scope {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateDefinition,
+                            name.span,
+                            format!(
+                                "two definitions of {} named `{}` are part of this protocol",
+                                kind.article(),
+                                name.node
+                            ),
+                        )
+                        .with_label("this one")
+                        .with_secondary(name_of(ws, first).span, "and this one")
+                        .with_help("ids must be unique within a protocol; rename one of them"),
+                    );
+                }
+                continue;
+            }
+            by_name.insert((kind, name.node.as_str()), d);
+            let n = &mut counts[kind as usize];
+            let r = match kind {
+                Kind::Setting => ModelRef::Setting(SettingId(*n)),
+                Kind::Question => ModelRef::Question(QuestionId(*n)),
+                Kind::Level => ModelRef::Level(LevelId(*n)),
+                Kind::Rule => ModelRef::Rule(RuleId(*n)),
+                Kind::Route => ModelRef::Route(RouteId(*n)),
+                Kind::Factors => ModelRef::Factors(FactorsId(*n)),
+                Kind::Checklist => ModelRef::Checklist(ChecklistId(*n)),
+                Kind::Actor => ModelRef::Actor(ActorId(*n)),
+                Kind::Contact => ModelRef::Contact(ContactId(*n)),
+            };
+            *n += 1;
+            ids.insert(d, r);
+            defs.push(d);
+        }
+    }
+    Closure {
+        files,
+        scopes,
+        defs,
+        ids,
+        named_imports,
+    }
+}
+
+/// Files reachable from `root`, each after the files it imports; reports
+/// import cycles and imports of protocol files.
+fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Vec<FileId> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Active,
+        Done,
+    }
+    let mut marks: HashMap<FileId, Mark> = HashMap::new();
+    let mut order = Vec::new();
+    // (file, index of the next import to follow)
+    let mut stack: Vec<(FileId, usize)> = vec![(root, 0)];
+    marks.insert(root, Mark::Active);
+    while let Some(&mut (file, ref mut next)) = stack.last_mut() {
+        let imps = imports(ws, file);
+        if *next >= imps.len() {
+            marks.insert(file, Mark::Done);
+            order.push(file);
+            stack.pop();
+            continue;
+        }
+        let (imp, target) = imps[*next];
+        *next += 1;
+        let Some(target) = target else { continue };
+        if ws.ast(target).is_none() {
+            continue;
+        }
+        if header(ws, target).is_some_and(|h| h.kind == ast::HeaderKind::Protocol) {
+            diags.push(
+                Diagnostic::new(
+                    Code::ImportProtocol,
+                    imp.path.span,
+                    format!(
+                        "`{}` is a protocol; only libraries can be imported",
+                        ws.sources.get(target).name()
+                    ),
+                )
+                .with_label("imported here")
+                .with_help("move the shared definitions into a file that starts with `library`"),
+            );
+            continue;
+        }
+        match marks.get(&target) {
+            Some(Mark::Done) => {}
+            Some(Mark::Active) => {
+                let start = stack.iter().position(|(f, _)| *f == target).unwrap_or(0);
+                let mut names: Vec<String> = stack[start..]
+                    .iter()
+                    .map(|(f, _)| ws.sources.get(*f).name())
+                    .collect();
+                names.push(ws.sources.get(target).name());
+                diags.push(
+                    Diagnostic::new(
+                        Code::ImportCycle,
+                        imp.path.span,
+                        format!("import cycle: {}", names.join(" imports ")),
+                    )
+                    .with_label("this import closes the cycle")
+                    .with_help("move what both files need into a third file that both import"),
+                );
+            }
+            None => {
+                marks.insert(target, Mark::Active);
+                stack.push((target, 0));
+            }
+        }
+    }
+    order
+}
+
+fn check_headers(ws: &Workspace, file: FileId, diags: &mut Vec<Diagnostic>) {
+    let Some(ast) = ws.ast(file) else { return };
+    let headers: Vec<&ast::Header> = ast
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Header(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    match headers.as_slice() {
+        [] => {
+            let span = ast
+                .items
+                .first()
+                .map(item_span)
+                .unwrap_or(Span::new(file, 0, 0));
+            diags.push(
+                Diagnostic::new(
+                    Code::MissingHeader,
+                    span,
+                    "this file has neither a `protocol` nor a `library` header",
+                )
+                .with_help(
+                    "start a protocol with `protocol my-id { title \"...\" ... }`, or shared definitions with `library my-id { title \"...\" }`",
+                ),
+            );
+        }
+        [_] => {}
+        [first, rest @ ..] => {
+            for h in rest {
+                diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateHeader,
+                        h.name.span,
+                        "a file has one header, and this is a second",
+                    )
+                    .with_label("second header")
+                    .with_secondary(first.name.span, "first header")
+                    .with_help("put each protocol in a file of its own"),
+                );
+            }
+        }
+    }
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Import(i) => i.span,
+        Item::Header(h) => h.span,
+        Item::Accept(a) => a.span,
+        other => other
+            .name()
+            .map(|n| n.span)
+            .unwrap_or(Span::new(crate::source::FileId(0), 0, 0)),
+    }
+}
+
+fn build_scope(
+    ws: &Workspace,
+    file: FileId,
+    is_root: bool,
+    named_imports: &mut HashSet<DefRef>,
+    diags: &mut Vec<Diagnostic>,
+) -> Scope {
+    let mut scope = Scope::default();
+    for (name, kind, d) in own_names(ws, file) {
+        match scope.names.get(&(kind, name.node.clone())) {
+            Some(&first) => diags.push(
+                Diagnostic::new(
+                    Code::DuplicateDefinition,
+                    name.span,
+                    format!("`{}` is defined twice", name.node),
+                )
+                .with_label("second definition")
+                .with_secondary(name_of(ws, first).span, "first definition")
+                .with_help("every name in a protocol must be unique; rename or remove one"),
+            ),
+            None => {
+                scope.names.insert((kind, name.node.clone()), d);
+            }
+        }
+    }
+    for (imp, target) in imports(ws, file) {
+        let Some(target) = target.filter(|t| ws.ast(*t).is_some()) else {
+            scope.poisoned = true;
+            continue;
+        };
+        if header(ws, target).is_some_and(|h| h.kind == ast::HeaderKind::Protocol) {
+            scope.poisoned = true;
+            continue;
+        }
+        let available = own_names(ws, target);
+        let wanted: Vec<(&ast::Name, Kind, DefRef, Span)> = match &imp.names {
+            None => available
+                .iter()
+                .map(|(n, k, d)| (*n, *k, *d, imp.path.span))
+                .collect(),
+            Some(list) => {
+                let mut out = Vec::new();
+                for n in list {
+                    let matching: Vec<_> = available
+                        .iter()
+                        .filter(|(a, _, _)| a.node == n.node)
+                        .collect();
+                    for (a, k, d) in &matching {
+                        out.push((*a, *k, *d, n.span));
+                        if is_root {
+                            named_imports.insert(*d);
+                        }
+                    }
+                    match matching.first() {
+                        Some(_) => {}
+                        None => {
+                            let mut d = Diagnostic::new(
+                                Code::UnknownName,
+                                n.span,
+                                format!(
+                                    "`{}` does not define `{}`",
+                                    ws.sources.get(target).name(),
+                                    n.node
+                                ),
+                            )
+                            .with_label("not defined there");
+                            if let Some(close) = did_you_mean(
+                                &n.node,
+                                available.iter().map(|(a, _, _)| a.node.as_str()),
+                            ) {
+                                d = d.with_help(format!("did you mean `{close}`?"));
+                            }
+                            diags.push(d);
+                        }
+                    }
+                }
+                out
+            }
+        };
+        for (name, kind, d, at) in wanted {
+            match scope.names.get(&(kind, name.node.clone())) {
+                Some(&existing) if existing != d => diags.push(
+                    Diagnostic::new(
+                        Code::DuplicateDefinition,
+                        at,
+                        format!(
+                            "`{}` is imported from `{}` but is already defined",
+                            name.node,
+                            ws.sources.get(target).name()
+                        ),
+                    )
+                    .with_label("imported here")
+                    .with_secondary(name_of(ws, existing).span, "already defined here")
+                    .with_secondary(name.span, "imported definition")
+                    .with_help("rename one of them, or import only the names you need"),
+                ),
+                Some(_) => {}
+                None => {
+                    scope.names.insert((kind, name.node.clone()), d);
+                }
+            }
+        }
+    }
+    scope
+}
+
+/// The kinds a reference may resolve to.
+pub(crate) const QUESTION: &[Kind] = &[Kind::Question];
+pub(crate) const LEVEL: &[Kind] = &[Kind::Level];
+pub(crate) const SETTING: &[Kind] = &[Kind::Setting];
+pub(crate) const ACTOR: &[Kind] = &[Kind::Actor];
+pub(crate) const CONTACT: &[Kind] = &[Kind::Contact, Kind::Actor];
+pub(crate) const CHECKLIST: &[Kind] = &[Kind::Checklist];
+pub(crate) const FACTORS: &[Kind] = &[Kind::Factors];
+
+type Ref<'a> = (&'static [Kind], &'a String);
+
+/// The global names a definition refers to, with the kinds each may be.
+pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
+    fn expr<'a>(e: &'a ast::Expr, out: &mut Vec<Ref<'a>>) {
+        match &e.node {
+            ast::ExprKind::Question(q) => out.push((QUESTION, &q.node)),
+            ast::ExprKind::Compare { question, .. } | ast::ExprKind::In { question, .. } => {
+                out.push((QUESTION, &question.node))
+            }
+            ast::ExprKind::Not(x) => expr(x, out),
+            ast::ExprKind::And(a, b) | ast::ExprKind::Or(a, b) => {
+                expr(a, out);
+                expr(b, out);
+            }
+        }
+    }
+    fn names<'a>(kinds: &'static [Kind], ns: &'a [ast::Name], out: &mut Vec<Ref<'a>>) {
+        out.extend(ns.iter().map(|n| (kinds, &n.node)));
+    }
+    match item {
+        Item::Question(q) => {
+            for p in &q.props {
+                if let ast::QuestionProp::AskedWhen(e) = &p.node {
+                    expr(e, out);
+                }
+            }
+        }
+        Item::Level(l) => {
+            for p in &l.props {
+                if let ast::LevelProp::Example(ex) = &p.node {
+                    for ep in &ex.props {
+                        if let ast::ExampleProp::Given(e) = &ep.node {
+                            expr(e, out);
+                        }
+                    }
+                }
+            }
+        }
+        Item::Rule(r) => {
+            for p in &r.props {
+                match &p.node {
+                    ast::RuleProp::When(e) => expr(e, out),
+                    ast::RuleProp::Then(l) => out.push((LEVEL, &l.node)),
+                    _ => {}
+                }
+            }
+        }
+        Item::Route(r) => {
+            for p in &r.props {
+                match &p.node {
+                    ast::RouteProp::For(s) => names(SETTING, s, out),
+                    ast::RouteProp::Start { levels, .. } => names(LEVEL, levels, out),
+                    ast::RouteProp::Step(s) => {
+                        for sp in &s.props {
+                            match &sp.node {
+                                ast::StepProp::By(n) => names(ACTOR, n, out),
+                                ast::StepProp::Contact(n) => names(CONTACT, n, out),
+                                ast::StepProp::Complete(n) => names(CHECKLIST, n, out),
+                                _ => {}
+                            }
+                        }
+                    }
+                    ast::RouteProp::Decision(d) => {
+                        for dp in &d.props {
+                            match &dp.node {
+                                ast::DecisionProp::By(n) => names(ACTOR, n, out),
+                                ast::DecisionProp::Weigh(n) => names(FACTORS, n, out),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Item::Factors(f) => {
+            for p in &f.props {
+                match &p.node {
+                    ast::FactorsProp::AppliesWhen(e) => expr(e, out),
+                    ast::FactorsProp::Include(n) => names(FACTORS, n, out),
+                    _ => {}
+                }
+            }
+        }
+        Item::Checklist(c) => {
+            for p in &c.props {
+                match &p.node {
+                    ast::ChecklistProp::Follows(n) => out.push((CHECKLIST, &n.node)),
+                    ast::ChecklistProp::Item(it) => {
+                        for ip in &it.props {
+                            if let ast::ItemProp::By(n) = &ip.node {
+                                names(ACTOR, n, out);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Item::Header(h) => {
+            for p in &h.props {
+                if let ast::HeaderProp::Otherwise(l, _) = &p.node {
+                    out.push((LEVEL, &l.node));
+                }
+            }
+        }
+        Item::Accept(a) => {
+            if let Some(e) = &a.when {
+                expr(e, out);
+            }
+        }
+        Item::Setting(_) | Item::Actor(_) | Item::Contact(_) | Item::Import(_) => {}
+    }
+}

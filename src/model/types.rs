@@ -1,0 +1,566 @@
+//! The checked model: names bound to typed ids, conditions typed, every
+//! element with its citations and notes.
+//!
+//! Ids are the names written in the source, which are unique within a model,
+//! so they are stable across compilations. Elements refer to each other by
+//! index (`QuestionId`, `LevelId`, ...) into the model's vectors; the order of
+//! each vector is the order of the source (imported files first), which is
+//! meaningful for levels (least serious first) and rules (first-match policy).
+
+use std::fmt;
+
+use crate::source::Span;
+pub use crate::syntax::ast::{CmpOp, HeaderKind, PoliceResponse, Policy, Strength, Unit};
+
+macro_rules! ids {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+
+ids!(
+    DocId,
+    SettingId,
+    QuestionId,
+    LevelId,
+    RuleId,
+    RouteId,
+    NodeId,
+    FactorsId,
+    ChecklistId,
+    ActorId,
+    ContactId
+);
+
+/// A protocol (or a library checked on its own).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    pub header: Header,
+    /// The source documents cited: this file's first, then imported ones.
+    pub documents: Vec<Document>,
+    pub settings: Vec<Setting>,
+    pub questions: Vec<Question>,
+    /// Least serious first.
+    pub levels: Vec<Level>,
+    pub rules: Vec<Rule>,
+    pub routes: Vec<Route>,
+    pub factors: Vec<Factors>,
+    pub checklists: Vec<Checklist>,
+    pub actors: Vec<Actor>,
+    pub contacts: Vec<Contact>,
+    pub accepts: Vec<Accept>,
+}
+
+/// Id, citations and notes: what every element carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub id: String,
+    /// Where the element's name is written.
+    pub span: Span,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+/// A section of a source document, e.g. paragraph 6.20 of the Dorset protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Citation {
+    pub document: DocId,
+    pub section: String,
+}
+
+/// A document cited by a protocol or a library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// The id of the protocol or library that cites it.
+    pub id: String,
+    pub title: String,
+    pub source: Option<String>,
+}
+
+/// A value from the header with the section it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cited<T> {
+    pub value: T,
+    pub cites: Vec<Citation>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub kind: HeaderKind,
+    pub id: String,
+    pub span: Span,
+    pub title: Cited<String>,
+    pub authorities: Vec<Cited<String>>,
+    pub partners: Vec<Cited<String>>,
+    pub version: Option<Cited<String>>,
+    pub effective: Option<Cited<Date>>,
+    pub review: Option<Cited<Date>>,
+    pub source: Option<Cited<String>>,
+    /// Libraries have no policy; they are given `MostSerious` and it is unused.
+    pub policy: Cited<Policy>,
+    pub otherwise: Option<Cited<LevelId>>,
+    pub notes: Vec<String>,
+}
+
+/// A date as precise as the document gives it: a year, a month or a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: Option<u8>,
+    pub day: Option<u8>,
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(m) = self.month {
+            write!(f, "-{m:02}")?;
+        }
+        if let Some(d) = self.day {
+            write!(f, "-{d:02}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub meta: Meta,
+    pub title: String,
+    /// Why the protocol gives no route for this setting, when it says so.
+    pub no_route: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    pub meta: Meta,
+    /// The question a member of staff is asked.
+    pub text: String,
+    pub kind: QuestionKind,
+    /// The question applies only when this holds; otherwise it is not asked
+    /// and has no answer.
+    pub asked_when: Option<Cond>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuestionKind {
+    YesNo,
+    OneOf(Vec<Choice>),
+    /// Options from least to most.
+    Scale(Vec<Choice>),
+    /// A whole number of at least `from`.
+    Count {
+        from: i64,
+    },
+    /// A non-negative amount, held in hundredths (pence).
+    Amount {
+        unit: Option<String>,
+    },
+}
+
+impl QuestionKind {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            QuestionKind::YesNo => "a yes/no question",
+            QuestionKind::OneOf(_) => "a one-of question",
+            QuestionKind::Scale(_) => "a scale question",
+            QuestionKind::Count { .. } => "a count",
+            QuestionKind::Amount { .. } => "an amount",
+        }
+    }
+
+    pub fn choices(&self) -> &[Choice] {
+        match self {
+            QuestionKind::OneOf(c) | QuestionKind::Scale(c) => c,
+            _ => &[],
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuestionKind::YesNo => "yes-no",
+            QuestionKind::OneOf(_) => "one-of",
+            QuestionKind::Scale(_) => "scale",
+            QuestionKind::Count { .. } => "count",
+            QuestionKind::Amount { .. } => "amount",
+        }
+    }
+}
+
+/// An option of a one-of or scale question, or an answer of a route decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub id: String,
+    pub title: Option<String>,
+    pub span: Span,
+}
+
+impl Choice {
+    pub fn label(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Level {
+    pub meta: Meta,
+    pub title: String,
+    pub police: PoliceResponse,
+    pub meaning: Option<String>,
+    pub examples: Vec<Example>,
+}
+
+/// An example listed under a level. With answers, it is a test: the rules
+/// must put every incident it describes at this level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    pub title: String,
+    pub span: Span,
+    /// The answers that make up the example, each about one question.
+    /// Questions not mentioned take their baseline answer (see
+    /// [`crate::model::baseline`]).
+    pub given: Option<Vec<Atom>>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub meta: Meta,
+    pub title: Option<String>,
+    pub when: Cond,
+    pub level: LevelId,
+    pub strength: Strength,
+}
+
+/// A condition over the answers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    Atom(Atom),
+    Not(Box<Cond>),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+}
+
+/// A test of one question's answer. False when the question does not apply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Atom {
+    pub question: QuestionId,
+    pub test: Test,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    /// A yes/no question answered yes (`true`) or no (`false`).
+    Bool(bool),
+    /// A one-of or scale question answered with one of these option indices
+    /// (sorted, no repeats).
+    Options(Vec<u32>),
+    /// A count or amount compared with a constant (amounts in hundredths).
+    Compare(CmpOp, i64),
+    /// A count or amount that is (or, negated, is not) one of these values.
+    Within { values: Vec<i64>, negated: bool },
+}
+
+/// An answer to one question, as given by an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Answer {
+    Bool(bool),
+    /// Option index.
+    Option(u32),
+    /// A count, or an amount in hundredths.
+    Number(i64),
+}
+
+impl Test {
+    /// Does this answer pass the test?
+    pub fn holds(&self, answer: Answer) -> bool {
+        match (self, answer) {
+            (Test::Bool(b), Answer::Bool(a)) => *b == a,
+            (Test::Options(set), Answer::Option(o)) => set.binary_search(&o).is_ok(),
+            (Test::Compare(op, c), Answer::Number(n)) => match op {
+                CmpOp::Eq => n == *c,
+                CmpOp::Ne => n != *c,
+                CmpOp::Lt => n < *c,
+                CmpOp::Le => n <= *c,
+                CmpOp::Gt => n > *c,
+                CmpOp::Ge => n >= *c,
+            },
+            (Test::Within { values, negated }, Answer::Number(n)) => {
+                values.contains(&n) != *negated
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Cond {
+    /// Evaluate with `answer(q)` giving the answer to `q`, or `None` when `q`
+    /// does not apply (every test of it is then false).
+    pub fn eval(&self, answer: &impl Fn(QuestionId) -> Option<Answer>) -> bool {
+        match self {
+            Cond::Atom(a) => answer(a.question).is_some_and(|v| a.test.holds(v)),
+            Cond::Not(c) => !c.eval(answer),
+            Cond::And(cs) => cs.iter().all(|c| c.eval(answer)),
+            Cond::Or(cs) => cs.iter().any(|c| c.eval(answer)),
+        }
+    }
+
+    /// Every atom, in source order.
+    pub fn atoms(&self) -> Vec<&Atom> {
+        let mut out = Vec::new();
+        self.collect_atoms(&mut out);
+        out
+    }
+
+    fn collect_atoms<'a>(&'a self, out: &mut Vec<&'a Atom>) {
+        match self {
+            Cond::Atom(a) => out.push(a),
+            Cond::Not(c) => c.collect_atoms(out),
+            Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| c.collect_atoms(out)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub meta: Meta,
+    pub title: String,
+    pub settings: Vec<SettingId>,
+    pub starts: Vec<Start>,
+    pub nodes: Vec<Node>,
+}
+
+/// Where a route begins for incidents at one level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Start {
+    pub level: LevelId,
+    pub node: NodeId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub meta: Meta,
+    pub text: String,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Step(Step),
+    Decision(Decision),
+    Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub by: Vec<ActorId>,
+    pub contacts: Vec<ContactRef>,
+    pub timing: Vec<Timing>,
+    pub complete: Vec<ChecklistId>,
+    pub next: Option<NodeId>,
+}
+
+/// Whom a step contacts: a contact point (999, an online form) or a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactRef {
+    Contact(ContactId),
+    Actor(ActorId),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub by: Vec<ActorId>,
+    pub weigh: Vec<FactorsId>,
+    /// The answers the decision can take; `yes` and `no` for a yes/no one.
+    pub answers: Vec<Choice>,
+    pub branches: Vec<Branch>,
+    pub timing: Vec<Timing>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branch {
+    /// Index into the decision's answers.
+    pub answer: u32,
+    pub target: NodeId,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timing {
+    Within(u32, Unit),
+    After(u32, Unit),
+    Every {
+        from: u32,
+        to: Option<u32>,
+        unit: Unit,
+    },
+    Immediately,
+    Text(String),
+}
+
+impl fmt::Display for Timing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn unit(n: u32, u: Unit) -> String {
+            let s = match u {
+                Unit::Hours => "hour",
+                Unit::Days => "day",
+                Unit::Weeks => "week",
+                Unit::Months => "month",
+            };
+            if n == 1 {
+                s.to_string()
+            } else {
+                format!("{s}s")
+            }
+        }
+        match self {
+            Timing::Within(n, u) => write!(f, "within {n} {}", unit(*n, *u)),
+            Timing::After(n, u) => write!(f, "after {n} {}", unit(*n, *u)),
+            Timing::Every {
+                from,
+                to: None,
+                unit: u,
+            } => write!(f, "every {from} {}", unit(*from, *u)),
+            Timing::Every {
+                from,
+                to: Some(to),
+                unit: u,
+            } => write!(f, "every {from} to {to} {}", unit(*to, *u)),
+            Timing::Immediately => f.write_str("immediately"),
+            Timing::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factors {
+    pub meta: Meta,
+    pub title: String,
+    /// The list is to be weighed for incidents where this holds (Wiltshire
+    /// attaches a list to each incident type).
+    pub applies_when: Option<Cond>,
+    pub includes: Vec<FactorsId>,
+    pub items: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checklist {
+    pub meta: Meta,
+    pub title: String,
+    pub follows: Option<ChecklistId>,
+    pub items: Vec<ChecklistItem>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChecklistItem {
+    pub meta: Meta,
+    pub text: String,
+    pub detail: Option<String>,
+    pub by: Vec<ActorId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Actor {
+    pub meta: Meta,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contact {
+    pub meta: Meta,
+    pub title: String,
+    pub phone: Option<String>,
+    pub web: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A finding the protocol accepts on purpose, with the reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accept {
+    /// The finding's code, e.g. `gap` or `never-decides`.
+    pub code: String,
+    pub code_span: Span,
+    pub span: Span,
+    pub when: Option<Cond>,
+    pub names: Vec<(String, Span)>,
+    pub example: Option<String>,
+    pub reason: String,
+    pub cites: Vec<Citation>,
+}
+
+impl Model {
+    pub fn is_protocol(&self) -> bool {
+        self.header.kind == HeaderKind::Protocol
+    }
+
+    pub fn question(&self, id: QuestionId) -> &Question {
+        &self.questions[id.index()]
+    }
+
+    pub fn level(&self, id: LevelId) -> &Level {
+        &self.levels[id.index()]
+    }
+
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        &self.rules[id.index()]
+    }
+
+    pub fn question_id(&self, name: &str) -> Option<QuestionId> {
+        self.questions
+            .iter()
+            .position(|q| q.meta.id == name)
+            .map(|i| QuestionId(i as u32))
+    }
+
+    pub fn level_id(&self, name: &str) -> Option<LevelId> {
+        self.levels
+            .iter()
+            .position(|l| l.meta.id == name)
+            .map(|i| LevelId(i as u32))
+    }
+
+    pub fn setting_id(&self, name: &str) -> Option<SettingId> {
+        self.settings
+            .iter()
+            .position(|s| s.meta.id == name)
+            .map(|i| SettingId(i as u32))
+    }
+
+    /// The route a setting follows for a level, if there is one.
+    pub fn route_for(&self, level: LevelId, setting: SettingId) -> Option<(RouteId, NodeId)> {
+        self.routes.iter().enumerate().find_map(|(i, r)| {
+            if !r.settings.contains(&setting) {
+                return None;
+            }
+            r.starts
+                .iter()
+                .find(|s| s.level == level)
+                .map(|s| (RouteId(i as u32), s.node))
+        })
+    }
+
+    /// Section numbers cited by a list of citations, e.g. `6.20, 6.21`.
+    pub fn cite_text(&self, cites: &[Citation]) -> String {
+        cites
+            .iter()
+            .map(|c| {
+                if c.document.0 == 0 {
+                    c.section.clone()
+                } else {
+                    format!("{} {}", self.documents[c.document.index()].id, c.section)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

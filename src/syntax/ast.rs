@@ -1,0 +1,445 @@
+//! The syntax tree: what the file says, as written, with a span on every node.
+//!
+//! Nothing here is resolved or checked beyond the grammar: properties are kept
+//! in the order written (so that lowering can report a repeated or missing one
+//! at the right place), names are plain strings, numbers are their text.
+
+use crate::source::{FileId, Span, Spanned};
+
+/// A name as written (a definition's name or a reference to one).
+pub type Name = Spanned<String>;
+/// A quoted string, with escapes decoded and line breaks folded into spaces.
+pub type Text = Spanned<String>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub file: FileId,
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Import(Import),
+    Header(Header),
+    Setting(Setting),
+    Question(Question),
+    Level(Level),
+    Rule(RuleDef),
+    Route(Route),
+    Factors(Factors),
+    Checklist(Checklist),
+    Actor(Actor),
+    Contact(Contact),
+    Accept(Accept),
+}
+
+/// A property of a definition, with the span of the whole property.
+pub type Prop<T> = Spanned<T>;
+
+/// `cite "6.20", "6.21"`
+pub type Cite = Vec<Text>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    /// `None` imports everything the file defines.
+    pub names: Option<Vec<Name>>,
+    pub path: Text,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderKind {
+    Protocol,
+    Library,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub kind: HeaderKind,
+    pub name: Name,
+    pub props: Vec<Prop<HeaderProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeaderProp {
+    Title(Text, Cite),
+    Authority(Text, Cite),
+    Partner(Text, Cite),
+    Version(Text, Cite),
+    Effective(Text, Cite),
+    Review(Text, Cite),
+    Source(Text, Cite),
+    Policy(Spanned<Policy>, Cite),
+    Otherwise(Name, Cite),
+    Note(Text),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    MostSerious,
+    FirstMatch,
+    NoOverlap,
+}
+
+/// `cite` and `note`, which every definition accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Common {
+    Cite(Cite),
+    Note(Text),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setting {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<SettingProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingProp {
+    NoRoute(Text),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Question {
+    pub name: Name,
+    pub text: Text,
+    pub props: Vec<Prop<QuestionProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuestionProp {
+    Answer(AnswerKind),
+    AskedWhen(Expr),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnswerKind {
+    YesNo,
+    OneOf(Vec<OptionDef>),
+    Scale(Vec<OptionDef>),
+    Count { from: Option<Spanned<String>> },
+    Amount { unit: Option<Text> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionDef {
+    pub name: Name,
+    pub title: Option<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Level {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<LevelProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LevelProp {
+    Police(Spanned<PoliceResponse>),
+    Meaning(Text),
+    Example(Example),
+    Common(Common),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoliceResponse {
+    None,
+    Later,
+    Immediate,
+    Unstated,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    pub title: Text,
+    pub props: Vec<Prop<ExampleProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExampleProp {
+    Given(Expr),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleDef {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub props: Vec<Prop<RuleProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RuleProp {
+    When(Expr),
+    Then(Name),
+    Strength(Spanned<Strength>),
+    Common(Common),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strength {
+    Must,
+    Should,
+    May,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<RouteProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RouteProp {
+    For(Vec<Name>),
+    Start { levels: Vec<Name>, node: Name },
+    Step(Step),
+    Decision(Decision),
+    Outcome(Outcome),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub name: Name,
+    pub text: Text,
+    pub props: Vec<Prop<StepProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepProp {
+    By(Vec<Name>),
+    Contact(Vec<Name>),
+    Timing(Timing),
+    Complete(Vec<Name>),
+    Then(Name),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Timing {
+    Within(Duration),
+    After(Duration),
+    Every {
+        from: Spanned<String>,
+        to: Option<Spanned<String>>,
+        unit: Unit,
+    },
+    Immediately,
+    Text(Text),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Duration {
+    pub amount: Spanned<String>,
+    pub unit: Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Hours,
+    Days,
+    Weeks,
+    Months,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub name: Name,
+    pub text: Text,
+    pub props: Vec<Prop<DecisionProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DecisionProp {
+    By(Vec<Name>),
+    Weigh(Vec<Name>),
+    Answers(Answers),
+    Branch { answer: Name, target: Name },
+    Timing(Timing),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answers {
+    YesNo,
+    OneOf(Vec<OptionDef>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub name: Name,
+    pub text: Text,
+    pub props: Vec<Prop<Common>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factors {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<FactorsProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FactorsProp {
+    AppliesWhen(Expr),
+    Include(Vec<Name>),
+    Factor(Text),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checklist {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<ChecklistProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChecklistProp {
+    Follows(Name),
+    Item(ChecklistItem),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChecklistItem {
+    pub name: Name,
+    pub text: Text,
+    pub props: Vec<Prop<ItemProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemProp {
+    Detail(Text),
+    By(Vec<Name>),
+    Common(Common),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Actor {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<Common>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contact {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<ContactProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ContactProp {
+    Phone(Text),
+    Web(Text),
+    Email(Text),
+    Common(Common),
+}
+
+/// `accept <finding> [when <condition>] [names | "example"] because "..."`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accept {
+    pub code: Name,
+    pub when: Option<Expr>,
+    pub names: Vec<Name>,
+    pub example: Option<Text>,
+    pub reason: Text,
+    pub cite: Cite,
+    pub span: Span,
+}
+
+/// A condition.
+pub type Expr = Spanned<ExprKind>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A yes/no question on its own: true when answered yes.
+    Question(Name),
+    Compare {
+        question: Name,
+        op: Spanned<CmpOp>,
+        value: Value,
+    },
+    In {
+        question: Name,
+        negated: bool,
+        values: Vec<Value>,
+    },
+    Not(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+pub type Value = Spanned<ValueKind>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// The number as written, so lowering can check it against the question.
+    Number(String),
+    Yes,
+    No,
+    Name(String),
+}
+
+impl Item {
+    /// The name a definition introduces, if it introduces one.
+    pub fn name(&self) -> Option<&Name> {
+        Some(match self {
+            Item::Setting(x) => &x.name,
+            Item::Question(x) => &x.name,
+            Item::Level(x) => &x.name,
+            Item::Rule(x) => &x.name,
+            Item::Route(x) => &x.name,
+            Item::Factors(x) => &x.name,
+            Item::Checklist(x) => &x.name,
+            Item::Actor(x) => &x.name,
+            Item::Contact(x) => &x.name,
+            Item::Import(_) | Item::Header(_) | Item::Accept(_) => return None,
+        })
+    }
+}

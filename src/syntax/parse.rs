@@ -1,0 +1,912 @@
+//! From pest pairs to the syntax tree, one function per grammar rule.
+//!
+//! The grammar guarantees the shape of every pair, so a shape we do not expect
+//! is a bug in this file; it becomes a diagnostic rather than a panic.
+
+use std::sync::LazyLock;
+
+use pest::Parser as _;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::expected;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span, Spanned};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/carepath.pest"]
+pub(crate) struct CarepathParser;
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::kw_or, Assoc::Left))
+        .op(Op::infix(Rule::kw_and, Assoc::Left))
+        .op(Op::prefix(Rule::kw_not))
+});
+
+/// Parse one file. Returns the first syntax error (pest stops there).
+pub fn parse_file(file: FileId, text: &str) -> Result<File> {
+    let mut pairs = CarepathParser::parse(Rule::file, text)
+        .map_err(|e| expected::syntax_error(file, text, &e))?;
+    let mapper = Mapper { file };
+    let root = pairs
+        .next()
+        .ok_or_else(|| mapper.bug(Span::new(file, 0, 0)))?;
+    let mut items = Vec::new();
+    for pair in root.into_inner() {
+        if pair.as_rule() == Rule::EOI {
+            break;
+        }
+        items.push(mapper.item(pair)?);
+    }
+    Ok(File { file, items })
+}
+
+struct Mapper {
+    file: FileId,
+}
+
+/// A definition's name, optional title, properties and span.
+type Parts<P> = (Name, Option<Text>, Vec<Prop<P>>, Span);
+
+/// Rules that are punctuation or keywords: present in the tree, but carrying
+/// nothing the syntax tree needs.
+fn is_token(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        lbrace
+            | rbrace
+            | arrow
+            | comma
+            | scale_lt
+            | rparen
+            | kw_import
+            | kw_from
+            | kw_protocol
+            | kw_library
+            | kw_setting
+            | kw_question
+            | kw_level
+            | kw_rule
+            | kw_route
+            | kw_factors
+            | kw_checklist
+            | kw_actor
+            | kw_contact
+            | kw_accept
+            | kw_title
+            | kw_authority
+            | kw_partner
+            | kw_version
+            | kw_effective
+            | kw_review
+            | kw_source
+            | kw_policy
+            | kw_otherwise
+            | kw_cite
+            | kw_note
+            | kw_no_route
+            | kw_answer
+            | kw_answers
+            | kw_asked_when
+            | kw_police
+            | kw_meaning
+            | kw_example
+            | kw_given
+            | kw_when
+            | kw_then
+            | kw_strength
+            | kw_for
+            | kw_start
+            | kw_step
+            | kw_decision
+            | kw_outcome
+            | kw_by
+            | kw_timing
+            | kw_complete
+            | kw_weigh
+            | kw_applies
+            | kw_include
+            | kw_follows
+            | kw_item
+            | kw_detail
+            | kw_phone
+            | kw_web
+            | kw_email
+            | kw_because
+            | kw_one_of
+            | kw_scale
+            | kw_count
+            | kw_amount
+            | kw_to
+    )
+}
+
+/// The meaningful children of a pair, skipping keywords and punctuation.
+struct Kids<'i> {
+    inner: Pairs<'i, Rule>,
+    span: Span,
+}
+
+impl<'i> Kids<'i> {
+    fn next(&mut self) -> Option<Pair<'i, Rule>> {
+        self.inner.by_ref().find(|p| !is_token(p.as_rule()))
+    }
+
+    fn expect(&mut self, m: &Mapper) -> Result<Pair<'i, Rule>> {
+        self.next().ok_or_else(|| m.bug(self.span))
+    }
+}
+
+impl Mapper {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn kids<'i>(&self, pair: Pair<'i, Rule>) -> Kids<'i> {
+        let span = self.span(&pair);
+        Kids {
+            inner: pair.into_inner(),
+            span,
+        }
+    }
+
+    fn bug(&self, span: Span) -> Diagnostic {
+        Diagnostic::new(
+            Code::SyntaxError,
+            span,
+            "the parser met a shape of text it does not know how to read",
+        )
+        .with_help("this is a bug in Carepath; please report it with this file")
+    }
+
+    fn name(&self, pair: Pair<'_, Rule>) -> Name {
+        Spanned::new(pair.as_str().to_string(), self.span(&pair))
+    }
+
+    fn names(&self, kids: &mut Kids<'_>) -> Vec<Name> {
+        let mut out = Vec::new();
+        while let Some(p) = kids.next() {
+            out.push(self.name(p));
+        }
+        out
+    }
+
+    fn text(&self, pair: Pair<'_, Rule>) -> Text {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        Spanned::new(decode_string(raw), span)
+    }
+
+    fn raw(&self, pair: Pair<'_, Rule>) -> Spanned<String> {
+        Spanned::new(pair.as_str().to_string(), self.span(&pair))
+    }
+
+    fn cite(&self, pair: Pair<'_, Rule>) -> Cite {
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::string)
+            .map(|p| self.text(p))
+            .collect()
+    }
+
+    /// `cite` or `note`, if the pair is one.
+    fn common(&self, pair: Pair<'_, Rule>) -> Option<Common> {
+        match pair.as_rule() {
+            Rule::cite => Some(Common::Cite(self.cite(pair))),
+            Rule::note => pair
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::string)
+                .map(|p| Common::Note(self.text(p))),
+            _ => None,
+        }
+    }
+
+    /// The optional `cite` after a header property.
+    fn cite_tail(&self, kids: &mut Kids<'_>) -> Cite {
+        kids.next().map(|p| self.cite(p)).unwrap_or_default()
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>) -> Result<Item> {
+        Ok(match pair.as_rule() {
+            Rule::import => Item::Import(self.import(pair)?),
+            Rule::protocol => Item::Header(self.header(pair, HeaderKind::Protocol)?),
+            Rule::library => Item::Header(self.header(pair, HeaderKind::Library)?),
+            Rule::setting => Item::Setting(self.setting(pair)?),
+            Rule::question => Item::Question(self.question(pair)?),
+            Rule::level => Item::Level(self.level(pair)?),
+            Rule::rule_def => Item::Rule(self.rule(pair)?),
+            Rule::route => Item::Route(self.route(pair)?),
+            Rule::factors => Item::Factors(self.factors(pair)?),
+            Rule::checklist => Item::Checklist(self.checklist(pair)?),
+            Rule::actor => Item::Actor(self.actor(pair)?),
+            Rule::contact => Item::Contact(self.contact(pair)?),
+            Rule::accept => Item::Accept(self.accept(pair)?),
+            _ => return Err(self.bug(self.span(&pair))),
+        })
+    }
+
+    fn import(&self, pair: Pair<'_, Rule>) -> Result<Import> {
+        let span = self.span(&pair);
+        let mut kids = self.kids(pair);
+        let first = kids.expect(self)?;
+        let (names, path) = if first.as_rule() == Rule::import_names {
+            let mut nk = self.kids(first);
+            let names = self.names(&mut nk);
+            (Some(names), kids.expect(self)?)
+        } else {
+            (None, first)
+        };
+        Ok(Import {
+            names,
+            path: self.text(path),
+            span,
+        })
+    }
+
+    fn header(&self, pair: Pair<'_, Rule>, kind: HeaderKind) -> Result<Header> {
+        let span = self.span(&pair);
+        let mut kids = self.kids(pair);
+        let name = self.name(kids.expect(self)?);
+        let mut props = Vec::new();
+        while let Some(p) = kids.next() {
+            let pspan = self.span(&p);
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            let prop = match rule {
+                Rule::note => {
+                    let t = self.text(k.expect(self)?);
+                    HeaderProp::Note(t)
+                }
+                Rule::policy => {
+                    let kind_pair = k.expect(self)?;
+                    let policy = match kind_pair.as_str() {
+                        "most-serious" => Policy::MostSerious,
+                        "first-match" => Policy::FirstMatch,
+                        _ => Policy::NoOverlap,
+                    };
+                    let policy = Spanned::new(policy, self.span(&kind_pair));
+                    HeaderProp::Policy(policy, self.cite_tail(&mut k))
+                }
+                Rule::otherwise => {
+                    let level = self.name(k.expect(self)?);
+                    HeaderProp::Otherwise(level, self.cite_tail(&mut k))
+                }
+                Rule::effective | Rule::review => {
+                    let date = self.raw(k.expect(self)?);
+                    let cite = self.cite_tail(&mut k);
+                    if rule == Rule::effective {
+                        HeaderProp::Effective(date, cite)
+                    } else {
+                        HeaderProp::Review(date, cite)
+                    }
+                }
+                _ => {
+                    let text = self.text(k.expect(self)?);
+                    let cite = self.cite_tail(&mut k);
+                    match rule {
+                        Rule::title => HeaderProp::Title(text, cite),
+                        Rule::authority => HeaderProp::Authority(text, cite),
+                        Rule::partner => HeaderProp::Partner(text, cite),
+                        Rule::version => HeaderProp::Version(text, cite),
+                        Rule::source => HeaderProp::Source(text, cite),
+                        _ => return Err(self.bug(pspan)),
+                    }
+                }
+            };
+            props.push(Spanned::new(prop, pspan));
+        }
+        Ok(Header {
+            kind,
+            name,
+            props,
+            span,
+        })
+    }
+
+    /// The shape shared by definitions: name, quoted title, properties.
+    fn definition<'i, P>(
+        &self,
+        pair: Pair<'i, Rule>,
+        mut prop: impl FnMut(Pair<'i, Rule>) -> Result<P>,
+    ) -> Result<Parts<P>> {
+        let span = self.span(&pair);
+        let mut kids = self.kids(pair);
+        let name = self.name(kids.expect(self)?);
+        let mut title = None;
+        let mut props = Vec::new();
+        while let Some(p) = kids.next() {
+            if p.as_rule() == Rule::string && title.is_none() && props.is_empty() {
+                title = Some(self.text(p));
+                continue;
+            }
+            let pspan = self.span(&p);
+            props.push(Spanned::new(prop(p)?, pspan));
+        }
+        Ok((name, title, props, span))
+    }
+
+    fn required_title(&self, title: Option<Text>, span: Span) -> Result<Text> {
+        title.ok_or_else(|| self.bug(span))
+    }
+
+    fn setting(&self, pair: Pair<'_, Rule>) -> Result<Setting> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(SettingProp::Common(c));
+            }
+            let pspan = self.span(&p);
+            let mut k = self.kids(p);
+            let text = k.next().ok_or_else(|| self.bug(pspan))?;
+            Ok(SettingProp::NoRoute(self.text(text)))
+        })?;
+        Ok(Setting {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn options(&self, kids: &mut Kids<'_>) -> Result<Vec<OptionDef>> {
+        let mut out = Vec::new();
+        while let Some(p) = kids.next() {
+            let mut k = self.kids(p);
+            let name = self.name(k.expect(self)?);
+            let title = k.next().map(|t| self.text(t));
+            out.push(OptionDef { name, title });
+        }
+        Ok(out)
+    }
+
+    fn answer_kind(&self, pair: Pair<'_, Rule>) -> Result<AnswerKind> {
+        let rule = pair.as_rule();
+        let mut k = self.kids(pair);
+        Ok(match rule {
+            Rule::yes_or_no => AnswerKind::YesNo,
+            Rule::one_of => AnswerKind::OneOf(self.options(&mut k)?),
+            Rule::scale => AnswerKind::Scale(self.options(&mut k)?),
+            Rule::count => AnswerKind::Count {
+                from: k.next().map(|p| self.raw(p)),
+            },
+            Rule::amount => AnswerKind::Amount {
+                unit: k.next().map(|p| self.text(p)),
+            },
+            _ => return Err(self.bug(k.span)),
+        })
+    }
+
+    fn question(&self, pair: Pair<'_, Rule>) -> Result<Question> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(QuestionProp::Common(c));
+            }
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            let inner = k.expect(self)?;
+            Ok(match rule {
+                Rule::answer => QuestionProp::Answer(self.answer_kind(inner)?),
+                _ => QuestionProp::AskedWhen(self.expr(inner)?),
+            })
+        })?;
+        Ok(Question {
+            text: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn level(&self, pair: Pair<'_, Rule>) -> Result<Level> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(LevelProp::Common(c));
+            }
+            let rule = p.as_rule();
+            if rule == Rule::example {
+                return Ok(LevelProp::Example(self.example(p)?));
+            }
+            let mut k = self.kids(p);
+            let inner = k.expect(self)?;
+            Ok(match rule {
+                Rule::police => {
+                    let r = match inner.as_str() {
+                        "none" => PoliceResponse::None,
+                        "later" => PoliceResponse::Later,
+                        "immediate" => PoliceResponse::Immediate,
+                        _ => PoliceResponse::Unstated,
+                    };
+                    LevelProp::Police(Spanned::new(r, self.span(&inner)))
+                }
+                _ => LevelProp::Meaning(self.text(inner)),
+            })
+        })?;
+        Ok(Level {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn example(&self, pair: Pair<'_, Rule>) -> Result<Example> {
+        let span = self.span(&pair);
+        let mut kids = self.kids(pair);
+        let title = self.text(kids.expect(self)?);
+        let mut props = Vec::new();
+        while let Some(p) = kids.next() {
+            let pspan = self.span(&p);
+            let prop = match self.common(p.clone()) {
+                Some(c) => ExampleProp::Common(c),
+                None => {
+                    let mut k = self.kids(p);
+                    ExampleProp::Given(self.expr(k.expect(self)?)?)
+                }
+            };
+            props.push(Spanned::new(prop, pspan));
+        }
+        Ok(Example { title, props, span })
+    }
+
+    fn rule(&self, pair: Pair<'_, Rule>) -> Result<RuleDef> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(RuleProp::Common(c));
+            }
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            let inner = k.expect(self)?;
+            Ok(match rule {
+                Rule::when => RuleProp::When(self.expr(inner)?),
+                Rule::rule_then => RuleProp::Then(self.name(inner)),
+                _ => {
+                    let s = match inner.as_str() {
+                        "must" => Strength::Must,
+                        "should" => Strength::Should,
+                        _ => Strength::May,
+                    };
+                    RuleProp::Strength(Spanned::new(s, self.span(&inner)))
+                }
+            })
+        })?;
+        Ok(RuleDef {
+            name,
+            title,
+            props,
+            span,
+        })
+    }
+
+    fn route(&self, pair: Pair<'_, Rule>) -> Result<Route> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(RouteProp::Common(c));
+            }
+            Ok(match p.as_rule() {
+                Rule::route_for => {
+                    let mut k = self.kids(p);
+                    RouteProp::For(self.names(&mut k))
+                }
+                Rule::start => {
+                    let mut k = self.kids(p);
+                    let mut names = self.names(&mut k);
+                    let node = names.pop().ok_or_else(|| self.bug(k.span))?;
+                    RouteProp::Start {
+                        levels: names,
+                        node,
+                    }
+                }
+                Rule::step => RouteProp::Step(self.step(p)?),
+                Rule::decision => RouteProp::Decision(self.decision(p)?),
+                _ => RouteProp::Outcome(self.outcome(p)?),
+            })
+        })?;
+        Ok(Route {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn timing(&self, pair: Pair<'_, Rule>) -> Result<Timing> {
+        let span = self.span(&pair);
+        let mut k = self.kids(pair);
+        let inner = k.expect(self)?;
+        let rule = inner.as_rule();
+        let mut ik = self.kids(inner);
+        Ok(match rule {
+            Rule::within | Rule::after => {
+                let d = self.duration(ik.expect(self)?)?;
+                if rule == Rule::within {
+                    Timing::Within(d)
+                } else {
+                    Timing::After(d)
+                }
+            }
+            Rule::every => {
+                let from = self.raw(ik.expect(self)?);
+                let second = ik.expect(self)?;
+                let (to, unit) = if second.as_rule() == Rule::integer {
+                    (Some(self.raw(second)), ik.expect(self)?)
+                } else {
+                    (None, second)
+                };
+                Timing::Every {
+                    from,
+                    to,
+                    unit: unit_of(unit.as_str()),
+                }
+            }
+            Rule::immediately => Timing::Immediately,
+            Rule::timing_text => Timing::Text(self.text(ik.expect(self)?)),
+            _ => return Err(self.bug(span)),
+        })
+    }
+
+    fn duration(&self, pair: Pair<'_, Rule>) -> Result<Duration> {
+        let mut k = self.kids(pair);
+        let amount = self.raw(k.expect(self)?);
+        let unit = unit_of(k.expect(self)?.as_str());
+        Ok(Duration { amount, unit })
+    }
+
+    fn step(&self, pair: Pair<'_, Rule>) -> Result<Step> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(StepProp::Common(c));
+            }
+            let rule = p.as_rule();
+            if rule == Rule::timing {
+                return Ok(StepProp::Timing(self.timing(p)?));
+            }
+            let mut k = self.kids(p);
+            Ok(match rule {
+                Rule::by => StepProp::By(self.names(&mut k)),
+                Rule::contacts => StepProp::Contact(self.names(&mut k)),
+                Rule::complete => StepProp::Complete(self.names(&mut k)),
+                _ => StepProp::Then(self.name(k.expect(self)?)),
+            })
+        })?;
+        Ok(Step {
+            text: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn decision(&self, pair: Pair<'_, Rule>) -> Result<Decision> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(DecisionProp::Common(c));
+            }
+            let rule = p.as_rule();
+            if rule == Rule::timing {
+                return Ok(DecisionProp::Timing(self.timing(p)?));
+            }
+            let mut k = self.kids(p);
+            Ok(match rule {
+                Rule::by => DecisionProp::By(self.names(&mut k)),
+                Rule::weigh => DecisionProp::Weigh(self.names(&mut k)),
+                Rule::answers => {
+                    let inner = k.expect(self)?;
+                    if inner.as_rule() == Rule::yes_or_no {
+                        DecisionProp::Answers(Answers::YesNo)
+                    } else {
+                        let mut ok = self.kids(inner);
+                        DecisionProp::Answers(Answers::OneOf(self.options(&mut ok)?))
+                    }
+                }
+                _ => {
+                    let answer = k.expect(self)?;
+                    let answer =
+                        Spanned::new(answer.as_str().trim().to_string(), self.span(&answer));
+                    let target = self.name(k.expect(self)?);
+                    DecisionProp::Branch { answer, target }
+                }
+            })
+        })?;
+        Ok(Decision {
+            text: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn outcome(&self, pair: Pair<'_, Rule>) -> Result<Outcome> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            self.common(p.clone())
+                .ok_or_else(|| self.bug(self.span(&p)))
+        })?;
+        Ok(Outcome {
+            text: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn factors(&self, pair: Pair<'_, Rule>) -> Result<Factors> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(FactorsProp::Common(c));
+            }
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            Ok(match rule {
+                Rule::applies_when => FactorsProp::AppliesWhen(self.expr(k.expect(self)?)?),
+                Rule::include => FactorsProp::Include(self.names(&mut k)),
+                _ => FactorsProp::Factor(self.text(k.expect(self)?)),
+            })
+        })?;
+        Ok(Factors {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn checklist(&self, pair: Pair<'_, Rule>) -> Result<Checklist> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(ChecklistProp::Common(c));
+            }
+            let rule = p.as_rule();
+            if rule == Rule::item {
+                return Ok(ChecklistProp::Item(self.checklist_item(p)?));
+            }
+            let mut k = self.kids(p);
+            Ok(ChecklistProp::Follows(self.name(k.expect(self)?)))
+        })?;
+        Ok(Checklist {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn checklist_item(&self, pair: Pair<'_, Rule>) -> Result<ChecklistItem> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(ItemProp::Common(c));
+            }
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            Ok(match rule {
+                Rule::detail => ItemProp::Detail(self.text(k.expect(self)?)),
+                _ => ItemProp::By(self.names(&mut k)),
+            })
+        })?;
+        Ok(ChecklistItem {
+            text: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn actor(&self, pair: Pair<'_, Rule>) -> Result<Actor> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            self.common(p.clone())
+                .ok_or_else(|| self.bug(self.span(&p)))
+        })?;
+        Ok(Actor {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn contact(&self, pair: Pair<'_, Rule>) -> Result<Contact> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(ContactProp::Common(c));
+            }
+            let rule = p.as_rule();
+            let mut k = self.kids(p);
+            let text = self.text(k.expect(self)?);
+            Ok(match rule {
+                Rule::phone => ContactProp::Phone(text),
+                Rule::web => ContactProp::Web(text),
+                _ => ContactProp::Email(text),
+            })
+        })?;
+        Ok(Contact {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
+    fn accept(&self, pair: Pair<'_, Rule>) -> Result<Accept> {
+        let span = self.span(&pair);
+        let mut kids = self.kids(pair);
+        let code = self.name(kids.expect(self)?);
+        let subject = kids.expect(self)?;
+        let mut when = None;
+        let mut names = Vec::new();
+        let mut example = None;
+        for p in subject.into_inner() {
+            match p.as_rule() {
+                Rule::accept_when => {
+                    let mut k = self.kids(p);
+                    when = Some(self.expr(k.expect(self)?)?);
+                }
+                Rule::accept_names => {
+                    let mut k = self.kids(p);
+                    names = self.names(&mut k);
+                }
+                Rule::example_title => {
+                    let mut k = self.kids(p);
+                    example = Some(self.text(k.expect(self)?));
+                }
+                _ => {}
+            }
+        }
+        let reason = self.text(kids.expect(self)?);
+        let cite = kids.next().map(|p| self.cite(p)).unwrap_or_default();
+        Ok(Accept {
+            code,
+            when,
+            names,
+            example,
+            reason,
+            cite,
+            span,
+        })
+    }
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = self.span(&op).to(rhs.span);
+                Ok(Spanned::new(ExprKind::Not(Box::new(rhs)), span))
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let span = lhs.span.to(rhs.span);
+                let kind = if op.as_rule() == Rule::kw_and {
+                    ExprKind::And(Box::new(lhs), Box::new(rhs))
+                } else {
+                    ExprKind::Or(Box::new(lhs), Box::new(rhs))
+                };
+                Ok(Spanned::new(kind, span))
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::group => {
+                let mut k = self.kids(pair);
+                let inner = self.expr(k.expect(self)?)?;
+                Ok(Spanned::new(inner.node, span))
+            }
+            Rule::question_ref => Ok(Spanned::new(ExprKind::Question(self.name(pair)), span)),
+            Rule::comparison => {
+                let mut k = self.kids(pair);
+                let question = self.name(k.expect(self)?);
+                let op_pair = k.expect(self)?;
+                let op = match op_pair.as_str() {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<=" => CmpOp::Le,
+                    ">=" => CmpOp::Ge,
+                    "<" => CmpOp::Lt,
+                    _ => CmpOp::Gt,
+                };
+                let op = Spanned::new(op, self.span(&op_pair));
+                let value = self.value(k.expect(self)?)?;
+                Ok(Spanned::new(
+                    ExprKind::Compare {
+                        question,
+                        op,
+                        value,
+                    },
+                    span,
+                ))
+            }
+            Rule::membership => {
+                let mut inner = pair.into_inner();
+                let mut question = None;
+                let mut negated = false;
+                let mut values = Vec::new();
+                for p in inner.by_ref() {
+                    match p.as_rule() {
+                        Rule::question_ref => question = Some(self.name(p)),
+                        Rule::kw_not => negated = true,
+                        Rule::value => values.push(self.value(p)?),
+                        _ => {}
+                    }
+                }
+                let question = question.ok_or_else(|| self.bug(span))?;
+                Ok(Spanned::new(
+                    ExprKind::In {
+                        question,
+                        negated,
+                        values,
+                    },
+                    span,
+                ))
+            }
+            _ => Err(self.bug(span)),
+        }
+    }
+
+    fn value(&self, pair: Pair<'_, Rule>) -> Result<Value> {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().ok_or_else(|| self.bug(span))?;
+        let kind = match inner.as_rule() {
+            Rule::number => ValueKind::Number(inner.as_str().to_string()),
+            Rule::kw_yes => ValueKind::Yes,
+            Rule::kw_no => ValueKind::No,
+            _ => ValueKind::Name(inner.as_str().to_string()),
+        };
+        Ok(Spanned::new(kind, span))
+    }
+}
+
+fn unit_of(text: &str) -> Unit {
+    match text.trim_end_matches('s') {
+        "hour" => Unit::Hours,
+        "day" => Unit::Days,
+        "week" => Unit::Weeks,
+        _ => Unit::Months,
+    }
+}
+
+/// Decode escapes and fold each line break, with the spaces around it, into
+/// one space: a long note may be wrapped in the source without the wrapping
+/// showing up in the outputs.
+pub fn decode_string(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            },
+            '\n' | '\r' => {
+                while out.ends_with(' ') || out.ends_with('\t') {
+                    out.pop();
+                }
+                while matches!(chars.peek(), Some(' ' | '\t' | '\n' | '\r')) {
+                    chars.next();
+                }
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_fold_line_breaks_and_decode_escapes() {
+        assert_eq!(decode_string("a\n    b"), "a b");
+        assert_eq!(decode_string("a  \r\n  b\\n c"), "a b\n c");
+        assert_eq!(decode_string(r#"say \"hi\" \\ ok"#), "say \"hi\" \\ ok");
+    }
+}
