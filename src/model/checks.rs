@@ -25,7 +25,10 @@ impl Lowerer<'_> {
         }
         self.check_includes(model);
         self.check_checklists(model);
-        self.check_unused(model);
+        if model.is_protocol() {
+            // A library's questions are there to be imported.
+            self.check_unused(model);
+        }
         self.check_examples(model);
     }
 
