@@ -9,9 +9,33 @@
 //!
 //! Every stage is a pure function; problems are [`diagnostic::Diagnostic`]
 //! values collected across a run. Only the command-line front end touches
-//! files.
+//! files: to compile from disk or memory, load files into a
+//! [`model::Workspace`] with a reader of your own, then call [`check`].
 
 pub mod diagnostic;
 pub mod model;
 pub mod source;
 pub mod syntax;
+
+use diagnostic::Diagnostic;
+use model::{Model, Workspace};
+use source::FileId;
+
+/// The outcome of checking one root file.
+pub struct Checked {
+    /// The model, when the file has no errors.
+    pub model: Option<Model>,
+    /// Every error and warning, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Check one file of a workspace (a protocol, or a library on its own):
+/// lower it to the model. Loading problems are in
+/// [`Workspace::diagnostics`], reported once for the whole workspace.
+pub fn check(ws: &Workspace, root: FileId) -> Checked {
+    let lowered = model::lower(ws, root);
+    Checked {
+        model: lowered.model,
+        diagnostics: lowered.diagnostics,
+    }
+}

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use carepath::check;
 use carepath::diagnostic::Diagnostics;
-use carepath::model::lower;
 
 use super::Status;
 use super::input::{expand, load};
@@ -30,7 +30,7 @@ pub fn run(args: Args) -> Status {
     let mut diags = Diagnostics::new();
     diags.extend(ws.diagnostics().iter().cloned());
     for &root in &roots {
-        diags.extend(lower(&ws, root).diagnostics);
+        diags.extend(check(&ws, root).diagnostics);
     }
     if args.deny == Some(Deny::Warnings) {
         diags.deny_warnings();

@@ -25,8 +25,9 @@ impl Lowerer<'_> {
         }
         self.check_includes(model);
         self.check_checklists(model);
-        if model.is_protocol() {
-            // A library's questions are there to be imported.
+        // A library's questions are there to be imported; and after an error
+        // a question may look unused only because its use failed to lower.
+        if model.is_protocol() && !self.diags.iter().any(|d| d.is_error()) {
             self.check_unused(model);
         }
         self.check_examples(model);

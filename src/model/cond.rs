@@ -279,7 +279,9 @@ impl Lowerer<'_> {
             return None;
         };
         let bad = |why: String, help: &str| {
-            Diagnostic::new(Code::InvalidNumber, value.span, why).with_help(help.to_string())
+            Diagnostic::new(Code::InvalidNumber, value.span, why)
+                .with_label("not a possible answer")
+                .with_help(help.to_string())
         };
         if text.starts_with('-') {
             let what = if matches!(kind, QuestionKind::Count { .. }) {
@@ -417,7 +419,7 @@ impl Lowerer<'_> {
 fn example_comparison(name: &ast::Name, kind: &QuestionKind) -> String {
     let n = &name.node;
     match kind {
-        QuestionKind::YesNo => n.clone(),
+        QuestionKind::YesNo => format!("{n} == yes"),
         QuestionKind::OneOf(c) => format!(
             "{n} == {}",
             c.first().map(|c| c.id.as_str()).unwrap_or("option")

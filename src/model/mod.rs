@@ -16,4 +16,4 @@ pub mod workspace;
 pub use example::baseline;
 pub use lower::{Lowered, lower};
 pub use types::*;
-pub use workspace::{ReadError, Reader, Workspace};
+pub use workspace::{ReadError, Reader, Workspace, normalize as normalize_path};

@@ -159,6 +159,9 @@ pub fn syntax_error(file: FileId, text: &str, err: &Error<Rule>) -> Diagnostic {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let Some(d) = string_problem(file, text, pos) {
+        return d;
+    }
     let (found, found_span) = found_at(text, pos);
     let span = Span::new(file, found_span.0, found_span.1);
 
@@ -221,6 +224,48 @@ pub fn syntax_error(file: FileId, text: &str, err: &Error<Rule>) -> Diagnostic {
         d = d.with_help(help);
     }
     d
+}
+
+/// When the parser gave up at a quoted text, the text itself is usually at
+/// fault: an unknown escape, or a missing closing quote.
+fn string_problem(file: FileId, text: &str, pos: usize) -> Option<Diagnostic> {
+    let rest = text.get(pos..)?;
+    if !rest.starts_with('"') {
+        return None;
+    }
+    let mut chars = rest.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\' | 'n' | 't')) => {}
+                Some((j, e)) => {
+                    let span = Span::new(file, pos + i, pos + j + e.len_utf8());
+                    return Some(
+                        Diagnostic::new(
+                            Code::SyntaxError,
+                            span,
+                            format!("`\\{e}` is not an escape the language knows"),
+                        )
+                        .with_label("unknown escape")
+                        .with_help("inside quotes, write `\\\"` for a quote, `\\\\` for a backslash, `\\n` for a new line or `\\t` for a tab"),
+                    );
+                }
+                None => break,
+            },
+            _ => {}
+        }
+    }
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    Some(
+        Diagnostic::new(
+            Code::SyntaxError,
+            Span::new(file, pos, pos + line_end),
+            "this quoted text is never closed",
+        )
+        .with_label("opened here")
+        .with_help("add the closing `\"`"),
+    )
 }
 
 /// What is at `pos`, in words, and the span to underline.

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: loading sources from memory or
+//! from disk, and checking them the way `carepath check` does.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use carepath::diagnostic::Diagnostic;
+use carepath::diagnostic::render::{HumanStyle, render_human};
+use carepath::model::{ReadError, Workspace, normalize_path};
+use carepath::source::FileId;
+
+/// Files in memory, by path.
+#[derive(Default, Clone)]
+pub struct MemoryFs {
+    pub files: BTreeMap<PathBuf, String>,
+}
+
+impl MemoryFs {
+    pub fn with(mut self, path: &str, text: &str) -> Self {
+        self.files.insert(PathBuf::from(path), text.to_string());
+        self
+    }
+
+    pub fn reader(&self) -> impl FnMut(&Path) -> Result<String, ReadError> + '_ {
+        move |p: &Path| {
+            self.files
+                .get(&normalize_path(p))
+                .cloned()
+                .ok_or(ReadError::NotFound)
+        }
+    }
+}
+
+/// Reads from disk, as the command line does.
+pub fn disk_reader(path: &Path) -> Result<String, ReadError> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::NotFound),
+        Err(e) => Err(ReadError::Other(e.to_string())),
+    }
+}
+
+/// Load `root` (from `fs`) and check it: loading problems and every
+/// diagnostic of the compiler, sorted.
+pub fn check_memory(fs: &MemoryFs, root: &str) -> (Workspace, Vec<Diagnostic>) {
+    let mut ws = Workspace::new();
+    let text = fs.files[&PathBuf::from(root)].clone();
+    let mut reader = fs.reader();
+    let id = ws.add_root(Path::new(root), Path::new(""), text, &mut reader);
+    let diags = check_loaded(&ws, &[id]);
+    (ws, diags)
+}
+
+/// Load files from disk with `root_dir` as the folder imports must stay in.
+pub fn check_disk(paths: &[PathBuf], root_dir: &Path) -> (Workspace, Vec<Diagnostic>) {
+    let mut ws = Workspace::new();
+    let mut ids = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(p).expect("test input is readable");
+        ids.push(ws.add_root(p, root_dir, text, &mut disk_reader));
+    }
+    let diags = check_loaded(&ws, &ids);
+    (ws, diags)
+}
+
+pub fn check_loaded(ws: &Workspace, roots: &[FileId]) -> Vec<Diagnostic> {
+    let mut all = carepath::diagnostic::Diagnostics::new();
+    all.extend(ws.diagnostics().iter().cloned());
+    for &root in roots {
+        all.extend(carepath::check(ws, root).diagnostics);
+    }
+    all.sorted(&ws.sources)
+}
+
+/// Render diagnostics as `carepath check` does without colour.
+pub fn render(ws: &Workspace, diags: &[Diagnostic]) -> String {
+    let style = HumanStyle {
+        color: false,
+        width: 100,
+    };
+    diags
+        .iter()
+        .map(|d| render_human(d, &ws.sources, style))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,61 @@
+//! Bad input, one small file each in `tests/ui/`, with a snapshot of what
+//! `carepath check` prints for it: the source snippet and the message.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use carepath::diagnostic::Code;
+use support::{check_disk, render};
+
+fn relative(path: &Path) -> PathBuf {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path)
+        .to_path_buf()
+}
+
+#[test]
+fn ui() {
+    insta::with_settings!({ snapshot_path => "ui/snapshots", prepend_module_to_snapshot => false }, {
+        insta::glob!("ui/*.carepath", |path| {
+            let path = relative(path);
+            let (ws, diags) = check_disk(&[path.clone()], Path::new("tests/ui"));
+            assert!(!diags.is_empty(), "{} should give a diagnostic", path.display());
+            let codes: Vec<String> = diags.iter().map(|d| format!("{} ({})", d.code, d.severity)).collect();
+            let report = format!("{}\n\n{}", codes.join("\n"), render(&ws, &diags));
+            insta::assert_snapshot!(report);
+        });
+    });
+}
+
+/// Together the files show every code the language stage reports.
+#[test]
+fn ui_files_cover_every_code() {
+    let mut seen = BTreeSet::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir("tests/ui")
+        .expect("tests/ui exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "carepath"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 30,
+        "at least 30 bad-input files, found {}",
+        paths.len()
+    );
+    for p in &paths {
+        let (_, diags) = check_disk(std::slice::from_ref(p), Path::new("tests/ui"));
+        seen.extend(diags.iter().map(|d| d.code));
+    }
+    let missing: Vec<String> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no file in tests/ui shows {}",
+        missing.join(", ")
+    );
+}
