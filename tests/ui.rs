@@ -20,7 +20,7 @@ fn ui() {
     insta::with_settings!({ snapshot_path => "ui/snapshots", prepend_module_to_snapshot => false }, {
         insta::glob!("ui/*.carepath", |path| {
             let path = relative(path);
-            let (ws, diags) = check_disk(&[path.clone()], Path::new("tests/ui"));
+            let (ws, diags) = check_disk(std::slice::from_ref(&path), Path::new("tests/ui"));
             assert!(!diags.is_empty(), "{} should give a diagnostic", path.display());
             let codes: Vec<String> = diags.iter().map(|d| format!("{} ({})", d.code, d.severity)).collect();
             let report = format!("{}\n\n{}", codes.join("\n"), render(&ws, &diags));
