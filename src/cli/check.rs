@@ -28,7 +28,7 @@ pub fn run(args: Args) -> Status {
     problems.extend(read_problems);
 
     let mut diags = Diagnostics::new();
-    diags.extend(ws.diagnostics().iter().cloned());
+    diags.extend(ws.diagnostics());
     for &root in &roots {
         diags.extend(check(&ws, root).diagnostics);
     }

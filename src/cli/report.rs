@@ -25,15 +25,17 @@ pub enum Deny {
     Warnings,
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set.
+/// Colour on a terminal (or when `CLICOLOR_FORCE` is set), and never when
+/// `NO_COLOR` is set.
 fn style() -> HumanStyle {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let no_color = set("NO_COLOR");
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
     HumanStyle {
-        color: !no_color && std::io::stderr().is_terminal(),
+        color: !no_color && (set("CLICOLOR_FORCE") || std::io::stderr().is_terminal()),
         width,
     }
 }

@@ -16,21 +16,21 @@ impl Lowerer<'_> {
     pub(crate) fn cond(&mut self, file: FileId, e: &ast::Expr) -> Option<Cond> {
         match &e.node {
             ExprKind::Not(inner) => Some(Cond::Not(Box::new(self.cond(file, inner)?))),
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                let is_and = matches!(e.node, ExprKind::And(..));
-                let (a, b) = (self.cond(file, a), self.cond(file, b));
-                let (a, b) = (a?, b?);
-                let mut parts = Vec::new();
-                for c in [a, b] {
-                    match (c, is_and) {
-                        (Cond::And(cs), true) | (Cond::Or(cs), false) => parts.extend(cs),
-                        (c, _) => parts.push(c),
+            ExprKind::And(parts) | ExprKind::Or(parts) => {
+                let is_and = matches!(e.node, ExprKind::And(_));
+                // Lower every part, so that each one's errors are reported.
+                let lowered: Vec<Option<Cond>> = parts.iter().map(|p| self.cond(file, p)).collect();
+                let mut out = Vec::with_capacity(parts.len());
+                for c in lowered {
+                    match (c?, is_and) {
+                        (Cond::And(cs), true) | (Cond::Or(cs), false) => out.extend(cs),
+                        (c, _) => out.push(c),
                     }
                 }
                 Some(if is_and {
-                    Cond::And(parts)
+                    Cond::And(out)
                 } else {
-                    Cond::Or(parts)
+                    Cond::Or(out)
                 })
             }
             _ => self.atom(file, e).map(Cond::Atom),
@@ -372,9 +372,10 @@ impl Lowerer<'_> {
 
     fn given_into(&mut self, file: FileId, e: &ast::Expr, out: &mut Vec<Atom>, ok: &mut bool) {
         match &e.node {
-            ExprKind::And(a, b) => {
-                self.given_into(file, a, out, ok);
-                self.given_into(file, b, out, ok);
+            ExprKind::And(parts) => {
+                for p in parts {
+                    self.given_into(file, p, out, ok);
+                }
             }
             ExprKind::Not(inner) if matches!(inner.node, ExprKind::Question(_)) => {
                 match self.atom(file, inner) {

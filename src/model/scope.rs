@@ -140,8 +140,8 @@ pub(crate) fn name_of(ws: &Workspace, d: DefRef) -> &ast::Name {
     item(ws, d).name().expect("definitions have names")
 }
 
-/// Build the closure of `root`: follow imports (reporting cycles, protocol
-/// imports and missing headers), build every file's scope, then include the
+/// Build the closure of `root`: follow imports (reporting protocol imports
+/// and missing headers), build every file's scope, then include the
 /// definitions the root can see and everything they refer to.
 pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Closure {
     let files = import_order(ws, root, diags);
@@ -252,7 +252,7 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
 }
 
 /// Files reachable from `root`, each after the files it imports; reports
-/// import cycles and imports of protocol files.
+/// imports of protocol files.
 fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Vec<FileId> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -295,23 +295,9 @@ fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Ve
         }
         match marks.get(&target) {
             Some(Mark::Done) => {}
-            Some(Mark::Active) => {
-                let start = stack.iter().position(|(f, _)| *f == target).unwrap_or(0);
-                let mut names: Vec<String> = stack[start..]
-                    .iter()
-                    .map(|(f, _)| ws.sources.get(*f).name())
-                    .collect();
-                names.push(ws.sources.get(target).name());
-                diags.push(
-                    Diagnostic::new(
-                        Code::ImportCycle,
-                        imp.path.span,
-                        format!("import cycle: {}", names.join(" imports ")),
-                    )
-                    .with_label("this import closes the cycle")
-                    .with_help("move what both files need into a third file that both import"),
-                );
-            }
+            // A cycle: reported once for the whole workspace by
+            // `Workspace::diagnostics`.
+            Some(Mark::Active) => {}
             None => {
                 marks.insert(target, Mark::Active);
                 stack.push((target, 0));
@@ -505,9 +491,8 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
                 out.push((QUESTION, &question.node))
             }
             ast::ExprKind::Not(x) => expr(x, out),
-            ast::ExprKind::And(a, b) | ast::ExprKind::Or(a, b) => {
-                expr(a, out);
-                expr(b, out);
+            ast::ExprKind::And(parts) | ast::ExprKind::Or(parts) => {
+                parts.iter().for_each(|p| expr(p, out))
             }
         }
     }

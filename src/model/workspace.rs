@@ -9,6 +9,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Sources, display_path};
 use crate::syntax::{self, ast};
@@ -96,10 +100,90 @@ impl Workspace {
         &self.roots
     }
 
-    /// Problems met while loading: syntax errors and imports that could not
-    /// be followed.
-    pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
+    /// Problems met while loading: syntax errors, imports that could not be
+    /// followed, and import cycles (each reported once, however many roots
+    /// reach it).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out = self.diagnostics.clone();
+        out.extend(self.import_cycles());
+        out
+    }
+
+    /// One diagnostic per cycle of imports, found as the strongly connected
+    /// components of the import graph and reported at the import that leaves
+    /// the component's first file (by path).
+    fn import_cycles(&self) -> Vec<Diagnostic> {
+        let mut graph: DiGraph<FileId, usize> = DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..self.files.len())
+            .map(|i| graph.add_node(FileId(i as u32)))
+            .collect();
+        for (i, f) in self.files.iter().enumerate() {
+            for (k, t) in f.imports.iter().enumerate() {
+                if let Some(t) = t {
+                    graph.add_edge(nodes[i], nodes[t.0 as usize], k);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for scc in tarjan_scc(&graph) {
+            let self_loop = scc.len() == 1 && graph.contains_edge(scc[0], scc[0]);
+            if scc.len() < 2 && !self_loop {
+                continue;
+            }
+            let name = |n: NodeIndex| self.sources.get(graph[n]).name();
+            let start = *scc.iter().min_by_key(|n| name(**n)).expect("non-empty");
+            // Follow imports inside the component from `start` back to it.
+            let mut path = vec![start];
+            let mut seen = vec![start];
+            let mut at = start;
+            let mut first_edge = None;
+            loop {
+                let mut edges: Vec<_> = graph
+                    .edges(at)
+                    .filter(|e| scc.contains(&e.target()))
+                    .map(|e| (*e.weight(), e.target()))
+                    .collect();
+                edges.sort();
+                let next = edges
+                    .iter()
+                    .find(|(_, t)| *t == start)
+                    .or_else(|| edges.iter().find(|(_, t)| !seen.contains(t)))
+                    .copied();
+                let Some((k, t)) = next else { break };
+                if first_edge.is_none() {
+                    first_edge = Some(k);
+                }
+                path.push(t);
+                if t == start {
+                    break;
+                }
+                seen.push(t);
+                at = t;
+            }
+            let Some(k) = first_edge else { continue };
+            let file = graph[start];
+            let span = self.ast(file).and_then(|a| {
+                a.items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::Item::Import(imp) => Some(imp.path.span),
+                        _ => None,
+                    })
+                    .nth(k)
+            });
+            let Some(span) = span else { continue };
+            let names: Vec<String> = path.iter().map(|n| format!("`{}`", name(*n))).collect();
+            out.push(
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    span,
+                    format!("import cycle: {}", names.join(" imports ")),
+                )
+                .with_label("this import starts the cycle")
+                .with_help("move what the files need from each other into a third file that they all import"),
+            );
+        }
+        out
     }
 
     pub fn ast(&self, id: FileId) -> Option<&ast::File> {

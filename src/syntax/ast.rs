@@ -388,8 +388,11 @@ pub enum ExprKind {
         values: Vec<Value>,
     },
     Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more conditions that must all hold. `a and b and c` is one
+    /// node with three parts, so long chains do not make deep trees.
+    And(Vec<Expr>),
+    /// Two or more conditions of which one must hold.
+    Or(Vec<Expr>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

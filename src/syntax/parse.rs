@@ -777,10 +777,26 @@ impl Mapper {
             .map_infix(|lhs, op, rhs| {
                 let (lhs, rhs) = (lhs?, rhs?);
                 let span = lhs.span.to(rhs.span);
-                let kind = if op.as_rule() == Rule::kw_and {
-                    ExprKind::And(Box::new(lhs), Box::new(rhs))
-                } else {
-                    ExprKind::Or(Box::new(lhs), Box::new(rhs))
+                let is_and = op.as_rule() == Rule::kw_and;
+                // Extend a chain of the same operator rather than nest it;
+                // both operators are associative, so this keeps the meaning.
+                let kind = match (lhs.node, is_and) {
+                    (ExprKind::And(mut parts), true) => {
+                        parts.push(rhs);
+                        ExprKind::And(parts)
+                    }
+                    (ExprKind::Or(mut parts), false) => {
+                        parts.push(rhs);
+                        ExprKind::Or(parts)
+                    }
+                    (node, _) => {
+                        let lhs = Spanned::new(node, lhs.span);
+                        if is_and {
+                            ExprKind::And(vec![lhs, rhs])
+                        } else {
+                            ExprKind::Or(vec![lhs, rhs])
+                        }
+                    }
                 };
                 Ok(Spanned::new(kind, span))
             })

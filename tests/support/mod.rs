@@ -67,7 +67,7 @@ pub fn check_disk(paths: &[PathBuf], root_dir: &Path) -> (Workspace, Vec<Diagnos
 
 pub fn check_loaded(ws: &Workspace, roots: &[FileId]) -> Vec<Diagnostic> {
     let mut all = carepath::diagnostic::Diagnostics::new();
-    all.extend(ws.diagnostics().iter().cloned());
+    all.extend(ws.diagnostics());
     for &root in roots {
         all.extend(carepath::check(ws, root).diagnostics);
     }
