@@ -234,24 +234,23 @@ impl<'a> Lowerer<'a> {
         want: &[Kind],
     ) -> Option<ModelRef> {
         let scope = self.cl.scopes.get(&file)?;
+        for &kind in want {
+            if let Some(d) = scope.get(kind, &name.node) {
+                // A definition left out as a duplicate has no id; that is
+                // reported already.
+                return self.cl.ids.get(&d).copied();
+            }
+        }
         let wanted = join_or(
             &want
                 .iter()
                 .map(|k| k.article().to_string())
                 .collect::<Vec<_>>(),
         );
-        for &kind in want {
-            if let Some(d) = scope.names.get(&(kind, name.node.clone())) {
-                // A definition left out as a duplicate has no id; that is
-                // reported already.
-                return self.cl.ids.get(d).copied();
-            }
-        }
         let other = scope
-            .names
             .iter()
-            .filter(|((_, n), _)| *n == name.node)
-            .map(|((k, _), d)| (*k, *d))
+            .filter(|(_, n, _)| *n == name.node)
+            .map(|(k, _, d)| (k, d))
             .min();
         if let Some((kind, d)) = other {
             self.diags.push(
@@ -276,10 +275,9 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         let mut candidates: Vec<&str> = scope
-            .names
-            .keys()
-            .filter(|(k, _)| want.contains(k))
-            .map(|(_, n)| n.as_str())
+            .iter()
+            .filter(|(k, _, _)| want.contains(k))
+            .map(|(_, n, _)| n)
             .collect();
         candidates.sort();
         let mut d = Diagnostic::new(

@@ -35,6 +35,19 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    pub const COUNT: usize = 9;
+    pub const ALL: [Kind; Kind::COUNT] = [
+        Kind::Setting,
+        Kind::Question,
+        Kind::Level,
+        Kind::Rule,
+        Kind::Route,
+        Kind::Factors,
+        Kind::Checklist,
+        Kind::Actor,
+        Kind::Contact,
+    ];
+
     pub fn of(item: &Item) -> Option<Kind> {
         Some(match item {
             Item::Setting(_) => Kind::Setting,
@@ -79,10 +92,12 @@ pub(crate) enum ModelRef {
     Contact(ContactId),
 }
 
+/// What a file can see: names are unique per kind (a route may share its
+/// name with a setting), so there is one map per kind and lookups borrow the
+/// name rather than build a key.
 #[derive(Default)]
 pub(crate) struct Scope {
-    /// Names are unique per kind: a route may share its name with a setting.
-    pub names: HashMap<(Kind, String), DefRef>,
+    by_kind: [HashMap<String, DefRef>; Kind::COUNT],
     /// An import of this file could not be loaded: unknown names may be
     /// defined there, so they are not reported.
     pub poisoned: bool,
@@ -140,6 +155,25 @@ pub(crate) fn name_of(ws: &Workspace, d: DefRef) -> &ast::Name {
     item(ws, d).name().expect("definitions have names")
 }
 
+impl Scope {
+    pub fn get(&self, kind: Kind, name: &str) -> Option<DefRef> {
+        self.by_kind[kind as usize].get(name).copied()
+    }
+
+    fn insert(&mut self, kind: Kind, name: &str, d: DefRef) {
+        self.by_kind[kind as usize].insert(name.to_string(), d);
+    }
+
+    /// Every visible name with its kind.
+    pub fn iter(&self) -> impl Iterator<Item = (Kind, &str, DefRef)> {
+        Kind::ALL.iter().flat_map(move |&k| {
+            self.by_kind[k as usize]
+                .iter()
+                .map(move |(n, d)| (k, n.as_str(), *d))
+        })
+    }
+}
+
 /// Build the closure of `root`: follow imports (reporting protocol imports
 /// and missing headers), build every file's scope, then include the
 /// definitions the root can see and everything they refer to.
@@ -159,7 +193,7 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
     let mut included: HashSet<DefRef> = HashSet::new();
     let mut work: Vec<DefRef> = Vec::new();
     if let Some(scope) = scopes.get(&root) {
-        let mut visible: Vec<DefRef> = scope.names.values().copied().collect();
+        let mut visible: Vec<DefRef> = scope.iter().map(|(_, _, d)| d).collect();
         visible.sort();
         for d in visible {
             if included.insert(d) {
@@ -175,7 +209,7 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
         };
         for (kinds, name) in refs {
             for &kind in kinds {
-                if let Some(&t) = scope.names.get(&(kind, name.clone()))
+                if let Some(t) = scope.get(kind, name)
                     && included.insert(t)
                 {
                     work.push(t);
@@ -204,7 +238,7 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
                 // only as a dependency of an import).
                 let same_scope = scopes
                     .get(&f)
-                    .is_some_and(|s| s.names.get(&(kind, name.node.clone())) == Some(&first))
+                    .is_some_and(|s| s.get(kind, &name.node) == Some(first))
                     || first.file == f;
                 if !same_scope {
                     diags.push(
@@ -374,8 +408,8 @@ fn build_scope(
 ) -> Scope {
     let mut scope = Scope::default();
     for (name, kind, d) in own_names(ws, file) {
-        match scope.names.get(&(kind, name.node.clone())) {
-            Some(&first) => diags.push(
+        match scope.get(kind, &name.node) {
+            Some(first) => diags.push(
                 Diagnostic::new(
                     Code::DuplicateDefinition,
                     name.span,
@@ -385,9 +419,7 @@ fn build_scope(
                 .with_secondary(name_of(ws, first).span, "first definition")
                 .with_help("every name in a protocol must be unique; rename or remove one"),
             ),
-            None => {
-                scope.names.insert((kind, name.node.clone()), d);
-            }
+            None => scope.insert(kind, &name.node, d),
         }
     }
     for (imp, target) in imports(ws, file) {
@@ -445,8 +477,8 @@ fn build_scope(
             }
         };
         for (name, kind, d, at) in wanted {
-            match scope.names.get(&(kind, name.node.clone())) {
-                Some(&existing) if existing != d => diags.push(
+            match scope.get(kind, &name.node) {
+                Some(existing) if existing != d => diags.push(
                     Diagnostic::new(
                         Code::DuplicateDefinition,
                         at,
@@ -462,9 +494,7 @@ fn build_scope(
                     .with_help("rename one of them, or import only the names you need"),
                 ),
                 Some(_) => {}
-                None => {
-                    scope.names.insert((kind, name.node.clone()), d);
-                }
+                None => scope.insert(kind, &name.node, d),
             }
         }
     }

@@ -811,52 +811,59 @@ impl Mapper {
                 let inner = self.expr(k.expect(self)?)?;
                 Ok(Spanned::new(inner.node, span))
             }
-            Rule::question_ref => Ok(Spanned::new(ExprKind::Question(self.name(pair)), span)),
-            Rule::comparison => {
+            Rule::test => {
                 let mut k = self.kids(pair);
                 let question = self.name(k.expect(self)?);
-                let op_pair = k.expect(self)?;
-                let op = match op_pair.as_str() {
-                    "==" => CmpOp::Eq,
-                    "!=" => CmpOp::Ne,
-                    "<=" => CmpOp::Le,
-                    ">=" => CmpOp::Ge,
-                    "<" => CmpOp::Lt,
-                    _ => CmpOp::Gt,
+                // pest skips the blanks after the question before it tries
+                // the optional tail; the span must not include them.
+                let Some(tail) = k.next() else {
+                    let span = question.span;
+                    return Ok(Spanned::new(ExprKind::Question(question), span));
                 };
-                let op = Spanned::new(op, self.span(&op_pair));
-                let value = self.value(k.expect(self)?)?;
-                Ok(Spanned::new(
-                    ExprKind::Compare {
-                        question,
-                        op,
-                        value,
-                    },
-                    span,
-                ))
-            }
-            Rule::membership => {
-                let mut inner = pair.into_inner();
-                let mut question = None;
-                let mut negated = false;
-                let mut values = Vec::new();
-                for p in inner.by_ref() {
-                    match p.as_rule() {
-                        Rule::question_ref => question = Some(self.name(p)),
-                        Rule::kw_not => negated = true,
-                        Rule::value => values.push(self.value(p)?),
-                        _ => {}
+                let span = question.span.to(self.span(&tail));
+                match tail.as_rule() {
+                    Rule::comparison => {
+                        let mut t = self.kids(tail);
+                        let op_pair = t.expect(self)?;
+                        let op = match op_pair.as_str() {
+                            "==" => CmpOp::Eq,
+                            "!=" => CmpOp::Ne,
+                            "<=" => CmpOp::Le,
+                            ">=" => CmpOp::Ge,
+                            "<" => CmpOp::Lt,
+                            _ => CmpOp::Gt,
+                        };
+                        let op = Spanned::new(op, self.span(&op_pair));
+                        let value = self.value(t.expect(self)?)?;
+                        Ok(Spanned::new(
+                            ExprKind::Compare {
+                                question,
+                                op,
+                                value,
+                            },
+                            span,
+                        ))
+                    }
+                    _ => {
+                        let mut negated = false;
+                        let mut values = Vec::new();
+                        for p in tail.into_inner() {
+                            match p.as_rule() {
+                                Rule::kw_not => negated = true,
+                                Rule::value => values.push(self.value(p)?),
+                                _ => {}
+                            }
+                        }
+                        Ok(Spanned::new(
+                            ExprKind::In {
+                                question,
+                                negated,
+                                values,
+                            },
+                            span,
+                        ))
                     }
                 }
-                let question = question.ok_or_else(|| self.bug(span))?;
-                Ok(Spanned::new(
-                    ExprKind::In {
-                        question,
-                        negated,
-                        values,
-                    },
-                    span,
-                ))
             }
             _ => Err(self.bug(span)),
         }
