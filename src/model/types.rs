@@ -549,7 +549,9 @@ impl Model {
         })
     }
 
-    /// Section numbers cited by a list of citations, e.g. `6.20, 6.21`.
+    /// The sections a list of citations names, e.g. `6.20; 6.21`, with
+    /// sections of other documents (imported libraries) as `id: section`.
+    /// Sections may contain commas, so citations are joined with `; `.
     pub fn cite_text(&self, cites: &[Citation]) -> String {
         cites
             .iter()
@@ -557,10 +559,10 @@ impl Model {
                 if c.document.0 == 0 {
                     c.section.clone()
                 } else {
-                    format!("{} {}", self.documents[c.document.index()].id, c.section)
+                    format!("{}: {}", self.documents[c.document.index()].id, c.section)
                 }
             })
             .collect::<Vec<_>>()
-            .join(", ")
+            .join("; ")
     }
 }
