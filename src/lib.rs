@@ -6,13 +6,16 @@
 //! |---|---|
 //! | parse: text -> syntax tree | [`syntax`] |
 //! | lower: syntax tree -> checked model | [`model`] |
+//! | analyse: model -> findings | [`analysis`] |
 //!
 //! Every stage is a pure function; problems are [`diagnostic::Diagnostic`]
 //! values collected across a run. Only the command-line front end touches
 //! files: to compile from disk or memory, load files into a
 //! [`model::Workspace`] with a reader of your own, then call [`check`].
 
+pub mod analysis;
 pub mod diagnostic;
+mod graph;
 pub mod model;
 pub mod source;
 pub mod syntax;
@@ -30,12 +33,20 @@ pub struct Checked {
 }
 
 /// Check one file of a workspace (a protocol, or a library on its own):
-/// lower it to the model. Loading problems are in
-/// [`Workspace::diagnostics`], reported once for the whole workspace.
+/// lower it to the model, analyse the model, and mark the findings the
+/// protocol accepts. Loading problems are in [`Workspace::diagnostics`],
+/// reported once for the whole workspace.
 pub fn check(ws: &Workspace, root: FileId) -> Checked {
     let lowered = model::lower(ws, root);
+    let mut diagnostics = lowered.diagnostics;
+    if let Some(model) = &lowered.model {
+        let analysis = analysis::analyse(model);
+        diagnostics.extend(analysis.diagnostics);
+        analysis::accept::apply(model, &mut diagnostics, &analysis.used_gap_accepts);
+    }
+    let failed = diagnostics.iter().any(Diagnostic::is_error);
     Checked {
-        model: lowered.model,
-        diagnostics: lowered.diagnostics,
+        model: if failed { None } else { lowered.model },
+        diagnostics,
     }
 }

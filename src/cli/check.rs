@@ -7,7 +7,7 @@ use carepath::diagnostic::Diagnostics;
 
 use super::Status;
 use super::input::{expand, load};
-use super::report::{self, Deny, ErrorFormat};
+use super::report::{self, Counts, Deny, ErrorFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -36,21 +36,16 @@ pub fn run(args: Args) -> Status {
         diags.deny_warnings();
     }
     let sorted = diags.sorted(&ws.sources);
-    let errors = sorted.iter().filter(|d| d.is_error()).count();
-    let warnings = sorted.len() - errors - sorted.iter().filter(|d| d.is_accepted()).count();
+    let mut counts = Counts::of(&sorted);
+    counts.errors += problems.len();
 
     report::io_problems(args.error_format, &problems);
     report::diagnostics(args.error_format, &ws.sources, &sorted);
-    report::summary(
-        args.error_format,
-        roots.len(),
-        errors + problems.len(),
-        warnings,
-    );
+    report::summary(args.error_format, roots.len(), counts);
 
     if !problems.is_empty() {
         Status::Usage
-    } else if errors > 0 {
+    } else if counts.errors > 0 {
         Status::Errors
     } else {
         Status::Ok

@@ -77,15 +77,40 @@ pub fn io_problems(format: ErrorFormat, problems: &[IoProblem]) {
     }
 }
 
+/// How many errors, warnings and accepted findings a run reported.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    pub errors: usize,
+    pub warnings: usize,
+    pub accepted: usize,
+}
+
+impl Counts {
+    pub fn of(diags: &[Diagnostic]) -> Counts {
+        let accepted = diags.iter().filter(|d| d.is_accepted()).count();
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        Counts {
+            errors,
+            warnings: diags.len() - errors - accepted,
+            accepted,
+        }
+    }
+}
+
 /// The last line of a human report.
-pub fn summary(format: ErrorFormat, files: usize, errors: usize, warnings: usize) {
+pub fn summary(format: ErrorFormat, files: usize, counts: Counts) {
     if format == ErrorFormat::Human {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let accepted = if counts.accepted > 0 {
+            format!(", {} accepted", counts.accepted)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "checked {}: {}, {}",
+            "checked {}: {}, {}{accepted}",
             plural(files, "file"),
-            plural(errors, "error"),
-            plural(warnings, "warning")
+            plural(counts.errors, "error"),
+            plural(counts.warnings, "warning")
         );
     }
 }

@@ -105,6 +105,20 @@ codes! {
     IncludeCycle => "include-cycle", Error, "factor lists include each other in a circle";
     IncompleteChecklist => "incomplete-checklist", Warning, "a checklist leaves out items of the checklist it follows";
     UnusedQuestion => "unused-question", Warning, "a question is never used by a rule, an example, a condition or a route";
+    // Analysis of the decision space
+    Conflict => "conflict", Error, "two rules match one incident with different levels, where rules must not overlap";
+    NeverDecides => "never-decides", Warning, "a rule is overruled or duplicated wherever it matches";
+    Gap => "gap", Warning, "some incidents are decided by no rule and there is no `otherwise`";
+    MisclassifiedExample => "misclassified-example", Error, "the rules put an example at another level than the one it is listed under";
+    UnreachableLevel => "unreachable-level", Warning, "no incident is ever decided at a level";
+    // Analysis of routes
+    UnreachableStep => "unreachable-step", Warning, "a step, decision or outcome of a route cannot be reached";
+    DeadEnd => "dead-end", Warning, "a route path stops before an outcome";
+    RouteCycle => "route-cycle", Warning, "a route can go round forever";
+    MissingBranch => "missing-branch", Warning, "a decision has no branch for some of its answers";
+    // Accepted findings
+    InvalidAccept => "invalid-accept", Error, "an `accept` names a finding that cannot be accepted, or lacks what it accepts";
+    UnusedAccept => "unused-accept", Warning, "an `accept` matches no finding";
 }
 
 impl fmt::Display for Code {
@@ -131,6 +145,9 @@ pub struct FindingData {
     pub witness: Option<Vec<(String, serde_json::Value)>>,
     /// A path through a route, as node ids.
     pub path: Vec<String>,
+    /// What else the finding is about: a level, an example's title, a route
+    /// and its step, a checklist.
+    pub subject: Vec<String>,
     /// Set when the protocol accepts this finding on purpose.
     pub accepted: Option<String>,
 }

@@ -85,6 +85,9 @@ pub fn to_json(d: &Diagnostic, sources: &Sources) -> Value {
         if !f.path.is_empty() {
             obj.insert("path".into(), json!(f.path));
         }
+        if !f.subject.is_empty() {
+            obj.insert("subject".into(), json!(f.subject));
+        }
         obj.insert("accepted".into(), json!(f.accepted.is_some()));
         if let Some(reason) = &f.accepted {
             obj.insert("accepted_because".into(), json!(reason));
@@ -106,6 +109,7 @@ fn location(obj: &mut Map<String, Value>, span: Span, sources: &Sources) {
 struct Report {
     code: String,
     severity: Severity,
+    accepted: bool,
     message: String,
     help: Option<String>,
     source: NamedSource<Arc<str>>,
@@ -132,6 +136,7 @@ impl Report {
                 related.push(Report {
                     code: String::new(),
                     severity: Severity::Warning,
+                    accepted: false,
                     message: l.message.clone(),
                     help: None,
                     source: NamedSource::new(other.name(), other.text.clone()),
@@ -143,11 +148,21 @@ impl Report {
                 });
             }
         }
+        // An accepted finding is shown as accepted, with its reason in place
+        // of the advice on how to fix it.
+        let accepted = d.finding.as_ref().and_then(|f| f.accepted.as_ref());
         Report {
             code: d.code.to_string(),
             severity: d.severity,
-            message: d.message.clone(),
-            help: d.help.clone(),
+            accepted: accepted.is_some(),
+            message: match accepted {
+                Some(_) => format!("accepted: {}", d.message),
+                None => d.message.clone(),
+            },
+            help: match accepted {
+                Some(reason) => Some(format!("accepted because: {reason}")),
+                None => d.help.clone(),
+            },
             source: NamedSource::new(file.name(), file.text.clone()),
             labels,
             related,
@@ -184,6 +199,7 @@ impl miette::Diagnostic for Report {
 
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
+            _ if self.accepted => miette::Severity::Advice,
             Severity::Error => miette::Severity::Error,
             Severity::Warning if self.code.is_empty() => miette::Severity::Advice,
             Severity::Warning => miette::Severity::Warning,

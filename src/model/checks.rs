@@ -278,7 +278,14 @@ impl Lowerer<'_> {
                         base.items.len()
                     ))
                     .with_secondary(base.meta.span, "the checklist it follows")
-                    .with_help("add the missing items, or accept this if the source document really leaves them out"),
+                    .with_help(format!(
+                        "add the missing items; if the source document really leaves them out, write `accept incomplete-checklist {} because \"...\"`",
+                        c.meta.id
+                    ))
+                    .with_finding(crate::diagnostic::FindingData {
+                        subject: vec![c.meta.id.clone()],
+                        ..Default::default()
+                    }),
                 );
             }
         }

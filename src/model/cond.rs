@@ -247,11 +247,17 @@ impl Lowerer<'_> {
         choices: &[Choice],
         value: &ast::Value,
     ) -> Option<u32> {
-        let ValueKind::Name(v) = &value.node else {
-            self.mismatch(name, kind, value, "one of its options");
-            return None;
+        // `yes` and `no` may be option names of a list question.
+        let v = match &value.node {
+            ValueKind::Name(v) => v.as_str(),
+            ValueKind::Yes if choices.iter().any(|c| c.id == "yes") => "yes",
+            ValueKind::No if choices.iter().any(|c| c.id == "no") => "no",
+            _ => {
+                self.mismatch(name, kind, value, "one of its options");
+                return None;
+            }
         };
-        if let Some(i) = choices.iter().position(|c| &c.id == v) {
+        if let Some(i) = choices.iter().position(|c| c.id == v) {
             return Some(i as u32);
         }
         let ids: Vec<String> = choices.iter().map(|c| format!("`{}`", c.id)).collect();

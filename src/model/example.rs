@@ -26,48 +26,17 @@ pub fn baseline(kind: &QuestionKind) -> Answer {
 /// "asked when" conditions, examples, factor lists, accepted findings.
 pub fn constants(model: &Model) -> Vec<BTreeSet<i64>> {
     let mut out = vec![BTreeSet::new(); model.questions.len()];
-    let mut add = |c: &Cond| {
-        for a in c.atoms() {
-            add_atom(&mut out, a);
-        }
-    };
-    for q in &model.questions {
-        if let Some(c) = &q.asked_when {
-            add(c);
-        }
-    }
-    for r in &model.rules {
-        add(&r.when);
-    }
-    for f in &model.factors {
-        if let Some(c) = &f.applies_when {
-            add(c);
-        }
-    }
-    for a in &model.accepts {
-        if let Some(c) = &a.when {
-            add(c);
-        }
-    }
-    for l in &model.levels {
-        for e in &l.examples {
-            for a in e.given.iter().flatten() {
-                add_atom(&mut out, a);
+    model.for_each_atom(|a| {
+        let set = &mut out[a.question.index()];
+        match &a.test {
+            Test::Compare(_, c) => {
+                set.insert(*c);
             }
+            Test::Within { values, .. } => set.extend(values.iter().copied()),
+            Test::Bool(_) | Test::Options(_) => {}
         }
-    }
+    });
     out
-}
-
-fn add_atom(out: &mut [BTreeSet<i64>], a: &Atom) {
-    let set = &mut out[a.question.index()];
-    match &a.test {
-        Test::Compare(_, c) => {
-            set.insert(*c);
-        }
-        Test::Within { values, .. } => set.extend(values.iter().copied()),
-        _ => {}
-    }
 }
 
 /// Answers worth trying for a question: every answer of a yes/no or list

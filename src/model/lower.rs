@@ -44,7 +44,11 @@ pub fn lower(ws: &Workspace, root: FileId) -> Lowered {
     let model = lw.run();
     let has_errors = lw.diags.iter().any(|d| d.is_error());
     Lowered {
-        model: if has_errors { None } else { model },
+        model: if has_errors || closure.incomplete {
+            None
+        } else {
+            model
+        },
         diagnostics: lw.diags,
     }
 }

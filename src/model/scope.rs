@@ -113,6 +113,10 @@ pub(crate) struct Closure {
     pub ids: HashMap<DefRef, ModelRef>,
     /// Definitions imported by name into the root file.
     pub named_imports: HashSet<DefRef>,
+    /// Some import could not be followed (missing, unreadable, a protocol,
+    /// or part of a cycle): the model would be missing definitions, so it
+    /// must not be analysed. The cause is reported where it is found.
+    pub incomplete: bool,
 }
 
 pub(crate) fn item(ws: &Workspace, d: DefRef) -> &Item {
@@ -178,7 +182,7 @@ impl Scope {
 /// and missing headers), build every file's scope, then include the
 /// definitions the root can see and everything they refer to.
 pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Closure {
-    let files = import_order(ws, root, diags);
+    let (files, cyclic) = import_order(ws, root, diags);
     for &f in &files {
         check_headers(ws, f, diags);
     }
@@ -276,18 +280,21 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
             defs.push(d);
         }
     }
+    let incomplete = cyclic || scopes.values().any(|s| s.poisoned);
     Closure {
         files,
         scopes,
         defs,
         ids,
         named_imports,
+        incomplete,
     }
 }
 
 /// Files reachable from `root`, each after the files it imports; reports
 /// imports of protocol files.
-fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Vec<FileId> {
+fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> (Vec<FileId>, bool) {
+    let mut cyclic = false;
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Active,
@@ -331,14 +338,14 @@ fn import_order(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>) -> Ve
             Some(Mark::Done) => {}
             // A cycle: reported once for the whole workspace by
             // `Workspace::diagnostics`.
-            Some(Mark::Active) => {}
+            Some(Mark::Active) => cyclic = true,
             None => {
                 marks.insert(target, Mark::Active);
                 stack.push((target, 0));
             }
         }
     }
-    order
+    (order, cyclic)
 }
 
 fn check_headers(ws: &Workspace, file: FileId, diags: &mut Vec<Diagnostic>) {

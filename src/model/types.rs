@@ -536,6 +536,26 @@ impl Model {
             .map(|i| SettingId(i as u32))
     }
 
+    /// Every atom of the model: in "asked when" conditions, rules, factor
+    /// lists, accepted findings and examples.
+    pub fn for_each_atom(&self, mut f: impl FnMut(&Atom)) {
+        let conds = self
+            .questions
+            .iter()
+            .filter_map(|q| q.asked_when.as_ref())
+            .chain(self.rules.iter().map(|r| &r.when))
+            .chain(self.factors.iter().filter_map(|x| x.applies_when.as_ref()))
+            .chain(self.accepts.iter().filter_map(|a| a.when.as_ref()));
+        for c in conds {
+            c.atoms().into_iter().for_each(&mut f);
+        }
+        for l in &self.levels {
+            for e in &l.examples {
+                e.given.iter().flatten().for_each(&mut f);
+            }
+        }
+    }
+
     /// The route a setting follows for a level, if there is one.
     pub fn route_for(&self, level: LevelId, setting: SettingId) -> Option<(RouteId, NodeId)> {
         self.routes.iter().enumerate().find_map(|(i, r)| {

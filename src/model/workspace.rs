@@ -11,7 +11,6 @@ use std::path::{Component, Path, PathBuf};
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Sources, display_path};
@@ -132,35 +131,9 @@ impl Workspace {
             }
             let name = |n: NodeIndex| self.sources.get(graph[n]).name();
             let start = *scc.iter().min_by_key(|n| name(**n)).expect("non-empty");
-            // Follow imports inside the component from `start` back to it.
-            let mut path = vec![start];
-            let mut seen = vec![start];
-            let mut at = start;
-            let mut first_edge = None;
-            loop {
-                let mut edges: Vec<_> = graph
-                    .edges(at)
-                    .filter(|e| scc.contains(&e.target()))
-                    .map(|e| (*e.weight(), e.target()))
-                    .collect();
-                edges.sort();
-                let next = edges
-                    .iter()
-                    .find(|(_, t)| *t == start)
-                    .or_else(|| edges.iter().find(|(_, t)| !seen.contains(t)))
-                    .copied();
-                let Some((k, t)) = next else { break };
-                if first_edge.is_none() {
-                    first_edge = Some(k);
-                }
-                path.push(t);
-                if t == start {
-                    break;
-                }
-                seen.push(t);
-                at = t;
-            }
-            let Some(k) = first_edge else { continue };
+            let Some((path, k)) = crate::graph::cycle_from(&graph, &scc, start) else {
+                continue;
+            };
             let file = graph[start];
             let span = self.ast(file).and_then(|a| {
                 a.items

@@ -1,0 +1,507 @@
+//! Findings about the decision space: conflicts, rules that never decide,
+//! gaps, misclassified examples and levels nothing leads to. Each comes with
+//! a witness incident and the ids of the rules involved.
+
+use std::collections::BTreeSet;
+
+use crate::analysis::decide::{Decider, Space};
+use crate::analysis::mdd::{FALSE, NodeId, Op, TRUE};
+use crate::analysis::witness::Witness;
+use crate::diagnostic::{Code, Diagnostic, FindingData, join_or};
+use crate::model::{Example, LevelId, Model, Policy, RuleId};
+
+/// At most this many rules are named in a message; JSON lists up to
+/// `MAX_LISTED`.
+const MAX_NAMED: usize = 4;
+const MAX_LISTED: usize = 50;
+
+pub struct Findings {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Indices of `accept gap` lines that matched a gap.
+    pub used_accepts: BTreeSet<usize>,
+}
+
+pub fn decision_findings(space: &mut Space<'_>) -> Findings {
+    let mut f = Findings {
+        diagnostics: Vec::new(),
+        used_accepts: BTreeSet::new(),
+    };
+    let model = space.model;
+    if !model.is_protocol() {
+        return f;
+    }
+    let deciders = space.deciders();
+    gaps(space, &deciders, &mut f);
+    conflicts(space, &deciders, &mut f);
+    never_decides(space, &deciders, &mut f);
+    misclassified(space, &mut f);
+    unreachable_levels(space, &deciders, &mut f);
+    f
+}
+
+/// `rule-id (6.20)`
+fn rule_ref(model: &Model, r: RuleId) -> String {
+    let rule = model.rule(r);
+    let cites = model.cite_text(&rule.meta.cites);
+    if cites.is_empty() {
+        format!("`{}`", rule.meta.id)
+    } else {
+        format!("`{}` ({cites})", rule.meta.id)
+    }
+}
+
+fn level_name(model: &Model, l: LevelId) -> String {
+    format!("`{}`", model.level(l).meta.id)
+}
+
+fn finding(rules: Vec<RuleId>, witness: Option<&Witness>, space: &Space<'_>) -> FindingData {
+    FindingData {
+        rules: rules
+            .iter()
+            .take(MAX_LISTED)
+            .map(|r| space.model.rule(*r).meta.id.clone())
+            .collect(),
+        witness: witness.map(|w| w.json(space.model)),
+        path: Vec::new(),
+        subject: Vec::new(),
+        accepted: None,
+    }
+}
+
+/// Cells for a path, with questions off the path at their first cell (they
+/// do not matter).
+fn cells(space: &Space<'_>, path: &[(usize, u32)]) -> Vec<u32> {
+    let mut out = vec![0; space.model.questions.len()];
+    for &(v, c) in path {
+        out[v] = c;
+    }
+    out
+}
+
+fn gaps(space: &mut Space<'_>, deciders: &[Decider], f: &mut Findings) {
+    let model = space.model;
+    if model.header.otherwise.is_some() || !deciders.contains(&Decider::Nothing) {
+        // No gap: still, an `accept gap` then matches nothing (reported by
+        // the accept pass).
+        return;
+    }
+    let mut mdd_accepts: Vec<(usize, NodeId)> = Vec::new();
+    for (i, a) in model.accepts.iter().enumerate() {
+        if a.code != "gap" {
+            continue;
+        }
+        let region = match &a.when {
+            Some(c) => space.domain.cond(&mut space.mdd, c),
+            None => TRUE,
+        };
+        mdd_accepts.push((i, region));
+    }
+    let any_accepted = {
+        let regions = mdd_accepts.iter().map(|(_, r)| *r).collect();
+        space.mdd.fold(Op::Or, regions, FALSE)
+    };
+    let not_accepted = space.mdd.not(any_accepted);
+    let span = model.header.policy.span;
+    let roots = [space.decision, space.valid, not_accepted];
+    if let Some(path) = space
+        .mdd
+        .find(&roots, &|v| v[0] == 0 && v[1] == 1 && v[2] == 1)
+    {
+        let w = Witness::from_path(space, &path);
+        f.diagnostics.push(
+            Diagnostic::new(
+                Code::Gap,
+                span,
+                format!(
+                    "some incidents are decided by no rule, and there is no `otherwise`: for example {}",
+                    w.text(model)
+                ),
+            )
+            .with_label("no rule covers every incident")
+            .with_help(
+                "add a rule for these incidents, give the protocol an `otherwise` level, or accept the gap with `accept gap when ... because \"...\"` if the document really leaves it open",
+            )
+            .with_finding(finding(Vec::new(), Some(&w), space)),
+        );
+    }
+    for (i, region) in mdd_accepts {
+        let roots = [space.decision, space.valid, region];
+        let Some(path) = space
+            .mdd
+            .find(&roots, &|v| v[0] == 0 && v[1] == 1 && v[2] == 1)
+        else {
+            continue;
+        };
+        f.used_accepts.insert(i);
+        let a = &model.accepts[i];
+        let w = Witness::from_path(space, &path);
+        let mut data = finding(Vec::new(), Some(&w), space);
+        data.accepted = Some(a.reason.clone());
+        f.diagnostics.push(
+            Diagnostic::new(
+                Code::Gap,
+                a.span,
+                format!(
+                    "some incidents are decided by no rule: for example {}",
+                    w.text(model)
+                ),
+            )
+            .with_label("accepted here")
+            .with_finding(data),
+        );
+    }
+}
+
+fn conflicts(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+    let model = space.model;
+    if model.header.policy.value != Policy::NoOverlap || !deciders.contains(&Decider::Conflict) {
+        return;
+    }
+    let n = model.rules.len();
+    for a in 0..n {
+        for b in a + 1..n {
+            let (ra, rb) = (model.rule(RuleId(a as u32)), model.rule(RuleId(b as u32)));
+            if ra.level == rb.level {
+                continue;
+            }
+            let roots = [space.rules[a], space.rules[b], space.valid];
+            let Some(path) = space.mdd.find(&roots, &|v| v.iter().all(|x| *x == 1)) else {
+                continue;
+            };
+            let w = Witness::from_path(space, &path);
+            let (ia, ib) = (RuleId(a as u32), RuleId(b as u32));
+            f.diagnostics.push(
+                Diagnostic::new(
+                    Code::Conflict,
+                    ra.meta.span,
+                    format!(
+                        "rules {} and {} both match some incidents but give different levels ({} and {}): for example {}",
+                        rule_ref(model, ia),
+                        rule_ref(model, ib),
+                        level_name(model, ra.level),
+                        level_name(model, rb.level),
+                        w.text(model)
+                    ),
+                )
+                .with_label(format!("gives {}", level_name(model, ra.level)))
+                .with_secondary(rb.meta.span, format!("gives {}", level_name(model, rb.level)))
+                .with_help(
+                    "the protocol says rules must not overlap: narrow one of the conditions, or choose `policy most-serious` if the more serious level should win",
+                )
+                .with_finding(finding(vec![ia, ib], Some(&w), space)),
+            );
+        }
+    }
+}
+
+fn never_decides(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+    let model = space.model;
+    let policy = model.header.policy.value;
+    // Under no-overlap, what counts is the rules of the same level.
+    let same_level_deciders: Vec<BTreeSet<RuleId>> = if policy == Policy::NoOverlap {
+        space
+            .unique
+            .iter()
+            .map(|m| {
+                space
+                    .mdd
+                    .collect(&[*m, space.valid], &|v| (v[1] == 1).then_some(v[0]))
+                    .into_iter()
+                    .filter_map(|v| match space.decode(v) {
+                        Decider::Rule(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (i, rule) in model.rules.iter().enumerate() {
+        let r = RuleId(i as u32);
+        let decides = match policy {
+            Policy::NoOverlap => same_level_deciders[rule.level.index()].contains(&r),
+            _ => deciders.contains(&Decider::Rule(r)),
+        };
+        if decides {
+            continue;
+        }
+        let cond = space.rules[i];
+        let Some(path) = space
+            .mdd
+            .find(&[cond, space.valid], &|v| v[0] == 1 && v[1] == 1)
+        else {
+            f.diagnostics.push(
+                Diagnostic::new(
+                    Code::NeverDecides,
+                    rule.meta.span,
+                    format!("rule {} never decides: no possible incident matches it", rule_ref(model, r)),
+                )
+                .with_label("matches nothing")
+                .with_help(
+                    "its condition contradicts itself, or asks about a question in incidents where that question is not asked",
+                )
+                .with_finding(finding(vec![r], None, space)),
+            );
+            continue;
+        };
+        let w = Witness::from_path(space, &path);
+        let over = match policy {
+            Policy::NoOverlap => space.unique[rule.level.index()],
+            _ => space.decision,
+        };
+        let found = space.mdd.collect(&[cond, space.valid, over], &|v| {
+            (v[0] == 1 && v[1] == 1).then_some(v[2])
+        });
+        let mut covers: BTreeSet<(std::cmp::Reverse<LevelId>, RuleId)> = BTreeSet::new();
+        for v in found {
+            match space.decode(v) {
+                Decider::Rule(s) if s != r => {
+                    covers.insert((std::cmp::Reverse(model.rule(s).level), s));
+                }
+                Decider::Level(l) => {
+                    for (j, other) in model.rules.iter().enumerate() {
+                        let s = RuleId(j as u32);
+                        if s != r && other.level == l && space.overlap(&[cond, space.rules[j]]) {
+                            covers.insert((std::cmp::Reverse(l), s));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut covers: Vec<RuleId> = covers.into_iter().map(|(_, s)| s).collect();
+        // Name one rule when one alone covers everything this rule matches.
+        let alone = covers.iter().copied().find(|s| {
+            let roots = [cond, space.valid, space.rules[s.index()]];
+            space
+                .mdd
+                .find(&roots, &|v| v[0] == 1 && v[1] == 1 && v[2] == 0)
+                .is_none()
+        });
+        if let Some(s) = alone {
+            covers = vec![s];
+        }
+        let named: Vec<String> = covers
+            .iter()
+            .take(MAX_NAMED)
+            .map(|s| {
+                let other = model.rule(*s);
+                let gives = if other.level == rule.level {
+                    "the same level".to_string()
+                } else {
+                    level_name(model, other.level)
+                };
+                match policy {
+                    Policy::FirstMatch => rule_ref(model, *s),
+                    _ => format!("{}, which gives {gives}", rule_ref(model, *s)),
+                }
+            })
+            .collect();
+        let mut list = join_or(&named);
+        if covers.len() > MAX_NAMED {
+            list = format!("{list}, or {} other rules", covers.len() - MAX_NAMED);
+        }
+        let how = match policy {
+            Policy::FirstMatch => "is matched first by",
+            Policy::MostSerious | Policy::NoOverlap => "is also matched by",
+        };
+        let mut d = Diagnostic::new(
+            Code::NeverDecides,
+            rule.meta.span,
+            format!(
+                "rule {} never decides: every incident it matches {how} {list}; for example {}",
+                rule_ref(model, r),
+                w.text(model)
+            ),
+        )
+        .with_label("never the deciding rule")
+        .with_help(format!(
+            "remove the rule or change the ones that overrule it; if the document really says this, write `accept never-decides {} because \"...\"`",
+            rule.meta.id
+        ));
+        for s in covers.iter().take(MAX_NAMED) {
+            d = d.with_secondary(model.rule(*s).meta.span, "decides instead");
+        }
+        let mut rules = vec![r];
+        rules.extend(covers);
+        f.diagnostics
+            .push(d.with_finding(finding(rules, Some(&w), space)));
+    }
+}
+
+/// The incidents an example describes: its answers, with every other
+/// question at its baseline answer (or not asked).
+fn example_region(space: &mut Space<'_>, ex: &Example) -> NodeId {
+    let model = space.model;
+    let given = ex.given.as_deref().unwrap_or_default();
+    let mut parts = Vec::new();
+    for (i, q) in model.questions.iter().enumerate() {
+        let atoms: Vec<_> = given.iter().filter(|a| a.question.index() == i).collect();
+        let cells = &space.domain.cells[i];
+        let node = if atoms.is_empty() {
+            let base = cells.cell(Some(crate::model::baseline(&q.kind)));
+            let not_asked = cells.not_asked();
+            space
+                .mdd
+                .literal(i, |c| Some(c) == base || Some(c) == not_asked)
+        } else {
+            let holds: Vec<bool> = (0..cells.total())
+                .map(|c| atoms.iter().all(|a| space.domain.atom_cells(a)(c)))
+                .collect();
+            space.mdd.literal(i, |c| holds[c as usize])
+        };
+        parts.push(node);
+    }
+    space.mdd.fold(Op::And, parts, TRUE)
+}
+
+fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
+    let model = space.model;
+    let has_examples = model
+        .levels
+        .iter()
+        .any(|l| l.examples.iter().any(|e| e.given.is_some()));
+    if !has_examples {
+        return;
+    }
+    for (li, level) in model.levels.iter().enumerate() {
+        let l = LevelId(li as u32);
+        for ex in &level.examples {
+            if ex.given.is_none() {
+                continue;
+            }
+            let region = example_region(space, ex);
+            let space = &*space;
+            let roots = [region, space.valid, space.decision];
+            let wrong =
+                |v: &[u32]| v[0] == 1 && v[1] == 1 && space.level_of(space.decode(v[2])) != Some(l);
+            let Some(path) = space.mdd.find(&roots, &wrong) else {
+                continue;
+            };
+            let w = Witness::from_path(space, &path);
+            let cells = cells(space, &path);
+            let decider = space.decode(space.mdd.eval(space.decision, &cells));
+            let matching: Vec<RuleId> = (0..model.rules.len())
+                .filter(|r| space.mdd.eval(space.rules[*r], &cells) == 1)
+                .map(|r| RuleId(r as u32))
+                .collect();
+            let (outcome, rules): (String, Vec<RuleId>) = match decider {
+                Decider::Nothing => match &model.header.otherwise {
+                    Some(o) => (
+                        format!(
+                            "no rule decides it, so it gets the `otherwise` level {}",
+                            level_name(model, o.value)
+                        ),
+                        Vec::new(),
+                    ),
+                    None => ("no rule decides it".to_string(), Vec::new()),
+                },
+                Decider::Rule(r) => (
+                    format!(
+                        "rule {} puts it at {}",
+                        rule_ref(model, r),
+                        level_name(model, model.rule(r).level)
+                    ),
+                    vec![r],
+                ),
+                Decider::Level(dl) => {
+                    let at: Vec<RuleId> = matching
+                        .iter()
+                        .copied()
+                        .filter(|r| model.rule(*r).level == dl)
+                        .collect();
+                    let names: Vec<String> = at.iter().map(|r| rule_ref(model, *r)).collect();
+                    (
+                        format!(
+                            "rules {} put it at {}",
+                            crate::diagnostic::join_and(&names),
+                            level_name(model, dl)
+                        ),
+                        at,
+                    )
+                }
+                Decider::Conflict => {
+                    let names: Vec<String> = matching.iter().map(|r| rule_ref(model, *r)).collect();
+                    (
+                        format!(
+                            "rules {} match it with different levels",
+                            crate::diagnostic::join_and(&names)
+                        ),
+                        matching.clone(),
+                    )
+                }
+            };
+            let cites = model.cite_text(&ex.cites);
+            let cited = if cites.is_empty() {
+                String::new()
+            } else {
+                format!(" ({cites})")
+            };
+            let mut d = Diagnostic::new(
+                Code::MisclassifiedExample,
+                ex.span,
+                format!(
+                    "example \"{}\"{cited} is listed under {}, but {outcome}: for example {}",
+                    ex.title,
+                    level_name(model, l),
+                    w.text(model)
+                ),
+            )
+            .with_label(format!("listed under {}", level_name(model, l)))
+            .with_help(format!(
+                "change the rules or the example's answers; if the document really contradicts itself, write `accept misclassified-example \"{}\" because \"...\"`",
+                ex.title
+            ));
+            for r in rules.iter().take(MAX_NAMED) {
+                d = d.with_secondary(model.rule(*r).meta.span, "decides it");
+            }
+            let mut data = finding(rules, Some(&w), space);
+            data.subject = vec![ex.title.clone()];
+            f.diagnostics.push(d.with_finding(data));
+        }
+    }
+}
+
+fn unreachable_levels(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+    let model = space.model;
+    let reached: BTreeSet<LevelId> = deciders.iter().filter_map(|d| space.level_of(*d)).collect();
+    for (li, level) in model.levels.iter().enumerate() {
+        let l = LevelId(li as u32);
+        if reached.contains(&l) {
+            continue;
+        }
+        let rules: Vec<RuleId> = (0..model.rules.len())
+            .map(|r| RuleId(r as u32))
+            .filter(|r| model.rule(*r).level == l)
+            .collect();
+        let why = if rules.is_empty() {
+            "no rule gives it and it is not the `otherwise` level".to_string()
+        } else {
+            let names: Vec<String> = rules
+                .iter()
+                .take(MAX_NAMED)
+                .map(|r| rule_ref(model, *r))
+                .collect();
+            format!(
+                "its rules ({}) never decide",
+                crate::diagnostic::join_and(&names)
+            )
+        };
+        let mut data = finding(rules, None, space);
+        data.subject = vec![level.meta.id.clone()];
+        f.diagnostics.push(
+            Diagnostic::new(
+                Code::UnreachableLevel,
+                level.meta.span,
+                format!("no incident is ever decided at level {}: {why}", level_name(model, l)),
+            )
+            .with_label("never decided")
+            .with_help(format!(
+                "add or change a rule so that some incident is decided at this level; if the document really says this, write `accept unreachable-level {} because \"...\"`",
+                level.meta.id
+            ))
+            .with_finding(data),
+        );
+    }
+}
