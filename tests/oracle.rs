@@ -441,6 +441,7 @@ fn recheck(model: &Model, diags: &[Diagnostic]) {
     for d in diags {
         let Some(data) = &d.finding else { continue };
         let Some(w) = &data.witness else { continue };
+        let w = &w.entries();
         let rule = |id: &str| model.rules.iter().position(|r| r.meta.id == id).unwrap();
         let example = (d.code == Code::MisclassifiedExample).then(|| {
             model

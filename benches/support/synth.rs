@@ -31,8 +31,11 @@ pub struct Shape {
     pub questions: usize,
     pub rules: usize,
     pub levels: usize,
-    /// Most questions a rule tests (at least 1).
+    /// Fewest and most questions a rule tests.
+    pub min_tests: usize,
     pub max_tests: usize,
+    /// Narrow tests (one option, one value) rather than broad ones.
+    pub narrow: bool,
     pub policy: &'static str,
     pub otherwise: bool,
     pub seed: u64,
@@ -112,11 +115,15 @@ pub fn protocol(shape: &Shape) -> String {
     }
 
     for r in 0..shape.rules {
-        let tests = 1 + rng.below(shape.max_tests as u64) as usize;
+        let span = (shape.max_tests - shape.min_tests + 1) as u64;
+        let tests = shape.min_tests + rng.below(span) as usize;
         let mut atoms = Vec::with_capacity(tests);
         for _ in 0..tests {
             let q = rng.below(shape.questions as u64) as usize;
             let atom = match kinds[q] {
+                Kind::OneOf(n) if shape.narrow => format!("q{q} == o{}", rng.below(n as u64)),
+                Kind::Scale(n) if shape.narrow => format!("q{q} == s{}", rng.below(n as u64)),
+                Kind::Count if shape.narrow => format!("q{q} == {}", 1 + rng.below(5)),
                 Kind::YesNo => {
                     if rng.below(2) == 0 {
                         format!("q{q}")
@@ -130,7 +137,12 @@ pub fn protocol(shape: &Shape) -> String {
                 },
                 Kind::Scale(n) => format!("q{q} >= s{}", rng.below(n as u64)),
                 Kind::Count => format!("q{q} >= {}", 1 + rng.below(5)),
-                Kind::Amount => format!("q{q} > {}.50", rng.below(1000)),
+                // Protocols compare amounts with a few thresholds, not
+                // with a new value in every rule.
+                Kind::Amount => format!(
+                    "q{q} > {}",
+                    [50, 100, 250, 500, 1000][rng.below(5) as usize]
+                ),
             };
             atoms.push(atom);
         }

@@ -40,10 +40,22 @@ const ACCEPTABLE: &[(Code, Subject)] = &[
     (Code::IncompleteChecklist, Subject::Name),
 ];
 
+/// The findings of the decision space (as opposed to routes and checklists).
+const DECISION_SPACE: &[Code] = &[
+    Code::Gap,
+    Code::NeverDecides,
+    Code::Conflict,
+    Code::MisclassifiedExample,
+    Code::UnreachableLevel,
+];
+
 /// Mark the findings that `model`'s accepts match, and report accepts that
 /// are malformed or match nothing. `used_gaps` are the `accept gap` lines the
 /// analysis already matched against gaps.
 pub fn apply(model: &Model, diags: &mut Vec<Diagnostic>, used_gaps: &BTreeSet<usize>) {
+    // When the decision space was not analysed, its findings are unknown:
+    // an accept for one of them is not known to be unused.
+    let unanalysed = diags.iter().any(|d| d.code == Code::AnalysisIncomplete);
     let mut extra = Vec::new();
     for (i, a) in model.accepts.iter().enumerate() {
         let known = ACCEPTABLE.iter().find(|(c, _)| c.name() == a.code);
@@ -71,6 +83,9 @@ pub fn apply(model: &Model, diags: &mut Vec<Diagnostic>, used_gaps: &BTreeSet<us
                     .with_label("incomplete accept")
                     .with_help(problem.1),
             );
+            continue;
+        }
+        if unanalysed && DECISION_SPACE.contains(&code) {
             continue;
         }
         if code == Code::Gap {

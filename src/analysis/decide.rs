@@ -1,66 +1,42 @@
-//! The decision space: for every incident, which rule decides it.
+//! The decision space: every possible incident, and the level it gets.
 //!
-//! Each rule's condition is a boolean diagram. They are combined into one
-//! *decision diagram* per the protocol's policy, whose terminals say what
-//! decides an incident:
+//! Each rule's condition is a boolean diagram. The space builds only
+//! diagrams that stay small or saturate however many rules there are:
 //!
-//! - most serious wins: the one rule of the most serious level that matches,
-//!   or "several rules of level L" when more than one of them does;
-//! - first match wins: the first rule that matches;
-//! - must not overlap: the level all matching rules agree on, or a conflict.
+//! - per level, where some rule of that level matches (a union) and where
+//!   two or more do (a count up to two);
+//! - per level, where a rule that would overrule it matches: a more serious
+//!   level (most-serious) or another level (no-overlap);
+//! - where no rule matches;
+//! - first-match: for each rule, where an earlier rule matches.
 //!
-//! A rule decides somewhere exactly when its terminal is reachable through
-//! possible incidents, so one traversal finds every rule that never decides.
+//! It never builds the product of two such diagrams (for sparse rule sets,
+//! products are what grow out of hand). A question about several diagrams
+//! at once, such as "is there a possible incident in this example's region
+//! where a more serious rule matches?", is one search through them together
+//! that stops at the first answer.
+//!
+//! Whether a rule ever decides is such a search, per rule:
+//!
+//! - most serious wins: somewhere it matches, nothing more serious matches
+//!   and no other rule of its level does;
+//! - first match wins: somewhere it matches, no earlier rule does;
+//! - must not overlap: somewhere it matches, no other rule of its level does.
+
+use std::sync::Arc;
 
 use crate::analysis::domain::Domain;
-use crate::analysis::mdd::{FALSE, Mdd, NodeId, Op, TRUE, terminal};
+use crate::analysis::mdd::{FALSE, Mdd, NodeId, Op, Step, terminal};
 use crate::model::{LevelId, Model, Policy, RuleId};
 
-/// What decides an incident, as a terminal of a decision diagram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decider {
+/// What an incident is decided as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
     /// No rule matches.
     Nothing,
-    /// One rule decides.
-    Rule(RuleId),
-    /// Several rules of this level match, and nothing more serious (or, under
-    /// no-overlap, the matching rules all give this level).
     Level(LevelId),
     /// Rules of different levels match (no-overlap only).
     Conflict,
-}
-
-/// Terminal values: 0 nothing, then one per level, one per rule, conflict.
-#[derive(Clone, Copy, Debug)]
-pub struct Codes {
-    levels: u32,
-    rules: u32,
-}
-
-impl Codes {
-    pub fn level(self, l: LevelId) -> u32 {
-        1 + l.0
-    }
-
-    pub fn rule(self, r: RuleId) -> u32 {
-        1 + self.levels + r.0
-    }
-
-    pub fn conflict(self) -> u32 {
-        1 + self.levels + self.rules
-    }
-
-    pub fn decode(self, v: u32) -> Decider {
-        if v == 0 {
-            Decider::Nothing
-        } else if v <= self.levels {
-            Decider::Level(LevelId(v - 1))
-        } else if v <= self.levels + self.rules {
-            Decider::Rule(RuleId(v - 1 - self.levels))
-        } else {
-            Decider::Conflict
-        }
-    }
 }
 
 /// A protocol's answer space with its diagrams.
@@ -68,116 +44,206 @@ pub struct Space<'m> {
     pub model: &'m Model,
     pub domain: Domain,
     pub mdd: Mdd,
-    pub codes: Codes,
     /// The possible incidents ("asked when" respected).
     pub valid: NodeId,
+    /// Every question's id, shared by the witnesses of this space.
+    pub question_ids: Arc<[String]>,
     /// Each rule's condition (not restricted to possible incidents).
     pub rules: Vec<NodeId>,
-    /// Per level: the one matching rule of that level, or "several".
-    pub unique: Vec<NodeId>,
-    /// The decision diagram under the protocol's policy.
-    pub decision: NodeId,
+    /// Per level: where some rule of that level matches.
+    pub by_level: Vec<NodeId>,
+    /// Per level: where a rule that overrules it matches (most-serious: a
+    /// more serious level; no-overlap: any other level; first-match: unused).
+    pub rivals: Vec<NodeId>,
+    /// Where no rule matches.
+    pub nothing: NodeId,
+    /// First-match: for each rule, where an earlier rule matches.
+    earlier: Vec<NodeId>,
+    /// Per level: 0, 1 or 2 ("two or more") rules of that level match.
+    counts: Vec<NodeId>,
+    deciding: Option<Vec<bool>>,
 }
 
 impl<'m> Space<'m> {
     pub fn new(model: &'m Model) -> Space<'m> {
         let domain = Domain::new(model);
         let mut mdd = Mdd::new(domain.sizes());
-        let codes = Codes {
-            levels: model.levels.len() as u32,
-            rules: model.rules.len() as u32,
-        };
         let valid = domain.valid(&mut mdd, model);
         let rules: Vec<NodeId> = model
             .rules
             .iter()
             .map(|r| domain.cond(&mut mdd, &r.when))
             .collect();
-        let as_rule = |mdd: &mut Mdd, r: usize| {
-            let code = codes.rule(RuleId(r as u32));
-            mdd.relabel(rules[r], r as u64, &move |v| if v == 1 { code } else { 0 })
-        };
+        let breadth: Vec<usize> = model.rules.iter().map(|r| r.when.atoms().len()).collect();
+        let levels = model.levels.len();
+        let broad = |l: usize| broad_first(model, LevelId(l as u32), &breadth, &rules);
+        let by_level: Vec<NodeId> = (0..levels)
+            .map(|l| mdd.accumulate(Op::Or, broad(l), FALSE))
+            .collect();
         let policy = model.header.policy.value;
-        let mut unique = Vec::new();
-        if policy != Policy::FirstMatch {
-            for l in 0..model.levels.len() {
-                let level = LevelId(l as u32);
-                let of_level: Vec<NodeId> = (0..rules.len())
-                    .filter(|r| model.rules[*r].level == level)
-                    .map(|r| as_rule(&mut mdd, r))
-                    .collect();
-                let multi = codes.level(level);
-                unique.push(mdd.fold(Op::Unique { multi }, of_level, terminal(0)));
-            }
-        }
-        let decision = match policy {
+        let mut rivals = vec![FALSE; levels];
+        match policy {
             Policy::MostSerious => {
-                let top_first: Vec<NodeId> = unique.iter().rev().copied().collect();
-                mdd.fold(Op::Otherwise, top_first, terminal(0))
-            }
-            Policy::FirstMatch => {
-                let in_order: Vec<NodeId> =
-                    (0..rules.len()).map(|r| as_rule(&mut mdd, r)).collect();
-                mdd.fold(Op::Otherwise, in_order, terminal(0))
+                let mut above = FALSE;
+                for l in (0..levels).rev() {
+                    rivals[l] = above;
+                    above = mdd.apply(Op::Or, above, by_level[l]);
+                }
             }
             Policy::NoOverlap => {
-                let levels: Vec<NodeId> = unique
-                    .iter()
-                    .enumerate()
-                    .map(|(l, m)| {
-                        let code = codes.level(LevelId(l as u32));
-                        mdd.relabel(*m, (1 << 40) | l as u64, &move |v| {
-                            if v == 0 { 0 } else { code }
-                        })
-                    })
-                    .collect();
-                mdd.fold(
-                    Op::Agree {
-                        conflict: codes.conflict(),
-                    },
-                    levels,
-                    terminal(0),
-                )
+                for (l, rival) in rivals.iter_mut().enumerate() {
+                    let others = (0..levels)
+                        .filter(|o| *o != l)
+                        .map(|o| by_level[o])
+                        .collect();
+                    *rival = mdd.accumulate(Op::Or, others, FALSE);
+                }
             }
+            Policy::FirstMatch => {}
+        }
+        let counts: Vec<NodeId> = if policy == Policy::FirstMatch {
+            Vec::new()
+        } else {
+            (0..levels)
+                .map(|l| mdd.accumulate(Op::Count2, broad(l), terminal(0)))
+                .collect()
         };
+        let any = mdd.accumulate(Op::Or, by_level.clone(), FALSE);
+        let nothing = mdd.not(any);
+        let mut earlier = Vec::new();
+        if policy == Policy::FirstMatch {
+            let mut so_far = FALSE;
+            for r in &rules {
+                earlier.push(so_far);
+                so_far = mdd.apply(Op::Or, so_far, *r);
+            }
+        }
         Space {
             model,
             domain,
             mdd,
-            codes,
             valid,
+            question_ids: model.questions.iter().map(|q| q.meta.id.clone()).collect(),
             rules,
-            unique,
-            decision,
+            by_level,
+            rivals,
+            nothing,
+            earlier,
+            counts,
+            deciding: None,
         }
     }
 
-    pub fn decode(&self, v: u32) -> Decider {
-        self.codes.decode(v)
-    }
-
-    /// The level an incident gets, given what decides it (the `otherwise`
-    /// level when nothing does); `None` for no level or a conflict.
-    pub fn level_of(&self, d: Decider) -> Option<LevelId> {
-        match d {
-            Decider::Nothing => self.model.header.otherwise.as_ref().map(|o| o.value),
-            Decider::Rule(r) => Some(self.model.rule(r).level),
-            Decider::Level(l) => Some(l),
-            Decider::Conflict => None,
+    /// The level an outcome gives (the `otherwise` level when no rule
+    /// matches); `None` for no level or a conflict.
+    pub fn level_of(&self, o: Outcome) -> Option<LevelId> {
+        match o {
+            Outcome::Nothing => self.model.header.otherwise.as_ref().map(|o| o.value),
+            Outcome::Level(l) => Some(l),
+            Outcome::Conflict => None,
         }
     }
 
-    /// Everything that decides some possible incident.
-    pub fn deciders(&self) -> Vec<Decider> {
-        let found = self.mdd.collect(&[self.decision, self.valid], &|v| {
-            (v[1] == 1).then_some(v[0])
-        });
-        let mut out: Vec<u32> = found.into_iter().collect();
-        out.sort_unstable();
-        out.into_iter().map(|v| self.decode(v)).collect()
+    /// The rules that match one incident (a cell per question).
+    pub fn matching_at(&self, cells: &[u32]) -> Vec<RuleId> {
+        (0..self.rules.len())
+            .filter(|r| self.mdd.eval(self.rules[*r], cells) == 1)
+            .map(|r| RuleId(r as u32))
+            .collect()
     }
 
-    /// Whether some possible incident satisfies all of `diagrams`.
+    /// What one incident is decided as, under the policy.
+    pub fn outcome_at(&self, cells: &[u32]) -> Outcome {
+        let matching = self.matching_at(cells);
+        let level = |r: &RuleId| self.model.rule(*r).level;
+        match self.model.header.policy.value {
+            _ if matching.is_empty() => Outcome::Nothing,
+            Policy::MostSerious => matching
+                .iter()
+                .map(level)
+                .max()
+                .map_or(Outcome::Nothing, Outcome::Level),
+            Policy::FirstMatch => Outcome::Level(level(&matching[0])),
+            Policy::NoOverlap => {
+                let first = level(&matching[0]);
+                if matching.iter().all(|r| level(r) == first) {
+                    Outcome::Level(first)
+                } else {
+                    Outcome::Conflict
+                }
+            }
+        }
+    }
+
+    /// Every outcome of some possible incident, except conflicts (which the
+    /// analysis finds pair by pair).
+    pub fn outcomes(&mut self) -> Vec<Outcome> {
+        let mut out = Vec::new();
+        if self.overlap(&[self.nothing]) {
+            out.push(Outcome::Nothing);
+        }
+        if self.model.header.policy.value == Policy::FirstMatch {
+            let deciding = self.deciding().to_vec();
+            for (r, d) in deciding.iter().enumerate() {
+                if *d {
+                    out.push(Outcome::Level(self.model.rules[r].level));
+                }
+            }
+        } else {
+            for l in 0..self.by_level.len() {
+                let roots = [self.by_level[l], self.rivals[l], self.valid];
+                if self.mdd.find(&roots, &|v| v == [1, 0, 1]).is_some() {
+                    out.push(Outcome::Level(LevelId(l as u32)));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A possible incident in `region` that is not decided as level `l`.
+    pub fn wrong_level(&mut self, region: NodeId, l: LevelId) -> Option<Vec<Step>> {
+        let valid = self.valid;
+        let otherwise_is_l = self.level_of(Outcome::Nothing) == Some(l);
+        if self.model.header.policy.value == Policy::FirstMatch {
+            // The first matching rule is one of another level...
+            for r in 0..self.rules.len() {
+                if self.model.rules[r].level == l {
+                    continue;
+                }
+                let roots = [region, valid, self.rules[r], self.earlier[r]];
+                let path = self.mdd.find(&roots, &|v| v == [1, 1, 1, 0]);
+                if path.is_some() {
+                    return path;
+                }
+            }
+            // ...or no rule matches and `otherwise` is not `l`.
+            if !otherwise_is_l {
+                return self
+                    .mdd
+                    .find(&[region, valid, self.nothing], &|v| v == [1, 1, 1]);
+            }
+            return None;
+        }
+        // Decided as `l` exactly where a rule of `l` matches and no rival
+        // does, or (when `l` is the otherwise level) where no rule matches.
+        let li = l.index();
+        let roots = [
+            region,
+            valid,
+            self.by_level[li],
+            self.rivals[li],
+            self.nothing,
+        ];
+        self.mdd.find(&roots, &|v| {
+            let is_l = (v[2] == 1 && v[3] == 0) || (otherwise_is_l && v[4] == 1);
+            v[0] == 1 && v[1] == 1 && !is_l
+        })
+    }
+
+    /// Whether some possible incident satisfies all of `diagrams` (at most
+    /// four).
     pub fn overlap(&self, diagrams: &[NodeId]) -> bool {
         let mut roots = diagrams.to_vec();
         roots.push(self.valid);
@@ -189,7 +255,109 @@ impl<'m> Space<'m> {
             .is_some()
     }
 
-    pub fn true_node(&self) -> NodeId {
-        TRUE
+    /// Per rule, whether it decides some possible incident under the
+    /// policy (see the module's documentation).
+    pub fn deciding(&mut self) -> &[bool] {
+        if self.deciding.is_none() {
+            let d = self.compute_deciding();
+            self.deciding = Some(d);
+        }
+        self.deciding.as_deref().unwrap_or_default()
     }
+
+    fn compute_deciding(&self) -> Vec<bool> {
+        let model = self.model;
+        (0..model.rules.len())
+            .map(|r| match model.header.policy.value {
+                Policy::FirstMatch => {
+                    let roots = [self.rules[r], self.valid, self.earlier[r]];
+                    self.mdd.find(&roots, &|v| v == [1, 1, 0]).is_some()
+                }
+                // Matching (so the count is at least one), the count is
+                // exactly one, and no more serious level matches. Under
+                // no-overlap other levels do not overrule: they conflict,
+                // which is a finding of its own.
+                Policy::MostSerious => {
+                    let l = model.rules[r].level.index();
+                    let roots = [self.rules[r], self.valid, self.rivals[l], self.counts[l]];
+                    self.mdd.find(&roots, &|v| v == [1, 1, 0, 1]).is_some()
+                }
+                Policy::NoOverlap => {
+                    let l = model.rules[r].level.index();
+                    let roots = [self.rules[r], self.valid, self.counts[l]];
+                    self.mdd.find(&roots, &|v| v == [1, 1, 1]).is_some()
+                }
+            })
+            .collect()
+    }
+
+    /// The level diagram: a terminal per incident saying what it is decided
+    /// as (0 nothing, `1 + l` level `l`, `1 + levels` a conflict). Built on
+    /// request: it can be far larger than the diagrams above.
+    pub fn level_diagram(&mut self) -> NodeId {
+        let model = self.model;
+        let levels = model.levels.len();
+        let coded = |mdd: &mut Mdd, n: NodeId, code: u32, tag: u64| {
+            mdd.relabel(n, tag, &move |v| if v == 1 { code } else { 0 })
+        };
+        match model.header.policy.value {
+            Policy::MostSerious => {
+                let top_first: Vec<NodeId> = (0..levels)
+                    .rev()
+                    .map(|l| {
+                        coded(
+                            &mut self.mdd,
+                            self.by_level[l],
+                            1 + l as u32,
+                            1 << 40 | l as u64,
+                        )
+                    })
+                    .collect();
+                self.mdd.accumulate(Op::Otherwise, top_first, terminal(0))
+            }
+            Policy::FirstMatch => {
+                let in_order: Vec<NodeId> = (0..self.rules.len())
+                    .map(|r| {
+                        let code = 1 + model.rules[r].level.0;
+                        coded(&mut self.mdd, self.rules[r], code, r as u64)
+                    })
+                    .collect();
+                self.mdd.fold(Op::Otherwise, in_order, terminal(0))
+            }
+            Policy::NoOverlap => {
+                let each: Vec<NodeId> = (0..levels)
+                    .map(|l| {
+                        coded(
+                            &mut self.mdd,
+                            self.by_level[l],
+                            1 + l as u32,
+                            1 << 40 | l as u64,
+                        )
+                    })
+                    .collect();
+                let conflict = 1 + levels as u32;
+                self.mdd
+                    .accumulate(Op::Agree { conflict }, each, terminal(0))
+            }
+        }
+    }
+}
+
+/// The diagrams of the rules of level `l`, those testing fewest questions
+/// first: accumulated in this order, unions and counts reach "everything" or
+/// "two or more" early, after which the rest cost nothing.
+fn broad_first(model: &Model, l: LevelId, breadth: &[usize], rules: &[NodeId]) -> Vec<NodeId> {
+    let mut of_level: Vec<RuleId> = rules_of(model, l).collect();
+    of_level.sort_by_key(|r| (breadth[r.index()], *r));
+    of_level.iter().map(|r| rules[r.index()]).collect()
+}
+
+/// The rules that give level `l`, in order.
+pub fn rules_of(model: &Model, l: LevelId) -> impl Iterator<Item = RuleId> + '_ {
+    model
+        .rules
+        .iter()
+        .enumerate()
+        .filter(move |(_, r)| r.level == l)
+        .map(|(i, _)| RuleId(i as u32))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::analysis::decide::{Decider, Space};
+use crate::analysis::decide::{Outcome, Space, rules_of};
 use crate::analysis::mdd::{FALSE, NodeId, Op, TRUE};
 use crate::analysis::witness::Witness;
 use crate::diagnostic::{Code, Diagnostic, FindingData, join_or};
@@ -14,6 +14,12 @@ use crate::model::{Example, LevelId, Model, Policy, RuleId};
 /// `MAX_LISTED`.
 const MAX_NAMED: usize = 4;
 const MAX_LISTED: usize = 50;
+/// Conflicting pairs reported before the analysis stops looking for more:
+/// a protocol with this many has to be rethought, not read pair by pair.
+const MAX_CONFLICTS: usize = 1000;
+/// How many rivals are tried as a single rule covering a rule that never
+/// decides.
+const SINGLE_COVER_SCAN: usize = 16;
 
 pub struct Findings {
     pub diagnostics: Vec<Diagnostic>,
@@ -30,12 +36,44 @@ pub fn decision_findings(space: &mut Space<'_>) -> Findings {
     if !model.is_protocol() {
         return f;
     }
-    let deciders = space.deciders();
-    gaps(space, &deciders, &mut f);
-    conflicts(space, &deciders, &mut f);
-    never_decides(space, &deciders, &mut f);
-    misclassified(space, &mut f);
-    unreachable_levels(space, &deciders, &mut f);
+    // Each stage builds diagrams; stop as soon as one outgrows the budget.
+    let stages: [fn(&mut Space<'_>, &[Outcome], &mut Findings); 5] = [
+        |s, o, f| gaps(s, o, f),
+        |s, _, f| conflicts(s, f),
+        |s, _, f| never_decides(s, f),
+        |s, _, f| misclassified(s, f),
+        |s, o, f| unreachable_levels(s, o, f),
+    ];
+    let outcomes = if space.mdd.exhausted() {
+        Vec::new()
+    } else {
+        space.outcomes()
+    };
+    for stage in stages {
+        if space.mdd.exhausted() {
+            break;
+        }
+        stage(space, &outcomes, &mut f);
+    }
+    if space.mdd.exhausted() {
+        // What was found was built on diagrams cut short: none of it holds.
+        f.diagnostics.clear();
+        f.used_accepts.clear();
+        f.diagnostics.push(
+            Diagnostic::new(
+                Code::AnalysisIncomplete,
+                model.header.policy.span,
+                format!(
+                    "the rules are too intertwined to analyse within {} decision-diagram nodes, so conflicts, rules that never decide, gaps, misclassified examples and unreachable levels were not checked",
+                    space.mdd.node_count()
+                ),
+            )
+            .with_label("not analysed")
+            .with_help(
+                "the analysis takes questions in the order they are declared; declaring the questions that a rule tests together next to each other, or splitting the protocol, usually makes it analysable",
+            ),
+        );
+    }
     f
 }
 
@@ -61,7 +99,7 @@ fn finding(rules: Vec<RuleId>, witness: Option<&Witness>, space: &Space<'_>) -> 
             .take(MAX_LISTED)
             .map(|r| space.model.rule(*r).meta.id.clone())
             .collect(),
-        witness: witness.map(|w| w.json(space.model)),
+        witness: witness.map(|w| w.data(space.model, &space.question_ids)),
         path: Vec::new(),
         subject: Vec::new(),
         accepted: None,
@@ -78,9 +116,9 @@ fn cells(space: &Space<'_>, path: &[(usize, u32)]) -> Vec<u32> {
     out
 }
 
-fn gaps(space: &mut Space<'_>, deciders: &[Decider], f: &mut Findings) {
+fn gaps(space: &mut Space<'_>, outcomes: &[Outcome], f: &mut Findings) {
     let model = space.model;
-    if model.header.otherwise.is_some() || !deciders.contains(&Decider::Nothing) {
+    if model.header.otherwise.is_some() || !outcomes.contains(&Outcome::Nothing) {
         // No gap: still, an `accept gap` then matches nothing (reported by
         // the accept pass).
         return;
@@ -102,11 +140,8 @@ fn gaps(space: &mut Space<'_>, deciders: &[Decider], f: &mut Findings) {
     };
     let not_accepted = space.mdd.not(any_accepted);
     let span = model.header.policy.span;
-    let roots = [space.decision, space.valid, not_accepted];
-    if let Some(path) = space
-        .mdd
-        .find(&roots, &|v| v[0] == 0 && v[1] == 1 && v[2] == 1)
-    {
+    let roots = [space.nothing, space.valid, not_accepted];
+    if let Some(path) = space.mdd.find(&roots, &|v| v == [1, 1, 1]) {
         let w = Witness::from_path(space, &path);
         f.diagnostics.push(
             Diagnostic::new(
@@ -125,11 +160,8 @@ fn gaps(space: &mut Space<'_>, deciders: &[Decider], f: &mut Findings) {
         );
     }
     for (i, region) in mdd_accepts {
-        let roots = [space.decision, space.valid, region];
-        let Some(path) = space
-            .mdd
-            .find(&roots, &|v| v[0] == 0 && v[1] == 1 && v[2] == 1)
-        else {
+        let roots = [space.nothing, space.valid, region];
+        let Some(path) = space.mdd.find(&roots, &|v| v == [1, 1, 1]) else {
             continue;
         };
         f.used_accepts.insert(i);
@@ -152,14 +184,28 @@ fn gaps(space: &mut Space<'_>, deciders: &[Decider], f: &mut Findings) {
     }
 }
 
-fn conflicts(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+fn conflicts(space: &Space<'_>, f: &mut Findings) {
     let model = space.model;
-    if model.header.policy.value != Policy::NoOverlap || !deciders.contains(&Decider::Conflict) {
+    if model.header.policy.value != Policy::NoOverlap {
         return;
     }
     let n = model.rules.len();
+    let mut found = 0;
     for a in 0..n {
         for b in a + 1..n {
+            if found == MAX_CONFLICTS {
+                f.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Conflict,
+                        model.header.policy.span,
+                        format!("the analysis stopped after {MAX_CONFLICTS} conflicting pairs of rules; there are more"),
+                    )
+                    .with_label("rules must not overlap")
+                    .with_help("with this many overlaps, consider `policy most-serious` or `policy first-match`")
+                    .with_finding(finding(Vec::new(), None, space)),
+                );
+                return;
+            }
             let (ra, rb) = (model.rule(RuleId(a as u32)), model.rule(RuleId(b as u32)));
             if ra.level == rb.level {
                 continue;
@@ -168,6 +214,7 @@ fn conflicts(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
             let Some(path) = space.mdd.find(&roots, &|v| v.iter().all(|x| *x == 1)) else {
                 continue;
             };
+            found += 1;
             let w = Witness::from_path(space, &path);
             let (ia, ib) = (RuleId(a as u32), RuleId(b as u32));
             f.diagnostics.push(
@@ -194,38 +241,88 @@ fn conflicts(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
     }
 }
 
-fn never_decides(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+/// The order in which rules are tried as the ones overruling another: most
+/// serious first under most-serious, source order otherwise.
+fn priority(model: &Model) -> Vec<RuleId> {
+    let mut order: Vec<RuleId> = (0..model.rules.len() as u32).map(RuleId).collect();
+    if model.header.policy.value == Policy::MostSerious {
+        order.sort_by_key(|s| (std::cmp::Reverse(model.rule(*s).level), *s));
+    }
+    order
+}
+
+/// Whether `s` can overrule `r` under the policy.
+fn rival(model: &Model, r: RuleId, s: RuleId) -> bool {
+    let (lr, ls) = (model.rule(r).level, model.rule(s).level);
+    s != r
+        && match model.header.policy.value {
+            Policy::MostSerious => ls >= lr,
+            Policy::FirstMatch => s < r,
+            Policy::NoOverlap => ls == lr,
+        }
+}
+
+/// Rules whose union covers everything `r` matches (r never decides, so
+/// they exist): one rule if one of the likeliest does it alone, else rules
+/// chosen one at a time, each matching an incident of `r` that the ones
+/// before it do not. At most `MAX_LISTED` rules.
+fn cover(space: &mut Space<'_>, r: RuleId, order: &[RuleId], witness: &[u32]) -> Vec<RuleId> {
+    let model = space.model;
+    let cond = space.rules[r.index()];
+    let matches = |space: &Space<'_>, s: RuleId, cells: &[u32]| {
+        space.mdd.eval(space.rules[s.index()], cells) == 1
+    };
+    // A rule covering everything must match the witness.
+    let single: Vec<RuleId> = order
+        .iter()
+        .copied()
+        .filter(|s| rival(model, r, *s) && matches(space, *s, witness))
+        .take(SINGLE_COVER_SCAN)
+        .collect();
+    for s in single {
+        let roots = [cond, space.valid, space.rules[s.index()]];
+        if space
+            .mdd
+            .find(&roots, &|v| v[0] == 1 && v[1] == 1 && v[2] == 0)
+            .is_none()
+        {
+            return vec![s];
+        }
+    }
+    let mut covered = FALSE;
+    let mut chosen: Vec<RuleId> = Vec::new();
+    while chosen.len() < MAX_LISTED {
+        let roots = [cond, space.valid, covered];
+        let Some(path) = space
+            .mdd
+            .find(&roots, &|v| v[0] == 1 && v[1] == 1 && v[2] == 0)
+        else {
+            break;
+        };
+        let cells = cells(space, &path);
+        let Some(s) = order
+            .iter()
+            .copied()
+            .find(|s| rival(model, r, *s) && !chosen.contains(s) && matches(space, *s, &cells))
+        else {
+            break;
+        };
+        chosen.push(s);
+        covered = space.mdd.apply(Op::Or, covered, space.rules[s.index()]);
+    }
+    chosen
+}
+
+fn never_decides(space: &mut Space<'_>, f: &mut Findings) {
     let model = space.model;
     let policy = model.header.policy.value;
-    // Under no-overlap, what counts is the rules of the same level.
-    let same_level_deciders: Vec<BTreeSet<RuleId>> = if policy == Policy::NoOverlap {
-        space
-            .unique
-            .iter()
-            .map(|m| {
-                space
-                    .mdd
-                    .collect(&[*m, space.valid], &|v| (v[1] == 1).then_some(v[0]))
-                    .into_iter()
-                    .filter_map(|v| match space.decode(v) {
-                        Decider::Rule(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let deciding = space.deciding().to_vec();
+    let order = priority(model);
     for (i, rule) in model.rules.iter().enumerate() {
-        let r = RuleId(i as u32);
-        let decides = match policy {
-            Policy::NoOverlap => same_level_deciders[rule.level.index()].contains(&r),
-            _ => deciders.contains(&Decider::Rule(r)),
-        };
-        if decides {
+        if deciding[i] {
             continue;
         }
+        let r = RuleId(i as u32);
         let cond = space.rules[i];
         let Some(path) = space
             .mdd
@@ -246,42 +343,8 @@ fn never_decides(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
             continue;
         };
         let w = Witness::from_path(space, &path);
-        let over = match policy {
-            Policy::NoOverlap => space.unique[rule.level.index()],
-            _ => space.decision,
-        };
-        let found = space.mdd.collect(&[cond, space.valid, over], &|v| {
-            (v[0] == 1 && v[1] == 1).then_some(v[2])
-        });
-        let mut covers: BTreeSet<(std::cmp::Reverse<LevelId>, RuleId)> = BTreeSet::new();
-        for v in found {
-            match space.decode(v) {
-                Decider::Rule(s) if s != r => {
-                    covers.insert((std::cmp::Reverse(model.rule(s).level), s));
-                }
-                Decider::Level(l) => {
-                    for (j, other) in model.rules.iter().enumerate() {
-                        let s = RuleId(j as u32);
-                        if s != r && other.level == l && space.overlap(&[cond, space.rules[j]]) {
-                            covers.insert((std::cmp::Reverse(l), s));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut covers: Vec<RuleId> = covers.into_iter().map(|(_, s)| s).collect();
-        // Name one rule when one alone covers everything this rule matches.
-        let alone = covers.iter().copied().find(|s| {
-            let roots = [cond, space.valid, space.rules[s.index()]];
-            space
-                .mdd
-                .find(&roots, &|v| v[0] == 1 && v[1] == 1 && v[2] == 0)
-                .is_none()
-        });
-        if let Some(s) = alone {
-            covers = vec![s];
-        }
+        let witness = cells(space, &path);
+        let covers = cover(space, r, &order, &witness);
         let named: Vec<String> = covers
             .iter()
             .take(MAX_NAMED)
@@ -300,7 +363,7 @@ fn never_decides(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
             .collect();
         let mut list = join_or(&named);
         if covers.len() > MAX_NAMED {
-            list = format!("{list}, or {} other rules", covers.len() - MAX_NAMED);
+            list = format!("{list}, or {} more rules", covers.len() - MAX_NAMED);
         }
         let how = match policy {
             Policy::FirstMatch => "is matched first by",
@@ -372,22 +435,16 @@ fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
                 continue;
             }
             let region = example_region(space, ex);
-            let space = &*space;
-            let roots = [region, space.valid, space.decision];
-            let wrong =
-                |v: &[u32]| v[0] == 1 && v[1] == 1 && space.level_of(space.decode(v[2])) != Some(l);
-            let Some(path) = space.mdd.find(&roots, &wrong) else {
+            let Some(path) = space.wrong_level(region, l) else {
                 continue;
             };
+            let space = &*space;
             let w = Witness::from_path(space, &path);
             let cells = cells(space, &path);
-            let decider = space.decode(space.mdd.eval(space.decision, &cells));
-            let matching: Vec<RuleId> = (0..model.rules.len())
-                .filter(|r| space.mdd.eval(space.rules[*r], &cells) == 1)
-                .map(|r| RuleId(r as u32))
-                .collect();
-            let (outcome, rules): (String, Vec<RuleId>) = match decider {
-                Decider::Nothing => match &model.header.otherwise {
+            let outcome = space.outcome_at(&cells);
+            let matching = space.matching_at(&cells);
+            let (outcome, rules): (String, Vec<RuleId>) = match outcome {
+                Outcome::Nothing => match &model.header.otherwise {
                     Some(o) => (
                         format!(
                             "no rule decides it, so it gets the `otherwise` level {}",
@@ -397,31 +454,28 @@ fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
                     ),
                     None => ("no rule decides it".to_string(), Vec::new()),
                 },
-                Decider::Rule(r) => (
-                    format!(
-                        "rule {} puts it at {}",
-                        rule_ref(model, r),
-                        level_name(model, model.rule(r).level)
-                    ),
-                    vec![r],
-                ),
-                Decider::Level(dl) => {
-                    let at: Vec<RuleId> = matching
-                        .iter()
-                        .copied()
-                        .filter(|r| model.rule(*r).level == dl)
-                        .collect();
+                Outcome::Level(dl) => {
+                    let at: Vec<RuleId> = match model.header.policy.value {
+                        Policy::FirstMatch => matching.iter().copied().take(1).collect(),
+                        _ => matching
+                            .iter()
+                            .copied()
+                            .filter(|r| model.rule(*r).level == dl)
+                            .collect(),
+                    };
                     let names: Vec<String> = at.iter().map(|r| rule_ref(model, *r)).collect();
+                    let verb = if at.len() == 1 { "puts" } else { "put" };
+                    let noun = if at.len() == 1 { "rule" } else { "rules" };
                     (
                         format!(
-                            "rules {} put it at {}",
+                            "{noun} {} {verb} it at {}",
                             crate::diagnostic::join_and(&names),
                             level_name(model, dl)
                         ),
                         at,
                     )
                 }
-                Decider::Conflict => {
+                Outcome::Conflict => {
                     let names: Vec<String> = matching.iter().map(|r| rule_ref(model, *r)).collect();
                     (
                         format!(
@@ -463,18 +517,15 @@ fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
     }
 }
 
-fn unreachable_levels(space: &Space<'_>, deciders: &[Decider], f: &mut Findings) {
+fn unreachable_levels(space: &Space<'_>, outcomes: &[Outcome], f: &mut Findings) {
     let model = space.model;
-    let reached: BTreeSet<LevelId> = deciders.iter().filter_map(|d| space.level_of(*d)).collect();
+    let reached: BTreeSet<LevelId> = outcomes.iter().filter_map(|o| space.level_of(*o)).collect();
     for (li, level) in model.levels.iter().enumerate() {
         let l = LevelId(li as u32);
         if reached.contains(&l) {
             continue;
         }
-        let rules: Vec<RuleId> = (0..model.rules.len())
-            .map(|r| RuleId(r as u32))
-            .filter(|r| model.rule(*r).level == l)
-            .collect();
+        let rules: Vec<RuleId> = rules_of(model, l).collect();
         let why = if rules.is_empty() {
             "no rule gives it and it is not the `otherwise` level".to_string()
         } else {

@@ -40,17 +40,14 @@ pub enum Op {
     /// The left value where it is not 0, else the right one: "the first
     /// that says something".
     Otherwise,
-    /// Count matches of one level: 0 with `x` is `x`; two non-zero values
-    /// are `multi`.
-    Unique {
-        multi: u32,
-    },
     /// No-overlap combination of two levels' results: 0 with `x` is `x`,
     /// equal levels stay, different ones are `conflict`. Values are level
     /// codes (see `decide.rs`).
     Agree {
         conflict: u32,
     },
+    /// Counting up to two: 0, 1, or 2 for "two or more".
+    Count2,
 }
 
 impl Op {
@@ -65,15 +62,12 @@ impl Op {
                     b
                 }
             }
-            Op::Unique { multi } => match (a, b) {
-                (0, x) | (x, 0) => x,
-                _ => multi,
-            },
             Op::Agree { conflict } => match (a, b) {
                 (0, x) | (x, 0) => x,
                 (x, y) if x == y => x,
                 _ => conflict,
             },
+            Op::Count2 => (a + b).min(2),
         }
     }
 
@@ -113,17 +107,6 @@ impl Op {
                     None
                 }
             }
-            Op::Unique { multi } => {
-                if a == terminal(0) {
-                    Some(b)
-                } else if b == terminal(0) {
-                    Some(a)
-                } else if a == terminal(multi) || b == terminal(multi) {
-                    Some(terminal(multi))
-                } else {
-                    None
-                }
-            }
             Op::Agree { conflict } => {
                 if a == terminal(0) {
                     Some(b)
@@ -131,6 +114,17 @@ impl Op {
                     Some(a)
                 } else if a == terminal(conflict) || b == terminal(conflict) {
                     Some(terminal(conflict))
+                } else {
+                    None
+                }
+            }
+            Op::Count2 => {
+                if a == terminal(0) {
+                    Some(b)
+                } else if b == terminal(0) {
+                    Some(a)
+                } else if a == terminal(2) || b == terminal(2) {
+                    Some(terminal(2))
                 } else {
                     None
                 }
@@ -149,10 +143,20 @@ pub struct Mdd {
     unique: FxHashMap<Box<[u32]>, NodeId>,
     memo: FxHashMap<(Op, NodeId, NodeId), NodeId>,
     relabel_memo: FxHashMap<(NodeId, u64), NodeId>,
+    /// Most nodes the store may hold; past it, building stops (see
+    /// [`Mdd::exhausted`]).
+    budget: usize,
+    exhausted: bool,
 }
+
+/// Nodes a store may hold by default: a few hundred megabytes at most.
+pub const DEFAULT_BUDGET: usize = 500_000;
 
 /// One step of a path: a variable and the cell taken.
 pub type Step = (usize, u32);
+
+/// The most diagrams `find` searches together.
+pub const MAX_ROOTS: usize = 5;
 
 impl Mdd {
     pub fn new(domains: Vec<u32>) -> Mdd {
@@ -163,7 +167,22 @@ impl Mdd {
             unique: FxHashMap::default(),
             memo: FxHashMap::default(),
             relabel_memo: FxHashMap::default(),
+            budget: DEFAULT_BUDGET,
+            exhausted: false,
         }
+    }
+
+    /// A store that may hold at most `budget` nodes.
+    pub fn with_budget(mut self, budget: usize) -> Mdd {
+        self.budget = budget;
+        self
+    }
+
+    /// Whether a diagram needed more nodes than the budget allows. Once it
+    /// is, every diagram built afterwards is meaningless (building returns
+    /// at once), and the caller must discard what it computed.
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
     }
 
     pub fn node_count(&self) -> usize {
@@ -205,6 +224,10 @@ impl Mdd {
         if kids.iter().all(|k| *k == kids[0]) {
             return kids[0];
         }
+        if self.nodes.len() >= self.budget {
+            self.exhausted = true;
+            return FALSE;
+        }
         let mut key = Vec::with_capacity(kids.len() + 1);
         key.push(var as u32);
         key.extend_from_slice(kids);
@@ -228,26 +251,49 @@ impl Mdd {
         self.mk(var, &kids)
     }
 
+    /// Combine two diagrams terminal by terminal.
+    ///
+    /// The walk keeps its own stack rather than recursing: a diagram may
+    /// be as deep as the protocol has questions, thousands of them, and the
+    /// caller's stack may be small.
     pub fn apply(&mut self, op: Op, a: NodeId, b: NodeId) -> NodeId {
-        if let Some(r) = op.shortcut(a, b) {
-            return r;
+        enum Frame {
+            Visit(NodeId, NodeId),
+            Build(usize, NodeId, NodeId),
         }
-        if is_terminal(a) && is_terminal(b) {
-            return terminal(op.eval(value(a), value(b)));
+        let mut work = vec![Frame::Visit(a, b)];
+        let mut done: Vec<NodeId> = Vec::new();
+        while let Some(frame) = work.pop() {
+            match frame {
+                Frame::Visit(a, b) => {
+                    if self.exhausted {
+                        done.push(FALSE);
+                    } else if let Some(r) = op.shortcut(a, b) {
+                        done.push(r);
+                    } else if is_terminal(a) && is_terminal(b) {
+                        done.push(terminal(op.eval(value(a), value(b))));
+                    } else if let Some(&r) = self.memo.get(&(op, a, b)) {
+                        done.push(r);
+                    } else {
+                        let var = self.var(a).min(self.var(b));
+                        work.push(Frame::Build(var, a, b));
+                        for c in (0..self.domains[var]).rev() {
+                            let (ca, cb) = (self.cofactor(a, var, c), self.cofactor(b, var, c));
+                            work.push(Frame::Visit(ca, cb));
+                        }
+                    }
+                }
+                Frame::Build(var, a, b) => {
+                    let start = done.len() - self.domains[var] as usize;
+                    let r = self.mk(var, &done[start..]);
+                    done.truncate(start);
+                    self.memo.insert((op, a, b), r);
+                    done.push(r);
+                }
+            }
         }
-        if let Some(&r) = self.memo.get(&(op, a, b)) {
-            return r;
-        }
-        let var = self.var(a).min(self.var(b));
-        let n = self.domains[var];
-        let mut kids = Vec::with_capacity(n as usize);
-        for c in 0..n {
-            let (ca, cb) = (self.cofactor(a, var, c), self.cofactor(b, var, c));
-            kids.push(self.apply(op, ca, cb));
-        }
-        let r = self.mk(var, &kids);
-        self.memo.insert((op, a, b), r);
-        r
+        debug_assert_eq!(done.len(), 1);
+        done[0]
     }
 
     /// Combine many diagrams with `op`, pairing them up so that the
@@ -270,65 +316,118 @@ impl Mdd {
         items[0]
     }
 
-    /// Replace terminal values: `map(v)` for each terminal `v`.
+    /// Combine many diagrams with `op` one after another, into a running
+    /// result. When the running result saturates (everything, or "two or
+    /// more"), the remaining steps are shortcuts; so order the broadest
+    /// diagrams first.
+    pub fn accumulate(&mut self, op: Op, items: Vec<NodeId>, empty: NodeId) -> NodeId {
+        items
+            .into_iter()
+            .fold(empty, |acc, x| self.apply(op, acc, x))
+    }
+
+    /// Replace terminal values: `map(v)` for each terminal `v`. Like
+    /// [`Mdd::apply`], the walk keeps its own stack.
     pub fn relabel(&mut self, n: NodeId, tag: u64, map: &impl Fn(u32) -> u32) -> NodeId {
-        if is_terminal(n) {
-            return terminal(map(value(n)));
+        enum Frame {
+            Visit(NodeId),
+            Build(NodeId),
         }
-        if let Some(&r) = self.relabel_memo.get(&(n, tag)) {
-            return r;
+        let mut work = vec![Frame::Visit(n)];
+        let mut done: Vec<NodeId> = Vec::new();
+        while let Some(frame) = work.pop() {
+            match frame {
+                Frame::Visit(n) => {
+                    if self.exhausted {
+                        done.push(FALSE);
+                    } else if is_terminal(n) {
+                        done.push(terminal(map(value(n))));
+                    } else if let Some(&r) = self.relabel_memo.get(&(n, tag)) {
+                        done.push(r);
+                    } else {
+                        work.push(Frame::Build(n));
+                        for &k in self.children(n).iter().rev() {
+                            work.push(Frame::Visit(k));
+                        }
+                    }
+                }
+                Frame::Build(n) => {
+                    let var = self.var(n);
+                    let start = done.len() - self.domains[var] as usize;
+                    let r = self.mk(var, &done[start..]);
+                    done.truncate(start);
+                    self.relabel_memo.insert((n, tag), r);
+                    done.push(r);
+                }
+            }
         }
-        let var = self.var(n);
-        let kids: Vec<NodeId> = self.children(n).to_vec();
-        let mapped: Vec<NodeId> = kids.iter().map(|k| self.relabel(*k, tag, map)).collect();
-        let r = self.mk(var, &mapped);
-        self.relabel_memo.insert((n, tag), r);
-        r
+        debug_assert_eq!(done.len(), 1);
+        done[0]
     }
 
     pub fn not(&mut self, n: NodeId) -> NodeId {
         self.relabel(n, u64::MAX, &|v| u32::from(v == 0))
     }
 
-    /// A path through the product of `roots` to terminals that `accept`
-    /// takes, as the cells chosen for the variables tested on the way;
-    /// variables not on the path do not matter.
+    /// A path through the product of `roots` (at most five diagrams) to
+    /// terminals that `accept` takes, as the cells chosen for the variables
+    /// tested on the way; variables not on the path do not matter.
+    ///
+    /// A depth-first search with its own stack, which remembers the
+    /// combinations of nodes below which nothing is accepted.
     pub fn find(&self, roots: &[NodeId], accept: &impl Fn(&[u32]) -> bool) -> Option<Vec<Step>> {
-        let mut failed: FxHashSet<Vec<NodeId>> = FxHashSet::default();
-        let mut path = Vec::new();
-        self.find_from(roots, accept, &mut failed, &mut path)
-            .then_some(path)
-    }
-
-    fn find_from(
-        &self,
-        roots: &[NodeId],
-        accept: &impl Fn(&[u32]) -> bool,
-        failed: &mut FxHashSet<Vec<NodeId>>,
-        path: &mut Vec<Step>,
-    ) -> bool {
-        let var = roots
-            .iter()
-            .map(|r| self.var(*r))
-            .min()
-            .unwrap_or(usize::MAX);
-        if var == usize::MAX {
-            let values: Vec<u32> = roots.iter().map(|r| value(*r)).collect();
-            return accept(&values);
-        }
-        if failed.contains(roots) {
-            return false;
-        }
-        for c in 0..self.domains[var] {
-            let next: Vec<NodeId> = roots.iter().map(|r| self.cofactor(*r, var, c)).collect();
-            path.push((var, c));
-            if self.find_from(&next, accept, failed, path) {
-                return true;
+        assert!(
+            roots.len() <= MAX_ROOTS,
+            "find takes at most {MAX_ROOTS} diagrams"
+        );
+        let n = roots.len();
+        let mut start = [TRUE; MAX_ROOTS];
+        start[..n].copy_from_slice(roots);
+        let mut failed: FxHashSet<[NodeId; MAX_ROOTS]> = FxHashSet::default();
+        // Each frame: the nodes, the variable they branch on, the next cell
+        // to try. `path` holds the step into each frame but the first, and
+        // into `pending` when there is one.
+        let mut stack: Vec<([NodeId; MAX_ROOTS], usize, u32)> = Vec::new();
+        let mut path: Vec<Step> = Vec::new();
+        let mut pending = Some(start);
+        loop {
+            if let Some(nodes) = pending.take() {
+                let var = nodes[..n]
+                    .iter()
+                    .map(|r| self.var(*r))
+                    .min()
+                    .unwrap_or(usize::MAX);
+                if var == usize::MAX {
+                    let mut values = [0u32; MAX_ROOTS];
+                    for (v, r) in values.iter_mut().zip(&nodes[..n]) {
+                        *v = value(*r);
+                    }
+                    if accept(&values[..n]) {
+                        return Some(path);
+                    }
+                    path.pop();
+                } else if failed.contains(&nodes) {
+                    path.pop();
+                } else {
+                    stack.push((nodes, var, 0));
+                }
             }
-            path.pop();
+            let (nodes, var, next) = stack.last_mut()?;
+            if *next < self.domains[*var] {
+                let c = *next;
+                *next += 1;
+                let mut child = *nodes;
+                for r in child[..n].iter_mut() {
+                    *r = self.cofactor(*r, *var, c);
+                }
+                path.push((*var, c));
+                pending = Some(child);
+            } else {
+                failed.insert(*nodes);
+                stack.pop();
+                path.pop();
+            }
         }
-        failed.insert(roots.to_vec());
-        false
     }
 
     /// Every value `pick` returns for some path through the product of
@@ -396,6 +495,24 @@ mod tests {
         let not_a = m.not(a);
         let back = m.not(not_a);
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn building_stops_at_the_budget() {
+        let mut m = Mdd::new(vec![2; 30]).with_budget(20);
+        let mut acc = FALSE;
+        for v in 0..30 {
+            let lit = m.literal(v, |c| c == 1);
+            let pair = if v > 0 {
+                m.literal(v - 1, |c| c == 0)
+            } else {
+                TRUE
+            };
+            let term = m.apply(Op::And, lit, pair);
+            acc = m.apply(Op::Or, acc, term);
+        }
+        assert!(m.exhausted());
+        assert!(m.node_count() <= 20);
     }
 
     #[test]

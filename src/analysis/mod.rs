@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;
 
-pub use decide::{Decider, Space};
+pub use decide::{Outcome, Space};
 
 /// Every finding about a model, and which `accept gap` lines matched a gap.
 pub struct Analysis {

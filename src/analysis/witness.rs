@@ -5,7 +5,11 @@
 //! when" condition fails), and the questions off the path do not matter and
 //! are shown as "any". Every witness is a possible incident.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+
+use crate::diagnostic::{WitnessAnswer, WitnessData};
 
 use crate::analysis::decide::Space;
 use crate::analysis::mdd::Step;
@@ -64,22 +68,27 @@ impl Witness {
         }
     }
 
-    /// The answers as JSON: question id to answer (`true`/`false`, an option
-    /// id, a number) or `"any"`; questions not asked are left out.
-    pub fn json(&self, model: &Model) -> Vec<(String, Value)> {
-        self.answers
+    /// The witness for a finding: the answers that matter, with the
+    /// question ids shared by every witness of the analysis.
+    pub fn data(&self, model: &Model, ids: &Arc<[String]>) -> WitnessData {
+        let answers = self
+            .answers
             .iter()
             .enumerate()
             .filter_map(|(i, g)| {
-                let q = model.question(QuestionId(i as u32));
-                let v = match g {
-                    Given::NotAsked => return None,
-                    Given::Any => json!("any"),
-                    Given::Answer(a) => answer_json(model, QuestionId(i as u32), *a),
+                let q = QuestionId(i as u32);
+                let a = match g {
+                    Given::Any => return None,
+                    Given::NotAsked => WitnessAnswer::NotAsked,
+                    Given::Answer(a) => WitnessAnswer::Value(answer_json(model, q, *a)),
                 };
-                Some((q.meta.id.clone(), v))
+                Some((i as u32, a))
             })
-            .collect()
+            .collect();
+        WitnessData {
+            questions: ids.clone(),
+            answers,
+        }
     }
 }
 

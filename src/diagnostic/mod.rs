@@ -9,6 +9,7 @@
 pub mod render;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -111,6 +112,7 @@ codes! {
     Gap => "gap", Warning, "some incidents are decided by no rule and there is no `otherwise`";
     MisclassifiedExample => "misclassified-example", Error, "the rules put an example at another level than the one it is listed under";
     UnreachableLevel => "unreachable-level", Warning, "no incident is ever decided at a level";
+    AnalysisIncomplete => "analysis-incomplete", Warning, "the rules are too intertwined for the analysis to finish within its limits";
     // Analysis of routes
     UnreachableStep => "unreachable-step", Warning, "a step, decision or outcome of a route cannot be reached";
     DeadEnd => "dead-end", Warning, "a route path stops before an outcome";
@@ -141,8 +143,8 @@ pub struct Label {
 pub struct FindingData {
     /// Ids of the rules (or route nodes) involved.
     pub rules: Vec<String>,
-    /// A concrete incident: question id and answer, in question order.
-    pub witness: Option<Vec<(String, serde_json::Value)>>,
+    /// A concrete incident that shows the finding.
+    pub witness: Option<WitnessData>,
     /// A path through a route, as node ids.
     pub path: Vec<String>,
     /// What else the finding is about: a level, an example's title, a route
@@ -150,6 +152,42 @@ pub struct FindingData {
     pub subject: Vec<String>,
     /// Set when the protocol accepts this finding on purpose.
     pub accepted: Option<String>,
+}
+
+/// A witness incident, compactly: the answers to the questions that matter;
+/// every other question may be answered anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WitnessData {
+    /// The ids of all the protocol's questions, in order; shared by the
+    /// witnesses of one analysis.
+    pub questions: Arc<[String]>,
+    /// Answers by question index, in question order.
+    pub answers: Vec<(u32, WitnessAnswer)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WitnessAnswer {
+    /// The question is not asked in this incident.
+    NotAsked,
+    /// The answer, as JSON: `true`/`false`, an option id, a number.
+    Value(serde_json::Value),
+}
+
+impl WitnessData {
+    /// Question id and answer for every question asked in the incident,
+    /// `"any"` for those that do not matter.
+    pub fn entries(&self) -> Vec<(String, serde_json::Value)> {
+        let mut answers = self.answers.iter().peekable();
+        let mut out = Vec::with_capacity(self.questions.len());
+        for (i, id) in self.questions.iter().enumerate() {
+            match answers.next_if(|(q, _)| *q as usize == i) {
+                Some((_, WitnessAnswer::NotAsked)) => {}
+                Some((_, WitnessAnswer::Value(v))) => out.push((id.clone(), v.clone())),
+                None => out.push((id.clone(), serde_json::Value::from("any"))),
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

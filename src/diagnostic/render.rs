@@ -77,8 +77,8 @@ pub fn to_json(d: &Diagnostic, sources: &Sources) -> Value {
         obj.insert("rules".into(), json!(f.rules));
         if let Some(w) = &f.witness {
             let mut m = Map::new();
-            for (q, a) in w {
-                m.insert(q.clone(), a.clone());
+            for (q, a) in w.entries() {
+                m.insert(q, a);
             }
             obj.insert("witness".into(), Value::Object(m));
         }
