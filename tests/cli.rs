@@ -247,3 +247,61 @@ fn imports_cannot_escape_through_a_link() {
         text(&out.stderr)
     );
 }
+
+/// The findings of `check --error-format json` on some files, by code.
+fn findings(files: &[&str]) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut args = vec!["check", "--error-format", "json"];
+    args.extend_from_slice(files);
+    let out = carepath(&args, &[]);
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON object per line"))
+        .map(|d| (d["code"].as_str().expect("a code").to_owned(), d))
+        .collect()
+}
+
+#[test]
+fn planted_problems_are_each_reported_with_a_witness_or_a_path() {
+    let found = findings(&[
+        "tests/ui/analysis-planted.carepath",
+        "tests/ui/analysis-conflict.carepath",
+        "tests/ui/route-dead-end.carepath",
+    ]);
+    let codes: Vec<&str> = found.keys().map(String::as_str).collect();
+    for want in [
+        "carepath::conflict",
+        "carepath::gap",
+        "carepath::never-decides",
+        "carepath::misclassified-example",
+        "carepath::unreachable-level",
+        "carepath::unreachable-step",
+        "carepath::dead-end",
+        "carepath::route-cycle",
+        "carepath::missing-branch",
+    ] {
+        assert!(codes.contains(&want), "{want} not in {codes:?}");
+    }
+    // Each witness is an incident that shows the finding.
+    let gap = &found["carepath::gap"]["witness"];
+    assert_eq!(gap["risk"], false, "{gap}");
+    assert_ne!(gap["damage"], "high", "{gap}");
+    assert_ne!(gap["drugs"], "possession", "{gap}");
+    let conflict = &found["carepath::conflict"];
+    assert_eq!(conflict["witness"]["assault"], true, "{conflict}");
+    assert_eq!(conflict["rules"], serde_json::json!(["minor-assault", "any-assault"]));
+    let dead = &found["carepath::never-decides"];
+    assert_eq!(dead["witness"]["drugs"], "possession", "{dead}");
+    assert_eq!(dead["witness"]["drug-class"], "class-b", "{dead}");
+    assert_eq!(dead["rules"], serde_json::json!(["first-b", "possession"]));
+    let example = &found["carepath::misclassified-example"];
+    assert_eq!(example["witness"]["drug-class"], "class-b", "{example}");
+    // Route findings name the steps on the way.
+    let cycle = found["carepath::route-cycle"]["path"].as_array().expect("a path");
+    assert_eq!(cycle.first(), cycle.last(), "a cycle ends where it starts");
+    let end = &found["carepath::dead-end"];
+    assert_eq!(end["path"].as_array().and_then(|p| p.last()), Some(&"report".into()));
+    assert!(
+        end["message"].as_str().is_some_and(|m| m.contains("start level-2 → report")),
+        "{end}"
+    );
+}
