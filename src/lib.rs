@@ -7,6 +7,7 @@
 //! | parse: text -> syntax tree | [`syntax`] |
 //! | lower: syntax tree -> checked model | [`model`] |
 //! | analyse: model -> findings | [`analysis`] |
+//! | emit: model -> rule pack, schema, flowchart | [`emit`] |
 //!
 //! Every stage is a pure function; problems are [`diagnostic::Diagnostic`]
 //! values collected across a run. Only the command-line front end touches
@@ -15,6 +16,7 @@
 
 pub mod analysis;
 pub mod diagnostic;
+pub mod emit;
 mod graph;
 pub mod model;
 pub mod source;

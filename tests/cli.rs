@@ -288,7 +288,10 @@ fn planted_problems_are_each_reported_with_a_witness_or_a_path() {
     assert_ne!(gap["drugs"], "possession", "{gap}");
     let conflict = &found["carepath::conflict"];
     assert_eq!(conflict["witness"]["assault"], true, "{conflict}");
-    assert_eq!(conflict["rules"], serde_json::json!(["minor-assault", "any-assault"]));
+    assert_eq!(
+        conflict["rules"],
+        serde_json::json!(["minor-assault", "any-assault"])
+    );
     let dead = &found["carepath::never-decides"];
     assert_eq!(dead["witness"]["drugs"], "possession", "{dead}");
     assert_eq!(dead["witness"]["drug-class"], "class-b", "{dead}");
@@ -296,12 +299,19 @@ fn planted_problems_are_each_reported_with_a_witness_or_a_path() {
     let example = &found["carepath::misclassified-example"];
     assert_eq!(example["witness"]["drug-class"], "class-b", "{example}");
     // Route findings name the steps on the way.
-    let cycle = found["carepath::route-cycle"]["path"].as_array().expect("a path");
+    let cycle = found["carepath::route-cycle"]["path"]
+        .as_array()
+        .expect("a path");
     assert_eq!(cycle.first(), cycle.last(), "a cycle ends where it starts");
     let end = &found["carepath::dead-end"];
-    assert_eq!(end["path"].as_array().and_then(|p| p.last()), Some(&"report".into()));
+    assert_eq!(
+        end["path"].as_array().and_then(|p| p.last()),
+        Some(&"report".into())
+    );
     assert!(
-        end["message"].as_str().is_some_and(|m| m.contains("start level-2 → report")),
+        end["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("start level-2 → report")),
         "{end}"
     );
 }

@@ -26,11 +26,11 @@
 use std::sync::Arc;
 
 use crate::analysis::domain::Domain;
-use crate::analysis::mdd::{FALSE, Mdd, NodeId, Op, Step, terminal};
-use crate::model::{LevelId, Model, Policy, RuleId};
+use crate::analysis::mdd::{FALSE, Mdd, NodeId, Op, Step, is_terminal, terminal, value};
+use crate::model::{LevelId, Model, Policy, QuestionId, RuleId};
 
 /// What an incident is decided as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Outcome {
     /// No rule matches.
     Nothing,
@@ -340,6 +340,144 @@ impl<'m> Space<'m> {
                     .accumulate(Op::Agree { conflict }, each, terminal(0))
             }
         }
+    }
+}
+
+/// The decision as a flowchart: each node asks one question and branches
+/// on its answers; every path ends in what the incident is decided as. It
+/// is the level diagram restricted to possible incidents, so it asks the
+/// questions in the protocol's order, only where the answer matters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    pub root: ChartTarget,
+    pub nodes: Vec<ChartNode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChartNode {
+    pub question: QuestionId,
+    /// The cells of each branch (answers that lead to the same place are
+    /// one branch), in cell order; "not asked" cells of questions that are
+    /// asked here are left out.
+    pub branches: Vec<(Vec<u32>, ChartTarget)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChartTarget {
+    Node(usize),
+    Outcome(Outcome),
+}
+
+impl Space<'_> {
+    /// The decision flowchart, or `None` when it needs more diagram nodes
+    /// than the budget allows.
+    pub fn chart(&mut self) -> Option<Chart> {
+        const IMPOSSIBLE: u32 = 0x7fff_fff0;
+        let levels = self.model.levels.len() as u32;
+        let decided = self.level_diagram();
+        let mask = self.mdd.relabel(self.valid, 1 << 50, &|v| {
+            if v == 0 { IMPOSSIBLE } else { 0 }
+        });
+        let root = self.mdd.apply(Op::Otherwise, mask, decided);
+        if self.mdd.exhausted() {
+            return None;
+        }
+        let outcome = |v: u32| match v {
+            0 => Outcome::Nothing,
+            v if v <= levels => Outcome::Level(LevelId(v - 1)),
+            _ => Outcome::Conflict,
+        };
+        // Bottom up (children first, without recursion), each diagram node
+        // becomes a chart target: impossible answers are left out, a
+        // question whose possible answers all lead to the same place is
+        // skipped, and equal chart nodes are shared.
+        let mdd = &self.mdd;
+        let mut done: rustc_hash::FxHashMap<NodeId, ChartTarget> = Default::default();
+        let mut shared: rustc_hash::FxHashMap<ChartNode, usize> = Default::default();
+        let mut nodes: Vec<ChartNode> = Vec::new();
+        let mut stack = vec![(root, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if done.contains_key(&n) {
+                continue;
+            }
+            if is_terminal(n) {
+                done.insert(n, ChartTarget::Outcome(outcome(value(n))));
+                continue;
+            }
+            let kids = mdd.children(n);
+            if !expanded {
+                stack.push((n, true));
+                for k in kids.iter().rev() {
+                    if *k != terminal(IMPOSSIBLE) && !done.contains_key(k) {
+                        stack.push((*k, false));
+                    }
+                }
+                continue;
+            }
+            let mut branches: Vec<(Vec<u32>, ChartTarget)> = Vec::new();
+            for (cell, kid) in kids.iter().enumerate() {
+                if *kid == terminal(IMPOSSIBLE) {
+                    continue;
+                }
+                let t = done[kid];
+                match branches.iter_mut().find(|(_, bt)| *bt == t) {
+                    Some((cells, _)) => cells.push(cell as u32),
+                    None => branches.push((vec![cell as u32], t)),
+                }
+            }
+            let t = if let [(_, only)] = branches.as_slice() {
+                *only
+            } else {
+                let node = ChartNode {
+                    question: QuestionId(mdd.var(n) as u32),
+                    branches,
+                };
+                let next = nodes.len();
+                let i = *shared.entry(node.clone()).or_insert(next);
+                if i == next {
+                    nodes.push(node);
+                }
+                ChartTarget::Node(i)
+            };
+            done.insert(n, t);
+        }
+        // Number the nodes from the root down, as they are read.
+        let root = done[&root];
+        let mut order: Vec<usize> = Vec::new();
+        let mut number = vec![usize::MAX; nodes.len()];
+        if let ChartTarget::Node(r) = root {
+            number[r] = 0;
+            order.push(r);
+        }
+        let mut i = 0;
+        while i < order.len() {
+            for (_, t) in &nodes[order[i]].branches {
+                if let ChartTarget::Node(k) = *t {
+                    if number[k] == usize::MAX {
+                        number[k] = order.len();
+                        order.push(k);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let renumber = |t: ChartTarget| match t {
+            ChartTarget::Node(k) => ChartTarget::Node(number[k]),
+            o => o,
+        };
+        let root = renumber(root);
+        let nodes: Vec<ChartNode> = order
+            .iter()
+            .map(|&k| ChartNode {
+                question: nodes[k].question,
+                branches: nodes[k]
+                    .branches
+                    .iter()
+                    .map(|(c, t)| (c.clone(), renumber(*t)))
+                    .collect(),
+            })
+            .collect();
+        Some(Chart { root, nodes })
     }
 }
 

@@ -202,7 +202,7 @@ impl Mdd {
         }
     }
 
-    fn children(&self, n: NodeId) -> &[NodeId] {
+    pub fn children(&self, n: NodeId) -> &[NodeId] {
         let (var, start) = self.nodes[n as usize];
         let len = self.domains[var as usize] as usize;
         &self.kids[start as usize..start as usize + len]

@@ -21,7 +21,7 @@ pub struct IoProblem {
 }
 
 impl IoProblem {
-    fn new(path: &Path, message: impl Into<String>) -> IoProblem {
+    pub fn new(path: &Path, message: impl Into<String>) -> IoProblem {
         IoProblem {
             path: path.to_path_buf(),
             message: message.into(),

@@ -1,9 +1,11 @@
 //! The command-line front end: one file per subcommand. This is the only
 //! part of Carepath that touches the file system.
 
+mod build;
 mod check;
 mod input;
 mod report;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,15 @@ enum Command {
     /// Exit status: 0 when there are no errors, 1 when there are, 2 when a
     /// file cannot be read or the command is used wrongly.
     Check(check::Args),
+    /// Check protocols, then write each one's rule pack (`<id>.json`),
+    /// flowchart as DOT (`<id>.dot`) and as SVG (`<id>.svg`).
+    ///
+    /// A protocol with errors writes nothing, leaving its previous files as
+    /// they were. SVG is drawn by Graphviz `dot` when it is installed, else
+    /// by a built-in renderer. Exit status as for `check`.
+    Build(build::Args),
+    /// Print the JSON Schema of the rule pack format.
+    Schema,
 }
 
 /// What a run ended with. The numbers are the exit status.
@@ -47,6 +58,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Schema => schema::run(),
     };
     status.into()
 }

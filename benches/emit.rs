@@ -1,0 +1,59 @@
+//! Emitting a generated 10,000-rule protocol over 40 questions: the rule
+//! pack (built and serialised) and the flowchart (the decision chart from
+//! the analysis, then DOT). The protocol is lowered once, outside the
+//! timing. Run with `cargo bench --bench emit`.
+
+mod support;
+
+use carepath::analysis::Space;
+use carepath::emit::{self, SourceText};
+use carepath::model::{Model, ReadError, Workspace};
+use support::synth::{Shape, protocol};
+
+fn source() -> String {
+    protocol(&Shape {
+        questions: 40,
+        rules: 10_000,
+        levels: 4,
+        min_tests: 1,
+        max_tests: 4,
+        narrow: false,
+        policy: "most-serious",
+        otherwise: false,
+        seed: 11,
+    })
+}
+
+fn model(text: &str) -> Model {
+    let mut ws = Workspace::new();
+    let mut none = |_: &std::path::Path| Err(ReadError::NotFound);
+    let root = ws.add_source("synthetic.carepath", text, &mut none);
+    carepath::model::lower(&ws, root)
+        .model
+        .expect("generated protocols lower cleanly")
+}
+
+#[divan::bench(sample_count = 10)]
+fn rule_pack_10k(bencher: divan::Bencher) {
+    let text = source();
+    let model = model(&text);
+    let files = [SourceText {
+        path: "synthetic.carepath".into(),
+        text: &text,
+    }];
+    bencher.bench_local(|| emit::pack_json(&emit::rule_pack(&model, &files, &[])));
+}
+
+#[divan::bench(sample_count = 10)]
+fn flowchart_dot_10k(bencher: divan::Bencher) {
+    let text = source();
+    let model = model(&text);
+    bencher.bench_local(|| {
+        let mut space = Space::new(&model);
+        emit::dot::to_dot(&emit::dot::flowchart(&mut space))
+    });
+}
+
+fn main() {
+    divan::main();
+}

@@ -1,0 +1,421 @@
+//! Building the rule pack from a checked model.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::jsonlogic;
+use super::pack::{self, RulePack};
+use crate::diagnostic::Diagnostic;
+use crate::model::summary;
+use crate::model::{
+    ActorId, Citation, ContactRef, Model, NodeKind, PoliceResponse, Policy, QuestionKind, Strength,
+};
+
+/// A source file of the protocol, as the pack records it.
+pub struct SourceText<'a> {
+    /// Relative to the protocol's folder, with `/` separators.
+    pub path: String,
+    pub text: &'a str,
+}
+
+/// The rule pack of a checked protocol. `files` are its source files (its
+/// own first); `findings` are the diagnostics of its check, of which the
+/// accepted findings are recorded.
+pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic]) -> RulePack {
+    let cites = |cs: &[Citation]| -> Vec<pack::Citation> {
+        cs.iter()
+            .map(|c| pack::Citation {
+                document: model.documents[c.document.index()].id.clone(),
+                section: c.section.clone(),
+            })
+            .collect()
+    };
+    let cited = |value: String, cs: &[Citation]| pack::CitedText {
+        value,
+        cites: cites(cs),
+    };
+    let actor = |a: &ActorId| model.actors[a.index()].meta.id.clone();
+    let h = &model.header;
+
+    let mut all = Sha256::new();
+    let source_files = files
+        .iter()
+        .map(|f| {
+            all.update(f.path.as_bytes());
+            all.update([0]);
+            all.update(f.text.len().to_string().as_bytes());
+            all.update([0]);
+            all.update(f.text.as_bytes());
+            pack::SourceFile {
+                path: f.path.clone(),
+                sha256: hex(&Sha256::digest(f.text.as_bytes())),
+            }
+        })
+        .collect();
+
+    RulePack {
+        format: pack::FORMAT.to_string(),
+        compiler: pack::Compiler {
+            name: "carepath".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        source: pack::Source {
+            sha256: hex(&all.finalize()),
+            files: source_files,
+        },
+        protocol: pack::Protocol {
+            id: h.id.clone(),
+            title: cited(h.title.value.clone(), &h.title.cites),
+            authorities: h
+                .authorities
+                .iter()
+                .map(|a| cited(a.value.clone(), &a.cites))
+                .collect(),
+            partners: h
+                .partners
+                .iter()
+                .map(|a| cited(a.value.clone(), &a.cites))
+                .collect(),
+            version: h.version.as_ref().map(|v| cited(v.value.clone(), &v.cites)),
+            effective: h
+                .effective
+                .as_ref()
+                .map(|v| cited(v.value.to_string(), &v.cites)),
+            review: h
+                .review
+                .as_ref()
+                .map(|v| cited(v.value.to_string(), &v.cites)),
+            source: h.source.as_ref().map(|v| cited(v.value.clone(), &v.cites)),
+            notes: h.notes.clone(),
+        },
+        documents: model
+            .documents
+            .iter()
+            .map(|d| pack::Document {
+                id: d.id.clone(),
+                title: d.title.clone(),
+                source: d.source.clone(),
+            })
+            .collect(),
+        policy: pack::DecisionPolicy {
+            kind: match h.policy.value {
+                Policy::MostSerious => pack::PolicyKind::MostSerious,
+                Policy::FirstMatch => pack::PolicyKind::FirstMatch,
+                Policy::NoOverlap => pack::PolicyKind::NoOverlap,
+            },
+            otherwise: h
+                .otherwise
+                .as_ref()
+                .map(|o| model.level(o.value).meta.id.clone()),
+            cites: cites(&h.policy.cites),
+        },
+        settings: model
+            .settings
+            .iter()
+            .map(|s| pack::Setting {
+                id: s.meta.id.clone(),
+                title: s.title.clone(),
+                no_route: s.no_route.clone(),
+                cites: cites(&s.meta.cites),
+                notes: s.meta.notes.clone(),
+            })
+            .collect(),
+        questions: model
+            .questions
+            .iter()
+            .map(|q| pack::Question {
+                id: q.meta.id.clone(),
+                text: q.text.clone(),
+                kind: match q.kind {
+                    QuestionKind::YesNo => pack::QuestionKind::YesNo,
+                    QuestionKind::OneOf(_) => pack::QuestionKind::OneOf,
+                    QuestionKind::Scale(_) => pack::QuestionKind::Scale,
+                    QuestionKind::Count { .. } => pack::QuestionKind::Count,
+                    QuestionKind::Amount { .. } => pack::QuestionKind::Amount,
+                },
+                options: q
+                    .kind
+                    .choices()
+                    .iter()
+                    .map(|c| pack::Choice {
+                        id: c.id.clone(),
+                        title: c.label().to_string(),
+                    })
+                    .collect(),
+                minimum: match q.kind {
+                    QuestionKind::Count { from } => Some(from),
+                    _ => None,
+                },
+                unit: match &q.kind {
+                    QuestionKind::Amount { unit } => unit.clone(),
+                    _ => None,
+                },
+                asked_when: q
+                    .asked_when
+                    .as_ref()
+                    .map(|c| jsonlogic::condition(model, c)),
+                asked_when_text: q.asked_when.as_ref().map(|c| summary::condition(model, c)),
+                cites: cites(&q.meta.cites),
+                notes: q.meta.notes.clone(),
+            })
+            .collect(),
+        levels: model
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(rank, l)| pack::Level {
+                id: l.meta.id.clone(),
+                title: l.title.clone(),
+                rank: rank as u32,
+                police: police(l.police),
+                meaning: l.meaning.clone(),
+                examples: l
+                    .examples
+                    .iter()
+                    .map(|e| pack::Example {
+                        title: e.title.clone(),
+                        given: e.given.as_ref().map(|g| jsonlogic::all(model, g)),
+                        given_text: e.given.as_ref().map(|g| {
+                            g.iter()
+                                .map(|a| summary::atom(model, a))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        }),
+                        cites: cites(&e.cites),
+                        notes: e.notes.clone(),
+                    })
+                    .collect(),
+                cites: cites(&l.meta.cites),
+                notes: l.meta.notes.clone(),
+            })
+            .collect(),
+        rules: model
+            .rules
+            .iter()
+            .map(|r| pack::Rule {
+                id: r.meta.id.clone(),
+                title: r.title.clone(),
+                when: jsonlogic::condition(model, &r.when),
+                when_text: summary::condition(model, &r.when),
+                level: model.level(r.level).meta.id.clone(),
+                strength: match r.strength {
+                    Strength::Must => pack::Strength::Must,
+                    Strength::Should => pack::Strength::Should,
+                    Strength::May => pack::Strength::May,
+                },
+                cites: cites(&r.meta.cites),
+                notes: r.meta.notes.clone(),
+            })
+            .collect(),
+        routes: model
+            .routes
+            .iter()
+            .map(|r| {
+                let node_id = |n: crate::model::NodeId| r.nodes[n.index()].meta.id.clone();
+                pack::Route {
+                    id: r.meta.id.clone(),
+                    title: r.title.clone(),
+                    settings: r
+                        .settings
+                        .iter()
+                        .map(|s| model.settings[s.index()].meta.id.clone())
+                        .collect(),
+                    starts: r
+                        .starts
+                        .iter()
+                        .map(|s| pack::Start {
+                            level: model.level(s.level).meta.id.clone(),
+                            node: node_id(s.node),
+                        })
+                        .collect(),
+                    nodes: r
+                        .nodes
+                        .iter()
+                        .map(|n| {
+                            let mut node = pack::RouteNode {
+                                id: n.meta.id.clone(),
+                                kind: pack::NodeKind::Outcome,
+                                text: n.text.clone(),
+                                by: Vec::new(),
+                                contacts: Vec::new(),
+                                timing: Vec::new(),
+                                complete: Vec::new(),
+                                weigh: Vec::new(),
+                                answers: Vec::new(),
+                                branches: Vec::new(),
+                                next: None,
+                                cites: cites(&n.meta.cites),
+                                notes: n.meta.notes.clone(),
+                            };
+                            match &n.kind {
+                                NodeKind::Step(s) => {
+                                    node.kind = pack::NodeKind::Step;
+                                    node.by = s.by.iter().map(actor).collect();
+                                    node.contacts = s
+                                        .contacts
+                                        .iter()
+                                        .map(|c| match c {
+                                            ContactRef::Contact(c) => {
+                                                model.contacts[c.index()].meta.id.clone()
+                                            }
+                                            ContactRef::Actor(a) => actor(a),
+                                        })
+                                        .collect();
+                                    node.timing =
+                                        s.timing.iter().map(ToString::to_string).collect();
+                                    node.complete = s
+                                        .complete
+                                        .iter()
+                                        .map(|c| model.checklists[c.index()].meta.id.clone())
+                                        .collect();
+                                    node.next = s.next.map(node_id);
+                                }
+                                NodeKind::Decision(d) => {
+                                    node.kind = pack::NodeKind::Decision;
+                                    node.by = d.by.iter().map(actor).collect();
+                                    node.timing =
+                                        d.timing.iter().map(ToString::to_string).collect();
+                                    node.weigh = d
+                                        .weigh
+                                        .iter()
+                                        .map(|f| model.factors[f.index()].meta.id.clone())
+                                        .collect();
+                                    node.answers = d
+                                        .answers
+                                        .iter()
+                                        .map(|c| pack::Choice {
+                                            id: c.id.clone(),
+                                            title: c.label().to_string(),
+                                        })
+                                        .collect();
+                                    node.branches = d
+                                        .branches
+                                        .iter()
+                                        .map(|b| pack::Branch {
+                                            answer: d.answers[b.answer as usize].id.clone(),
+                                            to: node_id(b.target),
+                                        })
+                                        .collect();
+                                }
+                                NodeKind::Outcome => {}
+                            }
+                            node
+                        })
+                        .collect(),
+                    cites: cites(&r.meta.cites),
+                    notes: r.meta.notes.clone(),
+                }
+            })
+            .collect(),
+        factors: model
+            .factors
+            .iter()
+            .map(|f| pack::Factors {
+                id: f.meta.id.clone(),
+                title: f.title.clone(),
+                applies_when: f
+                    .applies_when
+                    .as_ref()
+                    .map(|c| jsonlogic::condition(model, c)),
+                applies_when_text: f
+                    .applies_when
+                    .as_ref()
+                    .map(|c| summary::condition(model, c)),
+                includes: f
+                    .includes
+                    .iter()
+                    .map(|i| model.factors[i.index()].meta.id.clone())
+                    .collect(),
+                items: f.items.clone(),
+                cites: cites(&f.meta.cites),
+                notes: f.meta.notes.clone(),
+            })
+            .collect(),
+        checklists: model
+            .checklists
+            .iter()
+            .map(|c| pack::Checklist {
+                id: c.meta.id.clone(),
+                title: c.title.clone(),
+                follows: c
+                    .follows
+                    .map(|f| model.checklists[f.index()].meta.id.clone()),
+                items: c
+                    .items
+                    .iter()
+                    .map(|i| pack::ChecklistItem {
+                        id: i.meta.id.clone(),
+                        text: i.text.clone(),
+                        detail: i.detail.clone(),
+                        by: i.by.iter().map(actor).collect(),
+                        cites: cites(&i.meta.cites),
+                        notes: i.meta.notes.clone(),
+                    })
+                    .collect(),
+                cites: cites(&c.meta.cites),
+                notes: c.meta.notes.clone(),
+            })
+            .collect(),
+        actors: model
+            .actors
+            .iter()
+            .map(|a| pack::Actor {
+                id: a.meta.id.clone(),
+                title: a.title.clone(),
+                cites: cites(&a.meta.cites),
+                notes: a.meta.notes.clone(),
+            })
+            .collect(),
+        contacts: model
+            .contacts
+            .iter()
+            .map(|c| pack::Contact {
+                id: c.meta.id.clone(),
+                title: c.title.clone(),
+                phone: c.phone.clone(),
+                web: c.web.clone(),
+                email: c.email.clone(),
+                cites: cites(&c.meta.cites),
+                notes: c.meta.notes.clone(),
+            })
+            .collect(),
+        accepted_findings: accepted(findings),
+    }
+}
+
+fn police(p: PoliceResponse) -> pack::Police {
+    match p {
+        PoliceResponse::None => pack::Police::None,
+        PoliceResponse::Later => pack::Police::Later,
+        PoliceResponse::Immediate => pack::Police::Immediate,
+        PoliceResponse::Unstated => pack::Police::Unstated,
+    }
+}
+
+fn accepted(findings: &[Diagnostic]) -> Vec<pack::AcceptedFinding> {
+    let mut in_order: Vec<&Diagnostic> = findings.iter().collect();
+    in_order.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
+    in_order
+        .into_iter()
+        .filter_map(|d| {
+            let f = d.finding.as_deref()?;
+            let reason = f.accepted.clone()?;
+            Some(pack::AcceptedFinding {
+                code: d.code.to_string(),
+                message: d.message.clone(),
+                reason,
+                rules: f.rules.clone(),
+                subject: f.subject.clone(),
+                witness: f.witness.as_ref().map(|w| {
+                    w.entries()
+                        .into_iter()
+                        .collect::<serde_json::Map<String, Value>>()
+                }),
+            })
+        })
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

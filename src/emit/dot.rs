@@ -1,0 +1,563 @@
+//! The flowchart: incident -> the questions that decide the level
+//! (diamonds) -> the levels (coloured by police response) -> each setting's
+//! route (a cluster per setting) -> its outcomes, with a legend.
+//!
+//! [`flowchart`] lays out nothing: it says what is drawn ([`Flowchart`]).
+//! [`to_dot`] writes that as DOT with graphviz-rust for Graphviz to lay out;
+//! `svg.rs` draws it itself when Graphviz is not installed.
+
+use graphviz_rust::dot_structures::{
+    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
+};
+use graphviz_rust::printer::{DotPrinter, PrinterContext};
+
+use crate::analysis::Space;
+use crate::analysis::decide::{ChartTarget, Outcome};
+use crate::analysis::domain::Cells;
+use crate::model::summary;
+use crate::model::{Citation, Model, NodeKind, PoliceResponse, QuestionId, QuestionKind};
+
+/// Characters per line of a wrapped label.
+pub const WRAP: usize = 28;
+
+/// What a flowchart shows, before layout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flowchart {
+    pub id: String,
+    pub title: String,
+    pub nodes: Vec<ChartNode>,
+    pub edges: Vec<ChartEdge>,
+    /// Titles of the clusters nodes may belong to: one per setting, then the
+    /// legend.
+    pub clusters: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartNode {
+    /// A DOT id: ASCII letters, digits and underscores only.
+    pub id: String,
+    pub shape: Shape,
+    /// The text, unwrapped; lines are broken at `\n` only where the source
+    /// has them.
+    pub label: String,
+    /// A fill colour, `#rrggbb`.
+    pub fill: &'static str,
+    /// Citations and notes, shown on hover.
+    pub tooltip: String,
+    pub cluster: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Start,
+    Question,
+    Level,
+    Step,
+    Decision,
+    Outcome,
+    /// Something the protocol leaves undecided, or a legend entry.
+    Note,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartEdge {
+    pub from: usize,
+    pub to: usize,
+    pub label: String,
+    /// From a level into a setting's route.
+    pub dashed: bool,
+}
+
+/// The fill colour for a police response.
+pub fn police_colour(p: PoliceResponse) -> &'static str {
+    match p {
+        PoliceResponse::None => "#d8f0d2",
+        PoliceResponse::Later => "#fde7b0",
+        PoliceResponse::Immediate => "#f6c3bd",
+        PoliceResponse::Unstated => "#dde3f0",
+    }
+}
+
+fn police_words(p: PoliceResponse) -> &'static str {
+    match p {
+        PoliceResponse::None => "no police involvement",
+        PoliceResponse::Later => "report to police later",
+        PoliceResponse::Immediate => "call the police at once",
+        PoliceResponse::Unstated => "police involved, urgency not stated",
+    }
+}
+
+const GREY: &str = "#eeeeee";
+const WHITE: &str = "#ffffff";
+
+/// The flowchart of a checked protocol, from its decision space.
+pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
+    let model = space.model;
+    let mut chart = Flowchart {
+        id: model.header.id.clone(),
+        title: chart_title(model),
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        clusters: Vec::new(),
+    };
+    let add = |chart: &mut Flowchart, node: ChartNode| {
+        chart.nodes.push(node);
+        chart.nodes.len() - 1
+    };
+    let start = add(
+        &mut chart,
+        ChartNode {
+            id: "incident".into(),
+            shape: Shape::Start,
+            label: "Incident".into(),
+            fill: GREY,
+            tooltip: String::new(),
+            cluster: None,
+        },
+    );
+    let levels: Vec<usize> = model
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            add(
+                &mut chart,
+                ChartNode {
+                    id: format!("level_{i}"),
+                    shape: Shape::Level,
+                    label: format!("{}\n({})", l.title, police_words(l.police)),
+                    fill: police_colour(l.police),
+                    tooltip: tooltip(model, &l.meta.cites, l.meaning.iter().chain(&l.meta.notes)),
+                    cluster: None,
+                },
+            )
+        })
+        .collect();
+
+    // The questions that decide the level.
+    let mut undecided: Option<usize> = None;
+    let mut conflict: Option<usize> = None;
+    match space.chart() {
+        Some(decision) => {
+            let base = chart.nodes.len();
+            for (i, n) in decision.nodes.iter().enumerate() {
+                let q = model.question(n.question);
+                add(
+                    &mut chart,
+                    ChartNode {
+                        id: format!("question_{i}"),
+                        shape: Shape::Question,
+                        label: q.text.clone(),
+                        fill: WHITE,
+                        tooltip: tooltip(model, &q.meta.cites, q.meta.notes.iter()),
+                        cluster: None,
+                    },
+                );
+            }
+            let mut target = |chart: &mut Flowchart, t: ChartTarget| match t {
+                ChartTarget::Node(i) => base + i,
+                ChartTarget::Outcome(o) => match space.level_of(o) {
+                    Some(l) => levels[l.index()],
+                    None if o == Outcome::Conflict => *conflict.get_or_insert_with(|| {
+                        add(chart, note("conflict", "Rules disagree (a conflict)"))
+                    }),
+                    None => *undecided.get_or_insert_with(|| {
+                        add(
+                            chart,
+                            note("undecided", "No rule applies: the protocol does not say"),
+                        )
+                    }),
+                },
+            };
+            let root = target(&mut chart, decision.root);
+            chart.edges.push(edge(start, root, ""));
+            for (i, n) in decision.nodes.iter().enumerate() {
+                let cells = &space.domain.cells[n.question.index()];
+                for (cs, t) in &n.branches {
+                    let to = target(&mut chart, *t);
+                    let label = answers_label(model, n.question, cells, cs);
+                    chart.edges.push(edge(base + i, to, &label));
+                }
+            }
+        }
+        None => {
+            let too_big = add(
+                &mut chart,
+                note(
+                    "too_large",
+                    "The questions that decide the level are too intertwined to draw; see the rules",
+                ),
+            );
+            chart.edges.push(edge(start, too_big, ""));
+            for &l in &levels {
+                chart.edges.push(edge(too_big, l, ""));
+            }
+        }
+    }
+
+    // Each setting's routes.
+    for (si, setting) in model.settings.iter().enumerate() {
+        chart.clusters.push(setting.title.clone());
+        let cluster = chart.clusters.len() - 1;
+        if let Some(why) = &setting.no_route {
+            let n = add(
+                &mut chart,
+                ChartNode {
+                    cluster: Some(cluster),
+                    ..note(&format!("s{si}_no_route"), &format!("No route: {why}"))
+                },
+            );
+            let _ = n;
+            continue;
+        }
+        for (ri, route) in model.routes.iter().enumerate() {
+            if !route.settings.iter().any(|s| s.index() == si) {
+                continue;
+            }
+            let base = chart.nodes.len();
+            for (ni, n) in route.nodes.iter().enumerate() {
+                let (shape, fill, label) = match &n.kind {
+                    NodeKind::Step(s) => {
+                        let mut label = n.text.clone();
+                        let timing: Vec<String> =
+                            s.timing.iter().map(ToString::to_string).collect();
+                        if !timing.is_empty() {
+                            label.push_str(&format!("\n({})", timing.join(", ")));
+                        }
+                        (Shape::Step, WHITE, label)
+                    }
+                    NodeKind::Decision(_) => (Shape::Decision, WHITE, n.text.clone()),
+                    NodeKind::Outcome => (Shape::Outcome, GREY, n.text.clone()),
+                };
+                add(
+                    &mut chart,
+                    ChartNode {
+                        id: format!("s{si}_r{ri}_n{ni}"),
+                        shape,
+                        label,
+                        fill,
+                        tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
+                        cluster: Some(cluster),
+                    },
+                );
+            }
+            for (ni, n) in route.nodes.iter().enumerate() {
+                match &n.kind {
+                    NodeKind::Step(s) => {
+                        if let Some(next) = s.next {
+                            chart.edges.push(edge(base + ni, base + next.index(), ""));
+                        }
+                    }
+                    NodeKind::Decision(d) => {
+                        for b in &d.branches {
+                            let label = d.answers[b.answer as usize].label().to_string();
+                            chart
+                                .edges
+                                .push(edge(base + ni, base + b.target.index(), &label));
+                        }
+                    }
+                    NodeKind::Outcome => {}
+                }
+            }
+            for s in &route.starts {
+                chart.edges.push(ChartEdge {
+                    dashed: true,
+                    ..edge(levels[s.level.index()], base + s.node.index(), "")
+                });
+            }
+        }
+    }
+
+    // The legend.
+    chart.clusters.push("Police response".into());
+    let legend = chart.clusters.len() - 1;
+    for (i, p) in [
+        PoliceResponse::None,
+        PoliceResponse::Later,
+        PoliceResponse::Immediate,
+        PoliceResponse::Unstated,
+    ]
+    .into_iter()
+    .enumerate()
+    .filter(|(_, p)| *p != PoliceResponse::Unstated || model.levels.iter().any(|l| l.police == *p))
+    {
+        add(
+            &mut chart,
+            ChartNode {
+                id: format!("legend_{i}"),
+                shape: Shape::Note,
+                label: police_words(p).into(),
+                fill: police_colour(p),
+                tooltip: String::new(),
+                cluster: Some(legend),
+            },
+        );
+    }
+    chart
+}
+
+fn chart_title(model: &Model) -> String {
+    let h = &model.header;
+    let mut title = h.title.value.clone();
+    let authorities: Vec<&str> = h.authorities.iter().map(|a| a.value.as_str()).collect();
+    if !authorities.is_empty() {
+        title.push('\n');
+        title.push_str(&authorities.join(", "));
+    }
+    if let Some(v) = &h.version {
+        title.push_str(&format!("\nversion {}", v.value));
+    }
+    title
+}
+
+fn note(id: &str, label: &str) -> ChartNode {
+    ChartNode {
+        id: id.into(),
+        shape: Shape::Note,
+        label: label.into(),
+        fill: GREY,
+        tooltip: String::new(),
+        cluster: None,
+    }
+}
+
+fn edge(from: usize, to: usize, label: &str) -> ChartEdge {
+    ChartEdge {
+        from,
+        to,
+        label: label.into(),
+        dashed: false,
+    }
+}
+
+/// Citations, then notes, one per line.
+fn tooltip<'a>(
+    model: &Model,
+    cites: &[Citation],
+    notes: impl Iterator<Item = &'a String>,
+) -> String {
+    let mut lines = Vec::new();
+    let c = model.cite_text(cites);
+    if !c.is_empty() {
+        lines.push(format!("Source: {c}"));
+    }
+    lines.extend(notes.cloned());
+    lines.join("\n")
+}
+
+/// The answers of a branch: `yes`, `Class A, Class B`, `3 or more`.
+fn answers_label(model: &Model, q: QuestionId, cells: &Cells, cs: &[u32]) -> String {
+    let question = model.question(q);
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cs.len() {
+        let c = cs[i];
+        if Some(c) == cells.not_asked() {
+            parts.push("not asked".into());
+            i += 1;
+            continue;
+        }
+        match &question.kind {
+            QuestionKind::YesNo => parts.push(if c == 1 { "yes" } else { "no" }.into()),
+            QuestionKind::OneOf(choices) | QuestionKind::Scale(choices) => {
+                parts.push(choices[c as usize].label().to_string());
+            }
+            QuestionKind::Count { .. } | QuestionKind::Amount { .. } => {
+                // A run of adjacent intervals is one range.
+                let mut j = i;
+                while j + 1 < cs.len()
+                    && cs[j + 1] == cs[j] + 1
+                    && Some(cs[j + 1]) != cells.not_asked()
+                {
+                    j += 1;
+                }
+                let lo = cells.starts[c as usize];
+                let text = |n: i64| summary::number(model, q, n);
+                parts.push(match cells.upper(cs[j]) {
+                    None => format!("{} or more", text(lo)),
+                    Some(hi) if hi == lo => text(lo),
+                    Some(hi) => format!("{} to {}", text(lo), text(hi)),
+                });
+                i = j;
+            }
+        }
+        i += 1;
+    }
+    parts.join(", ")
+}
+
+/// Wrap text at about `width` characters a line, keeping the source's own
+/// line breaks.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// A DOT quoted string: quotes and backslashes escaped, line breaks as
+/// `\n` (centred lines), other control characters dropped.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn attr(name: &str, value: &str) -> Attribute {
+    Attribute(Id::Plain(name.into()), Id::Escaped(quoted(value)))
+}
+
+fn plain(name: &str, value: &str) -> Attribute {
+    Attribute(Id::Plain(name.into()), Id::Plain(value.into()))
+}
+
+fn node_stmt(n: &ChartNode) -> Stmt {
+    let (shape, style) = match n.shape {
+        Shape::Start => ("oval", "filled"),
+        Shape::Question => ("diamond", "filled"),
+        Shape::Level => ("box", "rounded,filled,bold"),
+        Shape::Step => ("box", "filled"),
+        Shape::Decision => ("diamond", "filled"),
+        Shape::Outcome => ("doubleoctagon", "filled"),
+        Shape::Note => ("note", "filled"),
+    };
+    let mut attributes = vec![
+        attr("label", &wrap(&n.label, WRAP).join("\n")),
+        plain("shape", shape),
+        attr("style", style),
+        attr("fillcolor", n.fill),
+    ];
+    if !n.tooltip.is_empty() {
+        attributes.push(attr("tooltip", &n.tooltip));
+    }
+    Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), attributes))
+}
+
+/// The flowchart as a graphviz-rust graph.
+pub fn to_graph(chart: &Flowchart) -> Graph {
+    let mut stmts = vec![
+        Stmt::GAttribute(GraphAttributes::Graph(vec![
+            attr("label", &chart.title),
+            plain("labelloc", "t"),
+            plain("fontsize", "18"),
+            attr("fontname", "Helvetica"),
+            plain("rankdir", "TB"),
+            plain("nodesep", "0.3"),
+            plain("ranksep", "0.45"),
+            plain("newrank", "true"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Node(vec![
+            attr("fontname", "Helvetica"),
+            plain("fontsize", "11"),
+            plain("margin", "0.12"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Edge(vec![
+            attr("fontname", "Helvetica"),
+            plain("fontsize", "10"),
+            attr("color", "#555555"),
+        ])),
+    ];
+    stmts.extend(
+        chart
+            .nodes
+            .iter()
+            .filter(|n| n.cluster.is_none())
+            .map(node_stmt),
+    );
+    for (ci, title) in chart.clusters.iter().enumerate() {
+        let mut inner = vec![
+            Stmt::Attribute(attr("label", title)),
+            Stmt::Attribute(attr("style", "rounded")),
+            Stmt::Attribute(attr("color", "#999999")),
+            Stmt::Attribute(plain("fontsize", "14")),
+        ];
+        inner.extend(
+            chart
+                .nodes
+                .iter()
+                .filter(|n| n.cluster == Some(ci))
+                .map(node_stmt),
+        );
+        stmts.push(Stmt::Subgraph(Subgraph {
+            id: Id::Plain(format!("cluster_{ci}")),
+            stmts: inner,
+        }));
+    }
+    // Levels side by side, between the decision and the routes.
+    let levels: Vec<Stmt> = chart
+        .nodes
+        .iter()
+        .filter(|n| n.shape == Shape::Level)
+        .map(|n| Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), Vec::new())))
+        .collect();
+    if !levels.is_empty() {
+        let mut inner = vec![Stmt::Attribute(plain("rank", "same"))];
+        let ids: Vec<Vertex> = chart
+            .nodes
+            .iter()
+            .filter(|n| n.shape == Shape::Level)
+            .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
+            .collect();
+        inner.extend(levels);
+        // Least serious on the left.
+        if ids.len() > 1 {
+            inner.push(Stmt::Edge(Edge {
+                ty: EdgeTy::Chain(ids),
+                attributes: vec![plain("style", "invis")],
+            }));
+        }
+        stmts.push(Stmt::Subgraph(Subgraph {
+            id: Id::Plain("levels".into()),
+            stmts: inner,
+        }));
+    }
+    for e in &chart.edges {
+        let mut attributes = Vec::new();
+        if !e.label.is_empty() {
+            attributes.push(attr("label", &wrap(&e.label, WRAP).join("\n")));
+        }
+        if e.dashed {
+            attributes.push(attr("style", "dashed"));
+        }
+        let v = |i: usize| Vertex::N(NodeId(Id::Plain(chart.nodes[i].id.clone()), None));
+        stmts.push(Stmt::Edge(Edge {
+            ty: EdgeTy::Pair(v(e.from), v(e.to)),
+            attributes,
+        }));
+    }
+    Graph::DiGraph {
+        id: Id::Escaped(quoted(&chart.id)),
+        strict: false,
+        stmts,
+    }
+}
+
+/// The flowchart as DOT text, ending with a newline.
+pub fn to_dot(chart: &Flowchart) -> String {
+    let mut ctx = PrinterContext::default();
+    let mut out = to_graph(chart).print(&mut ctx);
+    out.push('\n');
+    out
+}

@@ -1,0 +1,86 @@
+//! Conditions as JsonLogic (<https://jsonlogic.com>), standard operators
+//! only, so that any JsonLogic library evaluates a rule pack's conditions.
+//!
+//! The data is one object of answers, keyed by question id: `true`/`false`
+//! for yes/no questions, the option id for one-of and scale questions, a
+//! whole number for counts and pounds for amounts. A question that is not
+//! asked is left out (or `null`). As in the language, every test of a
+//! question that is not asked is false, including `!=` and `<`: tests that
+//! JsonLogic would otherwise pass on `null` are guarded by `!== null`.
+
+use serde_json::{Value, json};
+
+use crate::analysis::witness::answer_json;
+use crate::model::{Answer, Atom, CmpOp, Cond, Model, Test};
+
+/// A condition as JsonLogic.
+pub fn condition(model: &Model, c: &Cond) -> Value {
+    match c {
+        Cond::Atom(a) => atom(model, a),
+        Cond::Not(inner) => json!({ "!": [condition(model, inner)] }),
+        Cond::And(cs) => {
+            json!({ "and": cs.iter().map(|c| condition(model, c)).collect::<Vec<_>>() })
+        }
+        Cond::Or(cs) => json!({ "or": cs.iter().map(|c| condition(model, c)).collect::<Vec<_>>() }),
+    }
+}
+
+/// Every condition of a list holding (an example's answers).
+pub fn all(model: &Model, atoms: &[Atom]) -> Value {
+    match atoms {
+        [one] => atom(model, one),
+        _ => json!({ "and": atoms.iter().map(|a| atom(model, a)).collect::<Vec<_>>() }),
+    }
+}
+
+fn atom(model: &Model, a: &Atom) -> Value {
+    let q = model.question(a.question);
+    let var = json!({ "var": q.meta.id });
+    let number = |n: i64| answer_json(model, a.question, Answer::Number(n));
+    match &a.test {
+        Test::Bool(b) => json!({ "===": [var, b] }),
+        Test::Options(set) => {
+            let ids: Vec<&str> = set
+                .iter()
+                .map(|o| q.kind.choices()[*o as usize].id.as_str())
+                .collect();
+            match ids.as_slice() {
+                [one] => json!({ "===": [var, one] }),
+                _ => json!({ "in": [var, ids] }),
+            }
+        }
+        Test::Compare(op, c) => {
+            let name = match op {
+                CmpOp::Eq => "===",
+                CmpOp::Ne => "!==",
+                CmpOp::Lt => "<",
+                CmpOp::Le => "<=",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => ">=",
+            };
+            let test = json!({ name: [var, number(*c)] });
+            // `null < 3` and `null !== 3` hold in JsonLogic; `===`, `>` and
+            // `>=` against a number (never 0 for `>=`, see below) do not.
+            match op {
+                CmpOp::Eq => test,
+                CmpOp::Gt if *c >= 0 => test,
+                CmpOp::Ge if *c > 0 => test,
+                _ => guarded(var, test),
+            }
+        }
+        Test::Within { values, negated } => {
+            let values: Vec<Value> = values.iter().map(|v| number(*v)).collect();
+            let test = json!({ "in": [var, values] });
+            if *negated {
+                guarded(var.clone(), json!({ "!": [test] }))
+            } else {
+                test
+            }
+        }
+    }
+}
+
+/// `test`, and the question is answered.
+fn guarded(var: Value, test: Value) -> Value {
+    json!({ "and": [{ "!==": [var, null] }, test] })
+}

@@ -1,0 +1,29 @@
+//! Stage 4, emit: a checked model (and its findings) as the products people
+//! take away: the JSON rule pack apps load (`pack.rs`, conditions in
+//! JsonLogic by `jsonlogic.rs`), its JSON Schema, and the flowchart a board
+//! reads, as DOT (`dot.rs`) and, when Graphviz is not installed, as SVG drawn
+//! by a small renderer of its own (`svg.rs`).
+
+mod build;
+pub mod dot;
+pub mod jsonlogic;
+pub mod pack;
+pub mod svg;
+
+pub use build::{SourceText, rule_pack};
+
+/// The rule pack as JSON: two-space indentation, a final newline.
+pub fn pack_json(pack: &pack::RulePack) -> String {
+    let mut out = serde_json::to_string_pretty(pack).expect("a rule pack serialises");
+    out.push('\n');
+    out
+}
+
+/// The JSON Schema of the rule pack format, as committed in
+/// `schema/carepath-rulepack-1.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(pack::RulePack);
+    let mut out = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    out.push('\n');
+    out
+}

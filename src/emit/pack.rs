@@ -1,0 +1,444 @@
+//! The rule pack, format `carepath-rulepack/1`: everything a downstream app
+//! needs to ask a protocol's questions and reach the same decision as
+//! Carepath, without reimplementing the language.
+//!
+//! These types are the contract: the JSON Schema in
+//! `schema/carepath-rulepack-1.schema.json` is generated from them. Every
+//! list is in the protocol's order (levels least serious first, rules in
+//! source order), every element has the stable id written in the source,
+//! and the same source gives the same bytes.
+//!
+//! How an app decides, given an answers object (see [`super::jsonlogic`]):
+//! evaluate each rule's `when`; among the rules that hold, `policy.kind`
+//! says which level wins: `most-serious` the highest `rank`, `first-match`
+//! the first rule in order, `no-overlap` the one level they all give (rules
+//! of different levels holding together is a conflict the compiler rules
+//! out). When no rule holds, the level is `policy.otherwise`, if any.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The value of [`RulePack::format`].
+pub const FORMAT: &str = "carepath-rulepack/1";
+
+/// A compiled protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulePack {
+    /// Always `carepath-rulepack/1`.
+    #[schemars(extend("const" = "carepath-rulepack/1"))]
+    pub format: String,
+    pub compiler: Compiler,
+    /// The source files the pack was compiled from.
+    pub source: Source,
+    pub protocol: Protocol,
+    /// The documents cited; a citation names one by id.
+    pub documents: Vec<Document>,
+    pub policy: DecisionPolicy,
+    pub settings: Vec<Setting>,
+    /// In the order staff are asked them.
+    pub questions: Vec<Question>,
+    /// Least serious first.
+    pub levels: Vec<Level>,
+    /// In source order (the order `first-match` uses).
+    pub rules: Vec<Rule>,
+    pub routes: Vec<Route>,
+    pub factors: Vec<Factors>,
+    pub checklists: Vec<Checklist>,
+    pub actors: Vec<Actor>,
+    pub contacts: Vec<Contact>,
+    /// Findings of the analysis that the protocol accepts on purpose.
+    pub accepted_findings: Vec<AcceptedFinding>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Compiler {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// SHA-256 over the files below, each as its path, a zero byte, its
+    /// length in bytes as a decimal, a zero byte and its text; lowercase hex.
+    pub sha256: String,
+    /// The protocol's file first, then the files it imports.
+    pub files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    /// Relative to the protocol's folder, with `/` separators.
+    pub path: String,
+    /// SHA-256 of the file's text, lowercase hex.
+    pub sha256: String,
+}
+
+/// A section of a source document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// The id of a [`Document`].
+    pub document: String,
+    pub section: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<String>,
+}
+
+/// A header value with the sections it was read from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitedText {
+    pub value: String,
+    pub cites: Vec<Citation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    pub id: String,
+    pub title: CitedText,
+    pub authorities: Vec<CitedText>,
+    pub partners: Vec<CitedText>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub version: Option<CitedText>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, as precise as the document.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub effective: Option<CitedText>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub review: Option<CitedText>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<CitedText>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyKind {
+    /// The most serious level of the rules that hold.
+    MostSerious,
+    /// The level of the first rule that holds.
+    FirstMatch,
+    /// Rules that hold together give the same level.
+    NoOverlap,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionPolicy {
+    pub kind: PolicyKind,
+    /// The level of an incident no rule covers, if the protocol gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub otherwise: Option<String>,
+    pub cites: Vec<Citation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub id: String,
+    pub title: String,
+    /// Why the protocol gives no route for this setting, when it says so.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub no_route: Option<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuestionKind {
+    /// Answered `true` or `false`.
+    YesNo,
+    /// Answered with one option id.
+    OneOf,
+    /// Answered with one option id; options are ordered, least first.
+    Scale,
+    /// Answered with a whole number of at least `minimum`.
+    Count,
+    /// Answered with a non-negative number of pounds (two decimal places).
+    Amount,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    /// What staff are asked.
+    pub text: String,
+    pub kind: QuestionKind,
+    /// For one-of and scale questions.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub options: Vec<Choice>,
+    /// For counts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub minimum: Option<i64>,
+    /// For amounts, e.g. `pounds`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unit: Option<String>,
+    /// JsonLogic: the question is asked only when this holds; otherwise it
+    /// has no answer and every test of it is false.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub asked_when: Option<Value>,
+    /// `asked_when` as written in the protocol.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub asked_when_text: Option<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Police {
+    /// Handled without the police.
+    None,
+    /// Reported to the police later, not as an emergency.
+    Later,
+    /// The police are called at once.
+    Immediate,
+    /// The police are involved; the document does not say how soon.
+    Unstated,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub id: String,
+    pub title: String,
+    /// 0 for the least serious level, counting up.
+    pub rank: u32,
+    pub police: Police,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub meaning: Option<String>,
+    pub examples: Vec<Example>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub title: String,
+    /// JsonLogic: the answers the example gives, when it gives them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub given: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub given_text: Option<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strength {
+    Must,
+    Should,
+    May,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub title: Option<String>,
+    /// JsonLogic over the answers.
+    #[schemars(with = "JsonLogic")]
+    pub when: Value,
+    /// `when` as written in the protocol.
+    pub when_text: String,
+    /// The id of the level the rule gives.
+    pub level: String,
+    pub strength: Strength,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub id: String,
+    pub title: String,
+    /// The settings that follow this route.
+    pub settings: Vec<String>,
+    /// Where the route begins for each level it covers.
+    pub starts: Vec<Start>,
+    /// Steps, decisions and outcomes, in source order.
+    pub nodes: Vec<RouteNode>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Start {
+    pub level: String,
+    pub node: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// Something staff do, then `next`.
+    Step,
+    /// A choice staff make, with a branch per answer.
+    Decision,
+    /// Where the route ends.
+    Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteNode {
+    pub id: String,
+    pub kind: NodeKind,
+    pub text: String,
+    /// Actor ids: who does the step or takes the decision.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub by: Vec<String>,
+    /// Whom a step contacts: contact or actor ids.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub contacts: Vec<String>,
+    /// When, in words: `within 24 hours`, `immediately`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub timing: Vec<String>,
+    /// Checklist ids to complete at this step.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub complete: Vec<String>,
+    /// Factor list ids to weigh in a decision.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub weigh: Vec<String>,
+    /// A decision's answers.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub answers: Vec<Choice>,
+    /// A decision's branches: answer id to node id.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub branches: Vec<Branch>,
+    /// A step's next node.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next: Option<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    pub answer: String,
+    pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Factors {
+    pub id: String,
+    pub title: String,
+    /// JsonLogic: the incidents the list is to be weighed for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub applies_when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub applies_when_text: Option<String>,
+    /// Ids of factor lists this one includes.
+    pub includes: Vec<String>,
+    pub items: Vec<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub id: String,
+    pub title: String,
+    /// The id of a checklist this one follows (e.g. the CPS 10 point plan).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub follows: Option<String>,
+    pub items: Vec<ChecklistItem>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    pub id: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
+    /// Actor ids: who completes the item.
+    pub by: Vec<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    pub id: String,
+    pub title: String,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub web: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptedFinding {
+    /// The finding's code, e.g. `carepath::gap`.
+    pub code: String,
+    pub message: String,
+    /// Why the protocol accepts it.
+    pub reason: String,
+    /// Ids of the rules (or route nodes) involved.
+    pub rules: Vec<String>,
+    /// What else it is about: a level, an example, a route and its step.
+    pub subject: Vec<String>,
+    /// An incident that shows it: question id to answer (`"any"` where the
+    /// answer does not matter).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Value>>")]
+    pub witness: Option<serde_json::Map<String, Value>>,
+}
+
+/// A JsonLogic expression (<https://jsonlogic.com>) over the answers object,
+/// using only the operators `var`, `===`, `!==`, `<`, `<=`, `>`, `>=`, `in`,
+/// `!`, `and` and `or`.
+#[derive(JsonSchema)]
+#[schemars(transparent, extend("minProperties" = 1, "maxProperties" = 1))]
+#[allow(dead_code)]
+struct JsonLogic(serde_json::Map<String, Value>);
