@@ -182,19 +182,15 @@ fn the_committed_flowcharts_parse_and_show_every_level_and_route_step() {
                 level.title
             );
         }
-        let steps: usize = pack
-            .routes
-            .iter()
-            .map(|r| r.nodes.len() * r.settings.len())
-            .sum();
-        // Route nodes are `s<setting>_r<route>_n<node>`.
+        let steps: usize = pack.routes.iter().map(|r| r.nodes.len()).sum();
+        // Route nodes are `r<route>_n<node>`, each route drawn once.
         let is_route_node = |n: &str| {
             let parts: Vec<&str> = n.split('_').collect();
-            matches!(parts.as_slice(), [s, r, n] if s.starts_with('s') && r.starts_with('r') && n.starts_with('n')
-                && [&s[1..], &r[1..], &n[1..]].iter().all(|d| d.parse::<usize>().is_ok()))
+            matches!(parts.as_slice(), [r, n] if r.starts_with('r') && n.starts_with('n')
+                && [&r[1..], &n[1..]].iter().all(|d| d.parse::<usize>().is_ok()))
         };
         let drawn = ids.iter().filter(|n| is_route_node(n)).count();
-        assert_eq!(drawn, steps, "{id}: every route node once per setting");
+        assert_eq!(drawn, steps, "{id}: every route node once");
         assert!(
             ids.iter().any(|n| n.starts_with("question_")),
             "{id}: the deciding questions"
@@ -394,9 +390,9 @@ fn hostile_text_breaks_nothing() {
 
         let dot = fs::read_to_string(out.join("hostile.dot")).expect("DOT");
         let graph = parse_dot(&dot);
-        let tooltip = node_attr(stmts(&graph), "s0_r0_n0", "tooltip").expect("a tooltip");
+        let tooltip = node_attr(stmts(&graph), "r0_n0", "tooltip").expect("a tooltip");
         assert!(tooltip.ends_with(plain), "{tooltip:?}");
-        let label = node_attr(stmts(&graph), "s0_r0_n0", "label").expect("a label");
+        let label = node_attr(stmts(&graph), "r0_n0", "label").expect("a label");
         let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(
             words(&label),

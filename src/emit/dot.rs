@@ -1,6 +1,7 @@
 //! The flowchart: incident -> the questions that decide the level
-//! (diamonds) -> the levels (coloured by police response) -> each setting's
-//! route (a cluster per setting) -> its outcomes, with a legend.
+//! (diamonds) -> the levels (coloured by police response) -> each route (a
+//! cluster, titled with the settings that follow it) -> its outcomes, with a
+//! legend.
 //!
 //! [`flowchart`] lays out nothing: it says what is drawn ([`Flowchart`]).
 //! [`to_dot`] writes that as DOT with graphviz-rust for Graphviz to lay out;
@@ -27,8 +28,8 @@ pub struct Flowchart {
     pub title: String,
     pub nodes: Vec<ChartNode>,
     pub edges: Vec<ChartEdge>,
-    /// Titles of the clusters nodes may belong to: one per setting, then the
-    /// legend.
+    /// Titles of the clusters nodes may belong to: settings without a
+    /// route, each route, then the legend.
     pub clusters: Vec<String>,
 }
 
@@ -195,76 +196,80 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
         }
     }
 
-    // Each setting's routes.
+    // The routes, a cluster each, titled with the settings that follow it
+    // (one route often serves several settings: it is drawn once).
     for (si, setting) in model.settings.iter().enumerate() {
-        chart.clusters.push(setting.title.clone());
-        let cluster = chart.clusters.len() - 1;
         if let Some(why) = &setting.no_route {
-            let n = add(
+            chart.clusters.push(setting.title.clone());
+            let cluster = chart.clusters.len() - 1;
+            add(
                 &mut chart,
                 ChartNode {
                     cluster: Some(cluster),
                     ..note(&format!("s{si}_no_route"), &format!("No route: {why}"))
                 },
             );
-            let _ = n;
-            continue;
         }
-        for (ri, route) in model.routes.iter().enumerate() {
-            if !route.settings.iter().any(|s| s.index() == si) {
-                continue;
-            }
-            let base = chart.nodes.len();
-            for (ni, n) in route.nodes.iter().enumerate() {
-                let (shape, fill, label) = match &n.kind {
-                    NodeKind::Step(s) => {
-                        let mut label = n.text.clone();
-                        let timing: Vec<String> =
-                            s.timing.iter().map(ToString::to_string).collect();
-                        if !timing.is_empty() {
-                            label.push_str(&format!("\n({})", timing.join(", ")));
-                        }
-                        (Shape::Step, WHITE, label)
+    }
+    for (ri, route) in model.routes.iter().enumerate() {
+        let settings: Vec<&str> = route
+            .settings
+            .iter()
+            .map(|s| model.settings[s.index()].title.as_str())
+            .collect();
+        chart
+            .clusters
+            .push(format!("{}\nfor: {}", route.title, settings.join("; ")));
+        let cluster = chart.clusters.len() - 1;
+        let base = chart.nodes.len();
+        for (ni, n) in route.nodes.iter().enumerate() {
+            let (shape, fill, label) = match &n.kind {
+                NodeKind::Step(s) => {
+                    let mut label = n.text.clone();
+                    let timing: Vec<String> = s.timing.iter().map(ToString::to_string).collect();
+                    if !timing.is_empty() {
+                        label.push_str(&format!("\n({})", timing.join(", ")));
                     }
-                    NodeKind::Decision(_) => (Shape::Decision, WHITE, n.text.clone()),
-                    NodeKind::Outcome => (Shape::Outcome, GREY, n.text.clone()),
-                };
-                add(
-                    &mut chart,
-                    ChartNode {
-                        id: format!("s{si}_r{ri}_n{ni}"),
-                        shape,
-                        label,
-                        fill,
-                        tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
-                        cluster: Some(cluster),
-                    },
-                );
-            }
-            for (ni, n) in route.nodes.iter().enumerate() {
-                match &n.kind {
-                    NodeKind::Step(s) => {
-                        if let Some(next) = s.next {
-                            chart.edges.push(edge(base + ni, base + next.index(), ""));
-                        }
-                    }
-                    NodeKind::Decision(d) => {
-                        for b in &d.branches {
-                            let label = d.answers[b.answer as usize].label().to_string();
-                            chart
-                                .edges
-                                .push(edge(base + ni, base + b.target.index(), &label));
-                        }
-                    }
-                    NodeKind::Outcome => {}
+                    (Shape::Step, WHITE, label)
                 }
+                NodeKind::Decision(_) => (Shape::Decision, WHITE, n.text.clone()),
+                NodeKind::Outcome => (Shape::Outcome, GREY, n.text.clone()),
+            };
+            add(
+                &mut chart,
+                ChartNode {
+                    id: format!("r{ri}_n{ni}"),
+                    shape,
+                    label,
+                    fill,
+                    tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
+                    cluster: Some(cluster),
+                },
+            );
+        }
+        for (ni, n) in route.nodes.iter().enumerate() {
+            match &n.kind {
+                NodeKind::Step(s) => {
+                    if let Some(next) = s.next {
+                        chart.edges.push(edge(base + ni, base + next.index(), ""));
+                    }
+                }
+                NodeKind::Decision(d) => {
+                    for b in &d.branches {
+                        let label = d.answers[b.answer as usize].label().to_string();
+                        chart
+                            .edges
+                            .push(edge(base + ni, base + b.target.index(), &label));
+                    }
+                }
+                NodeKind::Outcome => {}
             }
-            for s in &route.starts {
-                chart.edges.push(ChartEdge {
-                    dashed: true,
-                    ..edge(levels[s.level.index()], base + s.node.index(), "")
-                });
-            }
+        }
+        for s in &route.starts {
+            chart.edges.push(ChartEdge {
+                dashed: true,
+                ..edge(levels[s.level.index()], base + s.node.index(), "")
+            });
         }
     }
 
@@ -493,13 +498,30 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
             Stmt::Attribute(attr("color", "#999999")),
             Stmt::Attribute(plain("fontsize", "14")),
         ];
-        inner.extend(
-            chart
-                .nodes
-                .iter()
-                .filter(|n| n.cluster == Some(ci))
-                .map(node_stmt),
-        );
+        let members: Vec<&ChartNode> = chart
+            .nodes
+            .iter()
+            .filter(|n| n.cluster == Some(ci))
+            .collect();
+        inner.extend(members.iter().map(|n| node_stmt(n)));
+        // The legend reads left to right, least police involvement first.
+        if members.len() > 1 && members.iter().all(|n| n.id.starts_with("legend_")) {
+            inner.push(Stmt::Subgraph(Subgraph {
+                id: Id::Plain(format!("legend_row_{ci}")),
+                stmts: vec![
+                    Stmt::Attribute(plain("rank", "same")),
+                    Stmt::Edge(Edge {
+                        ty: EdgeTy::Chain(
+                            members
+                                .iter()
+                                .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
+                                .collect(),
+                        ),
+                        attributes: vec![plain("style", "invis")],
+                    }),
+                ],
+            }));
+        }
         stmts.push(Stmt::Subgraph(Subgraph {
             id: Id::Plain(format!("cluster_{ci}")),
             stmts: inner,
