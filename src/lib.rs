@@ -8,6 +8,7 @@
 //! | lower: syntax tree -> checked model | [`model`] |
 //! | analyse: model -> findings | [`analysis`] |
 //! | emit: model -> rule pack, schema, flowchart | [`emit`] |
+//! | evaluate: rule pack + answers -> decision | [`eval`] |
 //!
 //! Every stage is a pure function; problems are [`diagnostic::Diagnostic`]
 //! values collected across a run. Only the command-line front end touches
@@ -17,6 +18,7 @@
 pub mod analysis;
 pub mod diagnostic;
 pub mod emit;
+pub mod eval;
 mod graph;
 pub mod model;
 pub mod source;

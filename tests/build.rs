@@ -3,9 +3,12 @@
 //! bytes on every build, nothing written for a protocol with errors, and
 //! hostile text that breaks none of it.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+use support::{scratch, text};
 
 use carepath::emit;
 use graphviz_rust::dot_structures::{Graph, Id, Stmt};
@@ -16,18 +19,6 @@ fn carepath(args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("carepath runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A scratch folder for this test, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch folder");
-    dir
 }
 
 const PROTOCOLS: [&str; 5] = [

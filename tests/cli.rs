@@ -1,8 +1,10 @@
 //! The `carepath` command as users run it: exit codes, output formats,
 //! colour, and clear messages for files that cannot be read.
 
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::process::{Command, Output};
+use support::{scratch, text};
 
 fn carepath(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));
@@ -13,18 +15,6 @@ fn carepath(args: &[&str], envs: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("carepath runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A scratch folder for this test, emptied first.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
 }
 
 const GOOD: &str = r#"protocol good {

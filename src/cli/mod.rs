@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod decide;
 mod input;
 mod report;
 mod schema;
@@ -36,6 +37,12 @@ enum Command {
     /// they were. SVG is drawn by Graphviz `dot` when it is installed, else
     /// by a built-in renderer. Exit status as for `check`.
     Build(build::Args),
+    /// Decide an incident: its level, the deciding rules, the route for the
+    /// setting, whom to contact and what to complete.
+    ///
+    /// Exit status: 0 with a decision, 1 for bad or missing answers, 2 when
+    /// the rule pack or protocol cannot be used or the command is misused.
+    Decide(decide::Args),
     /// Print the JSON Schema of the rule pack format.
     Schema,
 }
@@ -59,6 +66,7 @@ pub fn main() -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Build(args) => build::run(args),
+        Command::Decide(args) => decide::run(args),
         Command::Schema => schema::run(),
     };
     status.into()

@@ -1,0 +1,224 @@
+//! Deciding from rule packs: the five committed packs in `out/` and a
+//! generated 10,000-rule pack over 40 questions.
+//!
+//! - `outcome`: the level of complete answers (`Engine::outcome`), over
+//!   1,000 possible incidents drawn from each pack's answer classes;
+//! - `decide`: the full decision for a setting (`Engine::decide`: checks
+//!   that the answers settle the level, then the route, checklists and the
+//!   explanation), over the same incidents;
+//! - `load`: reading a pack (`Engine::from_json` on its text);
+//! - `outcome_10k`, `decide_10k`, `load_10k`: the same on the generated pack
+//!   (`decide_10k` one decision per iteration, the incidents in turn).
+//!
+//! Packs and incidents are prepared once, outside the timing; the generated
+//! pack is built as `carepath build` builds it (checked, then emitted). Run
+//! with `cargo bench --bench decide`.
+
+mod support;
+
+use std::sync::LazyLock;
+
+use carepath::emit::pack::QuestionKind;
+use carepath::emit::{self, SourceText};
+use carepath::eval::expr::Val;
+use carepath::eval::{Answers, Engine};
+use carepath::model::{ReadError, Workspace};
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use serde_json::{Map, Value, json};
+use support::synth::{Rng, Shape, protocol};
+
+const PACKS: [&str; 5] = [
+    "derbyshire",
+    "dorset",
+    "stockport",
+    "west-sussex",
+    "wiltshire",
+];
+
+const INCIDENTS: usize = 1_000;
+
+struct Prepared {
+    text: String,
+    engine: Engine,
+    setting: String,
+    /// Complete answers, compiled: a value or "not asked" per question.
+    complete: Vec<Vec<Option<Val>>>,
+    /// The same incidents, checked from their answers objects.
+    answers: Vec<Answers>,
+}
+
+/// The generated pack, built as `carepath build` does: checked, then
+/// emitted.
+fn synthetic_pack() -> String {
+    let text = protocol(&Shape {
+        questions: 40,
+        rules: 10_000,
+        levels: 4,
+        min_tests: 1,
+        max_tests: 4,
+        narrow: false,
+        policy: "most-serious",
+        otherwise: false,
+        seed: 11,
+    });
+    let mut ws = Workspace::new();
+    let mut none = |_: &std::path::Path| Err(ReadError::NotFound);
+    let root = ws.add_source("synthetic.carepath", &text, &mut none);
+    let checked = carepath::check(&ws, root);
+    let model = checked
+        .model
+        .expect("the generated protocol checks cleanly");
+    let files = [SourceText {
+        path: "synthetic.carepath".into(),
+        text: &text,
+    }];
+    let pack = emit::rule_pack(&model, &files, &checked.diagnostics);
+    Engine::new(pack.clone()).expect("the generated pack loads");
+    emit::pack_json(&pack)
+}
+
+/// An answer as the answers object has it.
+fn answer_json(engine: &Engine, q: usize, v: Val) -> Value {
+    let question = &engine.pack.questions[q];
+    match v {
+        Val::Bool(b) => json!(b),
+        Val::Opt(o) => json!(question.options[o as usize].id),
+        Val::Num(n) if question.kind == QuestionKind::Amount => {
+            if n % 100 == 0 {
+                json!(n / 100)
+            } else {
+                json!(n as f64 / 100.0)
+            }
+        }
+        Val::Num(n) => json!(n),
+    }
+}
+
+fn prepare(name: &str) -> Prepared {
+    let text = if name == "synthetic-10k" {
+        synthetic_pack()
+    } else {
+        std::fs::read_to_string(format!("{}/out/{name}.json", env!("CARGO_MANIFEST_DIR")))
+            .expect("a committed rule pack")
+    };
+    let engine = Engine::from_json(&text).expect("the pack loads");
+    // Possible incidents, drawn from the answer classes: each question
+    // asked takes one of its classes; one not asked has no answer.
+    let mut rng = Rng::new(0x00de_c1de);
+    let mut complete = Vec::with_capacity(INCIDENTS);
+    let mut answers = Vec::with_capacity(INCIDENTS);
+    while complete.len() < INCIDENTS {
+        let mut vals: Vec<Option<Val>> = Vec::with_capacity(engine.cells().len());
+        for (q, cells) in engine.cells().iter().enumerate() {
+            // "Asked when" tests earlier questions only.
+            let mut sofar = vals.clone();
+            sofar.resize(engine.cells().len(), None);
+            let asked = engine.asked_when(q).is_none_or(|c| c.eval(&sofar));
+            let choices: Vec<Val> = cells.iter().flatten().copied().collect();
+            vals.push(asked.then(|| choices[rng.below(choices.len() as u64) as usize]));
+        }
+        let mut object = Map::new();
+        for (q, v) in vals.iter().enumerate() {
+            if let Some(v) = v {
+                object.insert(
+                    engine.pack.questions[q].id.clone(),
+                    answer_json(&engine, q, *v),
+                );
+            }
+        }
+        let checked = engine.answers(&object).expect("a possible incident");
+        let flat: Vec<Option<Val>> = checked.values.iter().map(|v| v.flatten()).collect();
+        assert_eq!(flat, vals, "{name}: the answers read back as drawn");
+        complete.push(vals);
+        answers.push(checked);
+    }
+    let setting = engine.pack.settings[0].id.clone();
+    Prepared {
+        text,
+        engine,
+        setting,
+        complete,
+        answers,
+    }
+}
+
+static PREPARED: LazyLock<Vec<(&'static str, Prepared)>> =
+    LazyLock::new(|| PACKS.iter().map(|p| (*p, prepare(p))).collect());
+
+static SYNTHETIC: LazyLock<Prepared> = LazyLock::new(|| prepare("synthetic-10k"));
+
+fn prepared(name: &str) -> &'static Prepared {
+    &PREPARED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("a prepared pack")
+        .1
+}
+
+fn main() {
+    divan::main();
+}
+
+fn outcomes(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.complete.len()))
+        .bench_local(|| {
+            for answers in &p.complete {
+                divan::black_box(p.engine.outcome(divan::black_box(answers)));
+            }
+        });
+}
+
+fn decisions(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.answers.len()))
+        .bench_local(|| {
+            for answers in &p.answers {
+                let _ = divan::black_box(p.engine.decide(divan::black_box(answers), &p.setting));
+            }
+        });
+}
+
+fn loading(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(divan::counter::BytesCount::new(p.text.len()))
+        .bench_local(|| Engine::from_json(divan::black_box(&p.text)).expect("loads"));
+}
+
+#[divan::bench(args = PACKS)]
+fn outcome(bencher: Bencher, pack: &str) {
+    outcomes(bencher, prepared(pack));
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn decide(bencher: Bencher, pack: &str) {
+    decisions(bencher, prepared(pack));
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn load(bencher: Bencher, pack: &str) {
+    loading(bencher, prepared(pack));
+}
+
+#[divan::bench(sample_count = 10)]
+fn outcome_10k(bencher: Bencher) {
+    outcomes(bencher, &SYNTHETIC);
+}
+
+/// One decision per iteration, taking the incidents in turn: a full
+/// decision on 10,000 rules takes tens of milliseconds.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn decide_10k(bencher: Bencher) {
+    let p = &*SYNTHETIC;
+    let mut i = 0;
+    bencher.counter(ItemsCount::new(1u32)).bench_local(|| {
+        i = (i + 1) % p.answers.len();
+        p.engine.decide(divan::black_box(&p.answers[i]), &p.setting)
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn load_10k(bencher: Bencher) {
+    loading(bencher, &SYNTHETIC);
+}

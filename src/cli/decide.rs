@@ -1,0 +1,396 @@
+//! `carepath decide`: which level, which route, whom to contact, for one
+//! incident's answers.
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+
+use carepath::diagnostic::Diagnostics;
+use carepath::emit::{self, SourceText};
+use carepath::eval::{AnswerError, Decision, Engine};
+use clap::ValueEnum;
+use serde_json::{Map, Value};
+
+use super::Status;
+use super::input::{expand, load, read_text};
+use super::report::{self, ErrorFormat};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A summary for people.
+    #[default]
+    Human,
+    /// One JSON object: the decision, or the errors.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A rule pack (`out/<id>.json`) or a protocol (`.carepath`).
+    #[arg(value_name = "PACK.json|FILE.carepath")]
+    input: PathBuf,
+    /// The setting: where the child lives (e.g. `residential`); may be left
+    /// out when the protocol has only one.
+    #[arg(long)]
+    setting: Option<String>,
+    /// A JSON file of answers (`-` for standard input): an object from
+    /// question id to `true`/`false`, an option id, a number, or `null` for
+    /// a question not asked.
+    #[arg(long, value_name = "FILE")]
+    answers: Option<PathBuf>,
+    /// One answer, as `question=value` (e.g. `drugs=possession`); repeat for
+    /// more. These override `--answers`.
+    #[arg(long = "answer", value_name = "QUESTION=VALUE")]
+    answer: Vec<String>,
+    /// How to print the decision.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also list every rule's condition and whether it held.
+    #[arg(long)]
+    explain: bool,
+    /// Ask the questions that matter one by one on standard input, until
+    /// the level is settled.
+    #[arg(long, conflicts_with = "answers")]
+    interactive: bool,
+}
+
+pub fn run(args: Args) -> Status {
+    let engine = match engine(&args.input) {
+        Ok(e) => e,
+        Err(status) => return status,
+    };
+    let setting = match (&args.setting, engine.pack.settings.as_slice()) {
+        (Some(s), _) => s.clone(),
+        (None, [only]) => only.id.clone(),
+        (None, all) => {
+            let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+            eprintln!(
+                "error: say which setting with --setting: one of {}",
+                ids.join(", ")
+            );
+            return Status::Usage;
+        }
+    };
+    let mut given = Map::new();
+    if let Some(path) = &args.answers {
+        match read_answers(path) {
+            Ok(m) => given = m,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Status::Usage;
+            }
+        }
+    }
+    let mut errors = Vec::new();
+    for pair in &args.answer {
+        let Some((q, v)) = pair.split_once('=') else {
+            eprintln!("error: `--answer {pair}` should be written `question=value`");
+            return Status::Usage;
+        };
+        match engine.parse_answer(q.trim(), v) {
+            Ok(v) => {
+                given.insert(q.trim().to_string(), v);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return bad_answers(args.format, &errors);
+    }
+    if args.interactive {
+        match ask(&engine, &mut given) {
+            Ok(()) => {}
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Status::Usage;
+            }
+        }
+    }
+    let answers = match engine.answers(&given) {
+        Ok(a) => a,
+        Err(errors) => return bad_answers(args.format, &errors),
+    };
+    match engine.decide(&answers, &setting) {
+        Ok(d) => {
+            print(args.format, args.explain, &d);
+            Status::Ok
+        }
+        Err(errors) => bad_answers(args.format, &errors),
+    }
+}
+
+/// Load a rule pack, or compile a protocol into one.
+fn engine(path: &Path) -> Result<Engine, Status> {
+    if path.extension().is_some_and(|e| e == "carepath") {
+        let (inputs, problems) = expand(&[path.to_path_buf()]);
+        let (ws, roots, read_problems) = load(&inputs);
+        let problems: Vec<_> = problems.into_iter().chain(read_problems).collect();
+        if !problems.is_empty() {
+            report::io_problems(ErrorFormat::Human, &problems);
+            return Err(Status::Usage);
+        }
+        let root = roots[0];
+        let checked = carepath::check(&ws, root);
+        let mut diags = Diagnostics::new();
+        diags.extend(ws.diagnostics());
+        diags.extend(checked.diagnostics.iter().cloned());
+        let Some(model) = checked.model.filter(|m| m.is_protocol()) else {
+            let sorted = diags.sorted(&ws.sources);
+            report::diagnostics(ErrorFormat::Human, &ws.sources, &sorted);
+            eprintln!("error: {} is not a protocol that compiles", path.display());
+            return Err(Status::Usage);
+        };
+        let file = ws.sources.get(root);
+        let texts = [SourceText {
+            path: file.name(),
+            text: &file.text,
+        }];
+        let pack = emit::rule_pack(&model, &texts, &checked.diagnostics);
+        Engine::new(pack).map_err(|e| {
+            eprintln!("error: {e}");
+            Status::Usage
+        })
+    } else {
+        let text = read_text(path).map_err(|e| {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            Status::Usage
+        })?;
+        Engine::from_json(&text).map_err(|e| {
+            eprintln!("error: cannot use {}: {e}", path.display());
+            Status::Usage
+        })
+    }
+}
+
+fn read_answers(path: &Path) -> Result<Map<String, Value>, String> {
+    let text = if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read answers from standard input: {e}"))?;
+        s
+    } else {
+        read_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(format!(
+            "{}: answers must be a JSON object from question id to answer",
+            path.display()
+        )),
+        Err(e) => Err(format!("{}: not valid JSON: {e}", path.display())),
+    }
+}
+
+/// Ask the questions that matter, one at a time, until the level is
+/// settled. Prompts go to standard error, so the decision alone is on
+/// standard output.
+fn ask(engine: &Engine, given: &mut Map<String, Value>) -> Result<(), String> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let mut err = std::io::stderr().lock();
+    loop {
+        let answers = engine.answers(given).map_err(|e| join(&e))?;
+        let Some(q) = engine.next_question(&answers) else {
+            return Ok(());
+        };
+        let choices: Vec<String> = match q.kind {
+            emit::pack::QuestionKind::YesNo => vec!["yes".into(), "no".into()],
+            _ => q
+                .options
+                .iter()
+                .map(|o| format!("{} ({})", o.id, o.title))
+                .collect(),
+        };
+        let _ = writeln!(err, "\n{}", q.text);
+        if choices.is_empty() {
+            let what = match q.kind {
+                emit::pack::QuestionKind::Amount => "an amount in pounds".to_string(),
+                _ => format!("a whole number of at least {}", q.minimum.unwrap_or(0)),
+            };
+            let _ = writeln!(err, "  answer with {what}");
+        } else {
+            for c in &choices {
+                let _ = writeln!(err, "  - {c}");
+            }
+        }
+        loop {
+            let _ = write!(err, "{}> ", q.id);
+            let _ = err.flush();
+            let Some(line) = lines.next() else {
+                return Err(format!("no answer to `{}`: the input ended", q.id));
+            };
+            let line = line.map_err(|e| format!("cannot read the answer: {e}"))?;
+            match engine.parse_answer(&q.id, &line) {
+                Ok(v) => {
+                    given.insert(q.id.clone(), v);
+                    break;
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "  {e}; try again");
+                }
+            }
+        }
+    }
+}
+
+fn join(errors: &[AnswerError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
+    match format {
+        Format::Human => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+        }
+        Format::Json => {
+            let out = serde_json::json!({ "errors": errors.iter().map(|e| {
+                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+                if let Value::Object(m) = &mut v {
+                    m.insert("message".into(), e.to_string().into());
+                }
+                v
+            }).collect::<Vec<_>>() });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+    }
+    Status::Errors
+}
+
+fn print(format: Format, explain: bool, d: &Decision) {
+    if format == Format::Json {
+        let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+        if !explain {
+            if let Value::Object(m) = &mut v {
+                m.remove("explanation");
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return;
+    }
+    let mut out = String::new();
+    let cite = |c: &[emit::pack::Citation]| -> String {
+        if c.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                c.iter()
+                    .map(|c| c.section.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+    };
+    let police = |p: emit::pack::Police| match p {
+        emit::pack::Police::None => "no police involvement",
+        emit::pack::Police::Later => "report to the police later",
+        emit::pack::Police::Immediate => "call the police at once",
+        emit::pack::Police::Unstated => "police involved (urgency not stated)",
+    };
+    out.push_str(&format!(
+        "Level: {}{} — {}\n",
+        d.level.title,
+        cite(&d.level.cites),
+        police(d.level.police)
+    ));
+    if d.by_otherwise {
+        out.push_str("Decided by: no rule applies, so the protocol's `otherwise` level\n");
+    }
+    for r in &d.deciding {
+        let strength = match r.strength {
+            emit::pack::Strength::Must => "must",
+            emit::pack::Strength::Should => "should",
+            emit::pack::Strength::May => "may",
+        };
+        out.push_str(&format!(
+            "Decided by: rule `{}`{} ({strength})\n",
+            r.id,
+            cite(&r.cites)
+        ));
+    }
+    for r in &d.overruled {
+        out.push_str(&format!(
+            "Also applies, overruled: rule `{}`{} gives `{}`\n",
+            r.id,
+            cite(&r.cites),
+            r.level
+        ));
+    }
+    if let Some(route) = &d.route {
+        out.push_str(&format!("\nRoute for `{}`: {}\n", d.setting, route.title));
+        for (i, s) in route.steps.iter().enumerate() {
+            out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(&s.cites)));
+            if !s.by.is_empty() {
+                out.push_str(&format!("     by: {}\n", s.by.join(", ")));
+            }
+            for c in &s.contacts {
+                let how: Vec<&str> = [&c.phone, &c.web, &c.email]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                let how = if how.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", how.join(", "))
+                };
+                out.push_str(&format!("     contact: {}{how}\n", c.title));
+            }
+            if !s.timing.is_empty() {
+                out.push_str(&format!("     when: {}\n", s.timing.join(", ")));
+            }
+            for f in &s.weigh {
+                out.push_str(&format!(
+                    "     weigh ({}): {}\n",
+                    f.title,
+                    f.items.join("; ")
+                ));
+            }
+            for b in &s.branches {
+                out.push_str(&format!("     {} -> {}\n", b.answer, b.to));
+            }
+        }
+    } else if let Some(why) = &d.no_route {
+        out.push_str(&format!("\nNo route for `{}`: {why}\n", d.setting));
+    }
+    for c in &d.checklists {
+        out.push_str(&format!("\nChecklist: {}\n", c.title));
+        for item in &c.items {
+            let by = if item.by.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", item.by.join(", "))
+            };
+            out.push_str(&format!("  - {}{by}\n", item.text));
+        }
+    }
+    if explain {
+        out.push_str("\nWhy: every rule, and whether it held\n");
+        for r in &d.explanation {
+            let mark = match r.held {
+                Some(true) => "held",
+                Some(false) => "failed",
+                None => "not settled",
+            };
+            out.push_str(&format!(
+                "  {mark:>11}  `{}` -> {}: {}\n",
+                r.rule, r.level, r.when
+            ));
+            for t in &r.tests {
+                let mark = match t.held {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "?",
+                };
+                out.push_str(&format!("               {mark:>3}  {}\n", t.test));
+            }
+        }
+    }
+    print!("{out}");
+}

@@ -1,0 +1,690 @@
+//! A loaded rule pack, checked and compiled: answers are validated and
+//! decided here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
+use crate::emit::pack::{self, PolicyKind, QuestionKind, RulePack};
+
+/// A rule pack that cannot be used, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LoadError(pub String);
+
+/// What an incident is decided as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// A level (index into the pack's levels): by a rule, or by `otherwise`.
+    Level(usize),
+    /// No rule applies and the protocol has no `otherwise`.
+    Undecided,
+    /// Rules of different levels apply (`no-overlap` protocols).
+    Conflict,
+}
+
+/// A rule pack ready to decide.
+pub struct Engine {
+    pub pack: RulePack,
+    questions: BTreeMap<String, usize>,
+    asked: Vec<Option<Expr>>,
+    rules: Vec<Expr>,
+    rule_level: Vec<usize>,
+    otherwise: Option<usize>,
+    factors: Vec<Option<Expr>>,
+    /// Per question: the answers worth trying (one per class of answers no
+    /// condition tells apart), and `None` for "not asked" if it can be.
+    cells: Vec<Vec<Option<Val>>>,
+}
+
+impl Engine {
+    /// Read a rule pack from JSON text.
+    pub fn from_json(text: &str) -> Result<Engine, LoadError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| LoadError(format!("the rule pack is not valid JSON: {e}")))?;
+        match value.get("format").and_then(Value::as_str) {
+            Some(pack::FORMAT) => {}
+            Some(other) => {
+                return Err(LoadError(format!(
+                    "unsupported rule pack format `{other}`: this version of Carepath reads `{}`",
+                    pack::FORMAT
+                )));
+            }
+            None => {
+                return Err(LoadError(format!(
+                    "not a rule pack: there is no `format` field (expected `{}`)",
+                    pack::FORMAT
+                )));
+            }
+        }
+        let pack: RulePack = serde_json::from_value(value).map_err(|e| {
+            LoadError(format!(
+                "the rule pack does not follow `{}`: {e}",
+                pack::FORMAT
+            ))
+        })?;
+        Engine::new(pack)
+    }
+
+    /// Check a rule pack's internal references and compile its conditions.
+    pub fn new(pack: RulePack) -> Result<Engine, LoadError> {
+        if pack.format != pack::FORMAT {
+            return Err(LoadError(format!(
+                "unsupported rule pack format `{}`",
+                pack.format
+            )));
+        }
+        let index = |what: &str, ids: Vec<&str>| -> Result<BTreeMap<String, usize>, LoadError> {
+            let mut map = BTreeMap::new();
+            for (i, id) in ids.into_iter().enumerate() {
+                if map.insert(id.to_string(), i).is_some() {
+                    return Err(LoadError(format!("{what} `{id}` is defined twice")));
+                }
+            }
+            Ok(map)
+        };
+        let questions = index(
+            "question",
+            pack.questions.iter().map(|q| q.id.as_str()).collect(),
+        )?;
+        let levels = index("level", pack.levels.iter().map(|l| l.id.as_str()).collect())?;
+        index("rule", pack.rules.iter().map(|r| r.id.as_str()).collect())?;
+        let settings = index(
+            "setting",
+            pack.settings.iter().map(|s| s.id.as_str()).collect(),
+        )?;
+        let actors = index("actor", pack.actors.iter().map(|a| a.id.as_str()).collect())?;
+        let contacts = index(
+            "contact",
+            pack.contacts.iter().map(|c| c.id.as_str()).collect(),
+        )?;
+        let checklists = index(
+            "checklist",
+            pack.checklists.iter().map(|c| c.id.as_str()).collect(),
+        )?;
+        let factors = index(
+            "factor list",
+            pack.factors.iter().map(|f| f.id.as_str()).collect(),
+        )?;
+        let documents = index(
+            "document",
+            pack.documents.iter().map(|d| d.id.as_str()).collect(),
+        )?;
+        for (i, l) in pack.levels.iter().enumerate() {
+            if l.rank as usize != i {
+                return Err(LoadError(format!(
+                    "level `{}` has rank {} but is listed at position {i}; levels are listed least serious first",
+                    l.id, l.rank
+                )));
+            }
+        }
+        let known = |map: &BTreeMap<String, usize>, what: &str, id: &str, at: &str| {
+            map.get(id).copied().ok_or_else(|| {
+                LoadError(format!(
+                    "{at} names {what} `{id}`, which the rule pack does not define"
+                ))
+            })
+        };
+
+        // Conditions.
+        let question_of = |name: &str| questions.get(name).copied();
+        let option_of = |q: usize, id: &str| {
+            pack.questions[q]
+                .options
+                .iter()
+                .position(|o| o.id == id)
+                .map(|i| i as u32)
+        };
+        let is_amount = |q: usize| pack.questions[q].kind == QuestionKind::Amount;
+        let look = Lookup {
+            question: &question_of,
+            option: &option_of,
+            is_amount: &is_amount,
+        };
+        let cond = |v: &Value, at: &str| {
+            expr::parse(v, &look, 0).map_err(|e| LoadError(format!("{at}: {e}")))
+        };
+        let asked = pack
+            .questions
+            .iter()
+            .map(|q| {
+                q.asked_when
+                    .as_ref()
+                    .map(|c| cond(c, &format!("question `{}`, asked_when", q.id)))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rules = pack
+            .rules
+            .iter()
+            .map(|r| cond(&r.when, &format!("rule `{}`", r.id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rule_level = pack
+            .rules
+            .iter()
+            .map(|r| known(&levels, "level", &r.level, &format!("rule `{}`", r.id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let otherwise = pack
+            .policy
+            .otherwise
+            .as_ref()
+            .map(|o| known(&levels, "level", o, "the policy's `otherwise`"))
+            .transpose()?;
+        let factor_conds = pack
+            .factors
+            .iter()
+            .map(|f| {
+                f.applies_when
+                    .as_ref()
+                    .map(|c| cond(c, &format!("factor list `{}`", f.id)))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for l in &pack.levels {
+            for e in &l.examples {
+                if let Some(g) = &e.given {
+                    cond(g, &format!("example \"{}\" of level `{}`", e.title, l.id))?;
+                }
+            }
+        }
+
+        // References between the other elements.
+        for f in &pack.factors {
+            for i in &f.includes {
+                known(
+                    &factors,
+                    "factor list",
+                    i,
+                    &format!("factor list `{}`", f.id),
+                )?;
+            }
+        }
+        for c in &pack.checklists {
+            if let Some(f) = &c.follows {
+                known(
+                    &checklists,
+                    "checklist",
+                    f,
+                    &format!("checklist `{}`", c.id),
+                )?;
+            }
+            for item in &c.items {
+                for a in &item.by {
+                    known(
+                        &actors,
+                        "actor",
+                        a,
+                        &format!("checklist `{}`, item `{}`", c.id, item.id),
+                    )?;
+                }
+            }
+        }
+        for r in &pack.routes {
+            let nodes = index(
+                &format!("route `{}`: step", r.id),
+                r.nodes.iter().map(|n| n.id.as_str()).collect(),
+            )?;
+            for s in &r.settings {
+                known(&settings, "setting", s, &format!("route `{}`", r.id))?;
+            }
+            for s in &r.starts {
+                known(&levels, "level", &s.level, &format!("route `{}`", r.id))?;
+                known(&nodes, "step", &s.node, &format!("route `{}`, start", r.id))?;
+            }
+            for n in &r.nodes {
+                let at = format!("route `{}`, step `{}`", r.id, n.id);
+                if let Some(next) = &n.next {
+                    known(&nodes, "step", next, &at)?;
+                }
+                for b in &n.branches {
+                    known(&nodes, "step", &b.to, &at)?;
+                    if !n.answers.iter().any(|a| a.id == b.answer) {
+                        return Err(LoadError(format!(
+                            "{at} has a branch for `{}`, which is not one of its answers",
+                            b.answer
+                        )));
+                    }
+                }
+                for a in &n.by {
+                    known(&actors, "actor", a, &at)?;
+                }
+                for c in &n.contacts {
+                    if !contacts.contains_key(c) && !actors.contains_key(c) {
+                        return Err(LoadError(format!(
+                            "{at} names contact `{c}`, which the rule pack does not define"
+                        )));
+                    }
+                }
+                for c in &n.complete {
+                    known(&checklists, "checklist", c, &at)?;
+                }
+                for f in &n.weigh {
+                    known(&factors, "factor list", f, &at)?;
+                }
+            }
+        }
+        let mut cites: Vec<&pack::Citation> = Vec::new();
+        cites.extend(pack.rules.iter().flat_map(|r| &r.cites));
+        cites.extend(pack.levels.iter().flat_map(|l| &l.cites));
+        cites.extend(pack.questions.iter().flat_map(|q| &q.cites));
+        for c in cites {
+            known(&documents, "document", &c.document, "a citation")?;
+        }
+
+        let cells = cells(&pack, &asked, &rules, &factor_conds);
+        Ok(Engine {
+            pack,
+            questions,
+            asked,
+            rules,
+            rule_level,
+            otherwise,
+            factors: factor_conds,
+            cells,
+        })
+    }
+
+    pub fn question_index(&self, id: &str) -> Option<usize> {
+        self.questions.get(id).copied()
+    }
+
+    pub fn rule_level(&self, rule: usize) -> usize {
+        self.rule_level[rule]
+    }
+
+    pub fn rule_condition(&self, rule: usize) -> &Expr {
+        &self.rules[rule]
+    }
+
+    pub fn asked_when(&self, q: usize) -> Option<&Expr> {
+        self.asked[q].as_ref()
+    }
+
+    pub fn factor_condition(&self, f: usize) -> Option<&Expr> {
+        self.factors[f].as_ref()
+    }
+
+    /// The answers worth trying for each question (see [`Engine::cells`]).
+    pub fn cells(&self) -> &[Vec<Option<Val>>] {
+        &self.cells
+    }
+
+    /// The rules that hold for complete answers (a value, or `None` for
+    /// "not asked", per question).
+    pub fn matching(&self, answers: &[Option<Val>]) -> Vec<usize> {
+        (0..self.rules.len())
+            .filter(|r| self.rules[*r].eval(answers))
+            .collect()
+    }
+
+    /// What complete answers are decided as, under the pack's policy.
+    pub fn outcome(&self, answers: &[Option<Val>]) -> Outcome {
+        let policy = self.pack.policy.kind;
+        let mut best: Option<usize> = None;
+        for (r, e) in self.rules.iter().enumerate() {
+            if !e.eval(answers) {
+                continue;
+            }
+            let l = self.rule_level[r];
+            match policy {
+                PolicyKind::FirstMatch => return Outcome::Level(l),
+                PolicyKind::MostSerious => best = Some(best.map_or(l, |b| b.max(l))),
+                PolicyKind::NoOverlap => match best {
+                    Some(b) if b != l => return Outcome::Conflict,
+                    _ => best = Some(l),
+                },
+            }
+        }
+        match best.or(self.otherwise) {
+            Some(l) => Outcome::Level(l),
+            None => Outcome::Undecided,
+        }
+    }
+
+    /// The outcome if the known answers settle it whatever the unknown ones
+    /// are (judged rule by rule, so `None` does not prove it open).
+    fn settled(&self, known: &[Known]) -> Option<Outcome> {
+        let policy = self.pack.policy.kind;
+        let mut true_levels: Vec<usize> = Vec::new();
+        let mut open_levels: Vec<usize> = Vec::new();
+        for (r, e) in self.rules.iter().enumerate() {
+            match e.eval3(known) {
+                Some(true) => {
+                    if policy == PolicyKind::FirstMatch {
+                        return Some(Outcome::Level(self.rule_level[r]));
+                    }
+                    true_levels.push(self.rule_level[r]);
+                }
+                None => {
+                    if policy == PolicyKind::FirstMatch {
+                        return None;
+                    }
+                    open_levels.push(self.rule_level[r]);
+                }
+                Some(false) => {}
+            }
+        }
+        let top = true_levels.iter().max().copied();
+        match policy {
+            PolicyKind::FirstMatch => {}
+            PolicyKind::MostSerious => {
+                if let Some(&open) = open_levels.iter().max() {
+                    if top.is_none_or(|t| open > t) {
+                        return None;
+                    }
+                }
+            }
+            PolicyKind::NoOverlap => {
+                if true_levels.iter().any(|l| Some(*l) != top) {
+                    return Some(Outcome::Conflict);
+                }
+                if !open_levels.is_empty()
+                    && (top.is_none() || open_levels.iter().any(|l| Some(*l) != top))
+                {
+                    return None;
+                }
+            }
+        }
+        Some(match top.or(self.otherwise) {
+            Some(l) => Outcome::Level(l),
+            None => Outcome::Undecided,
+        })
+    }
+
+    /// Whether the answers are consistent with "asked when" conditions:
+    /// `Some(false)` when one is broken, `None` while one is open.
+    fn consistent(&self, known: &[Known]) -> Option<bool> {
+        let mut open = false;
+        for (q, cond) in self.asked.iter().enumerate() {
+            let (Some(cond), Known::Is(v)) = (cond, known[q]) else {
+                continue;
+            };
+            match cond.eval3(known) {
+                Some(asked) if asked != v.is_some() => return Some(false),
+                None => open = true,
+                _ => {}
+            }
+        }
+        (!open).then_some(true)
+    }
+
+    /// What is known from `given` answers: each question answered, known not
+    /// to be asked, or unknown.
+    pub fn known(&self, given: &[Option<Val>], answered: &[bool]) -> Vec<Known> {
+        let mut known: Vec<Known> = (0..given.len())
+            .map(|q| {
+                if answered[q] {
+                    Known::Is(given[q])
+                } else {
+                    Known::Unknown
+                }
+            })
+            .collect();
+        // "Not asked" follows from other answers; repeat until nothing changes.
+        loop {
+            let mut changed = false;
+            for q in 0..known.len() {
+                if known[q] == Known::Unknown {
+                    if let Some(c) = &self.asked[q] {
+                        if c.eval3(&known) == Some(false) {
+                            known[q] = Known::Is(None);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                return known;
+            }
+        }
+    }
+
+    /// The first unknown question that an open rule or "asked when" needs.
+    fn next_open(&self, known: &[Known]) -> Option<usize> {
+        self.next_open_outside(known, &vec![false; known.len()])
+    }
+
+    /// Every outcome some completion of `known` can have (searching the
+    /// answer classes of the questions that matter), stopping once `limit`
+    /// are found.
+    pub fn possible(&self, known: &mut Vec<Known>, limit: usize) -> BTreeSet<Outcome> {
+        let mut out = BTreeSet::new();
+        self.possible_into(known, limit, &mut out);
+        out
+    }
+
+    fn possible_into(&self, known: &mut Vec<Known>, limit: usize, out: &mut BTreeSet<Outcome>) {
+        if out.len() >= limit {
+            return;
+        }
+        match self.consistent(known) {
+            Some(false) => return,
+            Some(true) => {
+                if let Some(o) = self.settled(known) {
+                    out.insert(o);
+                    return;
+                }
+            }
+            None => {}
+        }
+        let Some(q) = self.next_open(known) else {
+            // Nothing open is tested: settled() cannot be None here.
+            if let Some(o) = self.settled(known) {
+                out.insert(o);
+            }
+            return;
+        };
+        for v in self.cells[q].clone() {
+            known[q] = Known::Is(v);
+            self.possible_into(known, limit, out);
+            known[q] = Known::Unknown;
+        }
+    }
+
+    /// Whether the answer to `q` can still change the outcome: some
+    /// completion of `known` has two answers to `q` with different outcomes.
+    /// The questions asked only because of `q`'s answer (its dependents, such
+    /// as "how serious is the injury?" after "was there an assault?") go with
+    /// it: they may be answered differently, or not asked, on each side.
+    pub fn matters(&self, known: &mut Vec<Known>, q: usize) -> bool {
+        if known[q] != Known::Unknown {
+            return false;
+        }
+        let mut skip = self.dependents(q);
+        skip[q] = true;
+        self.matters_below(known, q, &skip)
+    }
+
+    fn matters_below(&self, known: &mut Vec<Known>, q: usize, skip: &[bool]) -> bool {
+        let cells = self.cells[q].clone();
+        let mut union = BTreeSet::new();
+        let mut possible_answers = 0;
+        let mut next: Option<usize> = None;
+        for v in &cells {
+            known[q] = Known::Is(*v);
+            let p = self.possible(known, usize::MAX);
+            if !p.is_empty() {
+                possible_answers += 1;
+                union.extend(p);
+            }
+            if let Some(r) = self.next_open_outside(known, skip) {
+                next = Some(next.map_or(r, |n| n.min(r)));
+            }
+        }
+        known[q] = Known::Unknown;
+        if union.len() < 2 || possible_answers < 2 {
+            return false;
+        }
+        // Settle the other questions that still matter, one at a time, so
+        // that both answers to `q` are judged in one and the same incident.
+        let Some(r) = next else {
+            return true;
+        };
+        for v in self.cells[r].clone() {
+            known[r] = Known::Is(v);
+            let differs = self.matters_below(known, q, skip);
+            known[r] = Known::Unknown;
+            if differs {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The questions asked only depending on `q`, directly or through
+    /// others.
+    fn dependents(&self, q: usize) -> Vec<bool> {
+        let mut dep = vec![false; self.asked.len()];
+        dep[q] = true;
+        loop {
+            let mut changed = false;
+            for (r, cond) in self.asked.iter().enumerate() {
+                if dep[r] {
+                    continue;
+                }
+                if cond
+                    .as_ref()
+                    .is_some_and(|c| c.tests().iter().any(|(t, _)| dep[*t]))
+                {
+                    dep[r] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                dep[q] = false;
+                return dep;
+            }
+        }
+    }
+
+    /// Like `next_open`, for questions not in `skip`.
+    fn next_open_outside(&self, known: &[Known], skip: &[bool]) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut consider = |e: &Expr| {
+            if e.eval3(known).is_none() {
+                for (r, _) in e.tests() {
+                    if known[r] == Known::Unknown && !skip[r] && best.is_none_or(|b| r < b) {
+                        best = Some(r);
+                    }
+                }
+            }
+        };
+        for e in &self.rules {
+            consider(e);
+        }
+        for (r, c) in self.asked.iter().enumerate() {
+            if let (Some(c), Known::Is(_)) = (c, known[r]) {
+                consider(c);
+            }
+        }
+        best
+    }
+
+    /// The test held by each atom of a condition, for explanations.
+    pub fn describe_test(&self, q: usize, test: &Test) -> String {
+        let question = &self.pack.questions[q];
+        let val = |v: &Val| match v {
+            Val::Bool(true) => "yes".to_string(),
+            Val::Bool(false) => "no".to_string(),
+            Val::Opt(o) => question.options[*o as usize].id.clone(),
+            Val::Num(n) => number(question.kind, *n),
+        };
+        let id = &question.id;
+        match test {
+            Test::Is(v) => format!("{id} == {}", val(v)),
+            Test::In(vs) => format!(
+                "{id} in {{ {} }}",
+                vs.iter().map(val).collect::<Vec<_>>().join(", ")
+            ),
+            Test::Cmp(op, n) => {
+                let op = match op {
+                    Cmp::Eq => "==",
+                    Cmp::Ne => "!=",
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                };
+                format!("{id} {op} {}", number(question.kind, *n))
+            }
+            Test::Answered => format!("{id} is asked"),
+        }
+    }
+}
+
+/// A number as written: counts as they are, amounts in pounds and pence.
+pub fn number(kind: QuestionKind, n: i64) -> String {
+    if kind == QuestionKind::Amount {
+        crate::model::summary::amount(n)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The classes of answers of each question that no condition tells apart,
+/// one representative each.
+fn cells(
+    pack: &RulePack,
+    asked: &[Option<Expr>],
+    rules: &[Expr],
+    factors: &[Option<Expr>],
+) -> Vec<Vec<Option<Val>>> {
+    let mut cuts: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); pack.questions.len()];
+    let conds = rules
+        .iter()
+        .chain(asked.iter().flatten())
+        .chain(factors.iter().flatten());
+    for e in conds {
+        for (q, t) in e.tests() {
+            let set = &mut cuts[q];
+            match t {
+                Test::Cmp(Cmp::Eq | Cmp::Ne, c) => {
+                    set.insert(*c);
+                    set.insert(c.saturating_add(1));
+                }
+                Test::Cmp(Cmp::Lt | Cmp::Ge, c) => {
+                    set.insert(*c);
+                }
+                Test::Cmp(Cmp::Le | Cmp::Gt, c) => {
+                    set.insert(c.saturating_add(1));
+                }
+                Test::In(vs) => {
+                    for v in vs {
+                        if let Val::Num(n) = v {
+                            set.insert(*n);
+                            set.insert(n.saturating_add(1));
+                        }
+                    }
+                }
+                Test::Is(Val::Num(n)) => {
+                    set.insert(*n);
+                    set.insert(n.saturating_add(1));
+                }
+                _ => {}
+            }
+        }
+    }
+    pack.questions
+        .iter()
+        .enumerate()
+        .map(|(q, question)| {
+            let mut out: Vec<Option<Val>> = match question.kind {
+                QuestionKind::YesNo => vec![Some(Val::Bool(false)), Some(Val::Bool(true))],
+                QuestionKind::OneOf | QuestionKind::Scale => (0..question.options.len() as u32)
+                    .map(|o| Some(Val::Opt(o)))
+                    .collect(),
+                QuestionKind::Count | QuestionKind::Amount => {
+                    let low = question.minimum.unwrap_or(0);
+                    let mut starts = vec![low];
+                    starts.extend(cuts[q].iter().copied().filter(|c| *c > low));
+                    starts.into_iter().map(|n| Some(Val::Num(n))).collect()
+                }
+            };
+            if asked[q].is_some() {
+                out.push(None);
+            }
+            out
+        })
+        .collect()
+}

@@ -1,0 +1,227 @@
+//! Rule pack conditions, read from JsonLogic into a compiled form that is
+//! evaluated over answers indexed by question, in two and three values.
+//!
+//! Only the JsonLogic that `carepath build` writes is accepted (see
+//! `emit/jsonlogic.rs`): tests of one question's answer against constants,
+//! `!`, `and` and `or`. A test of a question that is not asked is false.
+
+use serde_json::Value;
+
+/// An answer, compiled: numbers are whole (counts) or in pence (amounts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Val {
+    Bool(bool),
+    /// Option index.
+    Opt(u32),
+    Num(i64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Test {
+    Is(Val),
+    /// One of these option indices or numbers.
+    In(Vec<Val>),
+    Cmp(Cmp, i64),
+    /// The question is answered (asked).
+    Answered,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    Test { q: usize, test: Test },
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+}
+
+impl Test {
+    pub fn holds(&self, v: Option<Val>) -> bool {
+        let Some(v) = v else {
+            return false;
+        };
+        match self {
+            Test::Is(x) => *x == v,
+            Test::In(xs) => xs.contains(&v),
+            Test::Cmp(op, c) => {
+                let Val::Num(n) = v else { return false };
+                match op {
+                    Cmp::Eq => n == *c,
+                    Cmp::Ne => n != *c,
+                    Cmp::Lt => n < *c,
+                    Cmp::Le => n <= *c,
+                    Cmp::Gt => n > *c,
+                    Cmp::Ge => n >= *c,
+                }
+            }
+            Test::Answered => true,
+        }
+    }
+}
+
+/// What is known of one question's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Known {
+    /// Answered, or (`None`) known not to be asked.
+    Is(Option<Val>),
+    /// Not yet known.
+    Unknown,
+}
+
+impl Expr {
+    pub fn eval(&self, answers: &[Option<Val>]) -> bool {
+        match self {
+            Expr::Test { q, test } => test.holds(answers[*q]),
+            Expr::Not(e) => !e.eval(answers),
+            Expr::And(es) => es.iter().all(|e| e.eval(answers)),
+            Expr::Or(es) => es.iter().any(|e| e.eval(answers)),
+        }
+    }
+
+    /// Three-valued: `None` when the answers known so far do not settle it.
+    pub fn eval3(&self, known: &[Known]) -> Option<bool> {
+        match self {
+            Expr::Test { q, test } => match known[*q] {
+                Known::Is(v) => Some(test.holds(v)),
+                Known::Unknown => None,
+            },
+            Expr::Not(e) => e.eval3(known).map(|b| !b),
+            Expr::And(es) => {
+                let mut unknown = false;
+                for e in es {
+                    match e.eval3(known) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                (!unknown).then_some(true)
+            }
+            Expr::Or(es) => {
+                let mut unknown = false;
+                for e in es {
+                    match e.eval3(known) {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                (!unknown).then_some(false)
+            }
+        }
+    }
+
+    /// Every test, in order.
+    pub fn tests(&self) -> Vec<(usize, &Test)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Test { q, test } => out.push((*q, test)),
+                Expr::Not(e) => stack.push(e),
+                Expr::And(es) | Expr::Or(es) => stack.extend(es.iter().rev()),
+            }
+        }
+        out
+    }
+}
+
+/// How to read a question's answers: its kind and option ids.
+pub struct Lookup<'a> {
+    pub question: &'a dyn Fn(&str) -> Option<usize>,
+    /// Option index of an option id of question `q`.
+    pub option: &'a dyn Fn(usize, &str) -> Option<u32>,
+    /// Whether question `q` is an amount (numbers in pounds).
+    pub is_amount: &'a dyn Fn(usize) -> bool,
+}
+
+/// Read a JsonLogic condition. The error says what is wrong, in words.
+pub fn parse(v: &Value, look: &Lookup<'_>, depth: usize) -> Result<Expr, String> {
+    if depth > 200 {
+        return Err("the condition is nested too deeply".into());
+    }
+    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
+        return Err(format!("expected an object with one operator, found {v}"));
+    };
+    let (op, args) = obj.iter().next().expect("one entry");
+    let list = |args: &Value| -> Vec<Value> {
+        match args {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        }
+    };
+    match op.as_str() {
+        "and" | "or" => {
+            let parts = list(args)
+                .iter()
+                .map(|a| parse(a, look, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            if parts.is_empty() {
+                return Err(format!("`{op}` with nothing to combine"));
+            }
+            Ok(if op == "and" {
+                Expr::And(parts)
+            } else {
+                Expr::Or(parts)
+            })
+        }
+        "!" => match list(args).as_slice() {
+            [one] => Ok(Expr::Not(Box::new(parse(one, look, depth + 1)?))),
+            _ => Err("`!` takes one condition".into()),
+        },
+        "===" | "!==" | "<" | "<=" | ">" | ">=" | "in" => {
+            let [var, value] = list(args)
+                .try_into()
+                .map_err(|_| format!("`{op}` takes two arguments"))?;
+            let name = var.get("var").and_then(Value::as_str).ok_or_else(|| {
+                format!("`{op}` must compare a question (`{{\"var\": ...}}`), found {var}")
+            })?;
+            let q = (look.question)(name).ok_or_else(|| format!("unknown question `{name}`"))?;
+            let number = |v: &Value| -> Result<i64, String> {
+                let n = v
+                    .as_f64()
+                    .ok_or_else(|| format!("expected a number for `{name}`, found {v}"))?;
+                Ok(if (look.is_amount)(q) {
+                    (n * 100.0).round() as i64
+                } else {
+                    n as i64
+                })
+            };
+            let single = |v: &Value| -> Result<Val, String> {
+                match v {
+                    Value::Bool(b) => Ok(Val::Bool(*b)),
+                    Value::String(s) => (look.option)(q, s)
+                        .map(Val::Opt)
+                        .ok_or_else(|| format!("question `{name}` has no option `{s}`")),
+                    Value::Number(_) => Ok(Val::Num(number(v)?)),
+                    other => Err(format!("cannot compare `{name}` with {other}")),
+                }
+            };
+            let test = match (op.as_str(), &value) {
+                ("!==", Value::Null) => Test::Answered,
+                ("===", Value::Number(_)) => Test::Cmp(Cmp::Eq, number(&value)?),
+                ("!==", Value::Number(_)) => Test::Cmp(Cmp::Ne, number(&value)?),
+                ("===", _) => Test::Is(single(&value)?),
+                ("in", Value::Array(items)) => {
+                    Test::In(items.iter().map(single).collect::<Result<Vec<_>, _>>()?)
+                }
+                ("<", _) => Test::Cmp(Cmp::Lt, number(&value)?),
+                ("<=", _) => Test::Cmp(Cmp::Le, number(&value)?),
+                (">", _) => Test::Cmp(Cmp::Gt, number(&value)?),
+                (">=", _) => Test::Cmp(Cmp::Ge, number(&value)?),
+                _ => return Err(format!("unsupported use of `{op}` with {value}")),
+            };
+            Ok(Expr::Test { q, test })
+        }
+        other => Err(format!("unsupported operator `{other}`")),
+    }
+}

@@ -1,0 +1,464 @@
+//! `carepath decide` and the evaluation library: decisions as the protocol
+//! document gives them, clear errors for bad packs and bad answers, and the
+//! interactive mode that asks only what matters.
+
+mod support;
+
+use std::fs;
+use std::io::Write;
+
+use std::process::{Command, Output, Stdio};
+
+use carepath::eval::{AnswerError, Engine};
+use serde_json::{Value, json};
+use support::{scratch, text};
+
+fn carepath(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carepath"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("carepath runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("input written");
+    child.wait_with_output().expect("carepath ends")
+}
+
+/// `decide` on Dorset for residential homes, interactively.
+fn interactive(input: &str) -> Output {
+    carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "residential",
+            "--interactive",
+        ],
+        input,
+    )
+}
+
+fn dorset() -> Engine {
+    Engine::from_json(&fs::read_to_string("out/dorset.json").expect("pack")).expect("loads")
+}
+
+/// Every question of Dorset answered: nothing happened.
+fn quiet_dorset() -> serde_json::Map<String, Value> {
+    let v = json!({
+        "serious-harm-risk": false, "substantial-damage-risk": false,
+        "significant-disorder-risk": false, "assault": false, "damage": "none",
+        "theft": "none", "drugs": "none", "serious-allegation": false, "weapon": false,
+        "repeated-behaviour": false, "prolonged": false
+    });
+    v.as_object().expect("object").clone()
+}
+
+#[test]
+fn dorset_second_class_b_possession_is_level_2_with_its_route() {
+    let engine = dorset();
+    let mut given = quiet_dorset();
+    given.insert("drugs".into(), "possession".into());
+    given.insert("drug-class".into(), "class-b".into());
+    given.insert("bc-possession-occasion".into(), 2.into());
+    let answers = engine.answers(&given).expect("valid answers");
+    let d = engine.decide(&answers, "residential").expect("a decision");
+    assert_eq!(d.level.id, "level-2");
+    assert_eq!(d.deciding.len(), 1);
+    assert_eq!(d.deciding[0].id, "second-bc-possession");
+    assert_eq!(d.deciding[0].cites[0].section, "6.18");
+    let route = d.route.expect("a route for residential homes");
+    assert!(
+        route.steps[0].text.contains("Registered Manager"),
+        "{:?}",
+        route.steps[0]
+    );
+    let decision = route
+        .steps
+        .iter()
+        .find(|s| !s.branches.is_empty())
+        .expect("a decision step");
+    assert!(!decision.weigh.is_empty(), "factors to weigh");
+}
+
+#[test]
+fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
+    let engine = dorset();
+    let mut given = quiet_dorset();
+    given.insert("serious-harm-risk".into(), true.into());
+    given.insert("damage".into(), "minor".into());
+    let answers = engine.answers(&given).expect("valid");
+    let d = engine.decide(&answers, "foster").expect("a decision");
+    assert_eq!(d.level.id, "level-3-immediate");
+    assert_eq!(d.level.police, carepath::emit::pack::Police::Immediate);
+    assert!(
+        d.overruled.iter().any(|r| r.id == "minor-damage"),
+        "{:?}",
+        d.overruled
+    );
+    let route = d.route.expect("the foster carers' route");
+    let contacts: Vec<&str> = route
+        .steps
+        .iter()
+        .flat_map(|s| &s.contacts)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(contacts.contains(&"police-999"), "{contacts:?}");
+}
+
+#[test]
+fn nothing_happening_is_the_otherwise_level() {
+    let engine = dorset();
+    let answers = engine.answers(&quiet_dorset()).expect("valid");
+    let d = engine.decide(&answers, "residential").expect("a decision");
+    assert_eq!(d.level.id, "level-1");
+    assert!(d.by_otherwise);
+    assert!(d.deciding.is_empty());
+}
+
+#[test]
+fn bad_answers_are_each_a_clear_error() {
+    let engine = dorset();
+    let given = json!({
+        "drugz": "none",
+        "drugs": "posession",
+        "assault": "yes",
+        "bc-possession-occasion": 0,
+        "injury": "minor"
+    });
+    let errors = engine
+        .answers(given.as_object().expect("object"))
+        .expect_err("bad answers");
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.contains("no question `drugz`") && e.contains("did you mean `drugs`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("`posession` is not an answer to `drugs`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("`assault` is a yes/no question")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.contains("bc-possession-occasion") && e.contains("at least 1")),
+        "{text:#?}"
+    );
+    assert_eq!(errors.len(), 4, "{text:#?}");
+
+    // An answer to a question the other answers rule out.
+    let mut given = quiet_dorset();
+    given.insert("injury".into(), "minor".into());
+    let errors = engine.answers(&given).expect_err("not applicable");
+    assert!(
+        matches!(&errors[0], AnswerError::NotApplicable { question, .. } if question == "injury"),
+        "{errors:?}"
+    );
+
+    // A missing answer the decision depends on, named.
+    let mut given = quiet_dorset();
+    given.remove("weapon");
+    let answers = engine.answers(&given).expect("valid so far");
+    let errors = engine.decide(&answers, "residential").expect_err("missing");
+    assert_eq!(
+        errors,
+        vec![AnswerError::Missing {
+            questions: vec!["weapon".into()]
+        }]
+    );
+
+    // An unknown setting.
+    let answers = engine.answers(&quiet_dorset()).expect("valid");
+    let errors = engine
+        .decide(&answers, "castle")
+        .expect_err("unknown setting");
+    assert!(errors[0].to_string().contains("residential"), "{errors:?}");
+}
+
+#[test]
+fn answers_that_cannot_matter_need_not_be_given() {
+    let engine = dorset();
+    let mut given = serde_json::Map::new();
+    given.insert("serious-harm-risk".into(), true.into());
+    let answers = engine.answers(&given).expect("valid");
+    let d = engine
+        .decide(&answers, "residential")
+        .expect("settled by one answer");
+    assert_eq!(d.level.id, "level-3-immediate");
+    assert!(engine.next_question(&answers).is_none());
+}
+
+#[test]
+fn next_question_asks_in_order_and_only_what_matters() {
+    let engine = dorset();
+    let empty = engine.answers(&serde_json::Map::new()).expect("valid");
+    assert_eq!(
+        engine.next_question(&empty).map(|q| q.id.as_str()),
+        Some("serious-harm-risk")
+    );
+    // An injury question is asked only after an assault.
+    let mut given = quiet_dorset();
+    given.remove("assault");
+    let answers = engine.answers(&given).expect("valid");
+    assert_eq!(
+        engine.next_question(&answers).map(|q| q.id.as_str()),
+        Some("assault")
+    );
+    given.insert("assault".into(), true.into());
+    let answers = engine.answers(&given).expect("valid");
+    assert_eq!(
+        engine.next_question(&answers).map(|q| q.id.as_str()),
+        Some("injury")
+    );
+}
+
+#[test]
+fn broken_packs_are_refused_with_the_reason() {
+    let good: Value =
+        serde_json::from_str(&fs::read_to_string("out/dorset.json").expect("pack")).expect("JSON");
+    let refuse = |pack: &Value| {
+        Engine::from_json(&pack.to_string())
+            .err()
+            .map(|e| e.to_string())
+    };
+    assert!(refuse(&good).is_none());
+
+    let mut v = good.clone();
+    v["format"] = "carepath-rulepack/9".into();
+    assert!(
+        refuse(&v)
+            .expect("refused")
+            .contains("unsupported rule pack format `carepath-rulepack/9`")
+    );
+
+    let mut v = good.clone();
+    v["rules"][0]["level"] = "level-9".into();
+    let e = refuse(&v).expect("refused");
+    assert!(
+        e.contains("level `level-9`") && e.contains("does not define"),
+        "{e}"
+    );
+
+    let mut v = good.clone();
+    v["routes"][0]["nodes"][0]["next"] = "nowhere".into();
+    let e = refuse(&v).expect("refused");
+    assert!(e.contains("step `nowhere`"), "{e}");
+
+    let mut v = good.clone();
+    v["rules"][0]["when"] = json!({"cat": ["a", "b"]});
+    let e = refuse(&v).expect("refused");
+    assert!(e.contains("unsupported operator `cat`"), "{e}");
+
+    assert!(
+        Engine::from_json("{ not json")
+            .err()
+            .is_some_and(|e| e.to_string().contains("not valid JSON"))
+    );
+}
+
+#[test]
+fn the_command_decides_from_a_pack_or_a_protocol() {
+    let args = [
+        "--setting",
+        "residential",
+        "--answer",
+        "serious-harm-risk=no",
+        "--answer",
+        "substantial-damage-risk=no",
+        "--answer",
+        "significant-disorder-risk=no",
+        "--answer",
+        "assault=no",
+        "--answer",
+        "damage=none",
+        "--answer",
+        "theft=none",
+        "--answer",
+        "drugs=possession",
+        "--answer",
+        "drug-class=class-b",
+        "--answer",
+        "bc-possession-occasion=2",
+        "--answer",
+        "serious-allegation=no",
+        "--answer",
+        "weapon=no",
+        "--answer",
+        "repeated-behaviour=no",
+        "--answer",
+        "prolonged=no",
+    ];
+    for input in ["out/dorset.json", "protocols/dorset.carepath"] {
+        let mut all = vec!["decide", input];
+        all.extend_from_slice(&args);
+        let out = carepath(&all, "");
+        assert_eq!(out.status.code(), Some(0), "{input}: {}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(shown.starts_with("Level: Level 2"), "{shown}");
+        assert!(
+            shown.contains("Decided by: rule `second-bc-possession` (6.18) (should)"),
+            "{shown}"
+        );
+        assert!(shown.contains("Route for `residential`"), "{shown}");
+
+        all.extend_from_slice(&["--format", "json", "--explain"]);
+        let out = carepath(&all, "");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["level"]["id"], "level-2");
+        assert_eq!(v["deciding"][0]["id"], "second-bc-possession");
+        assert!(v["explanation"].as_array().is_some_and(|e| !e.is_empty()));
+    }
+}
+
+#[test]
+fn the_command_reads_answers_from_a_file_or_standard_input() {
+    let dir = scratch("decide-answers");
+    let file = dir.join("answers.json");
+    fs::write(&file, Value::Object(quiet_dorset()).to_string()).expect("write");
+    let out = carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "foster",
+            "--answers",
+            file.to_str().expect("utf-8"),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("Level: Level 1"));
+
+    // Standard input, overridden by --answer.
+    let out = carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "foster",
+            "--answers",
+            "-",
+            "--answer",
+            "weapon=yes",
+            "--format",
+            "json",
+        ],
+        &Value::Object(quiet_dorset()).to_string(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["level"]["id"], "level-3-non-immediate");
+}
+
+#[test]
+fn the_command_exits_1_for_bad_answers_and_2_for_bad_input() {
+    let out = carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "foster",
+            "--answer",
+            "drugs=posession",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`posession` is not an answer to `drugs`"));
+
+    let out = carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "foster",
+            "--answer",
+            "drugs=none",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON errors");
+    assert_eq!(v["errors"][0]["kind"], "missing");
+
+    let out = carepath(&["decide", "no-such-pack.json", "--setting", "foster"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read no-such-pack.json"));
+
+    let out = carepath(&["decide", "out/dorset.json"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a setting is needed: Dorset has several"
+    );
+    assert!(text(&out.stderr).contains("--setting"));
+
+    let out = carepath(
+        &[
+            "decide",
+            "out/dorset.json",
+            "--setting",
+            "foster",
+            "--answer",
+            "drugs",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn interactive_mode_asks_what_matters_and_reasks_bad_answers() {
+    // Serious harm: settled at once.
+    let out = interactive("yes\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let asked = text(&out.stderr);
+    assert_eq!(asked.matches("> ").count(), 1, "one question: {asked}");
+    assert!(text(&out.stdout).starts_with("Level: Level 3"));
+
+    // A bad answer is asked again.
+    let out = interactive("maybe\nyes\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let asked = text(&out.stderr);
+    assert!(asked.contains("try again"), "{asked}");
+    assert_eq!(asked.matches("serious-harm-risk> ").count(), 2, "{asked}");
+
+    // After an assault, how serious the injury was; the answers so far are
+    // kept and the questions go on in the protocol's order.
+    let out = interactive("no\nno\nno\nyes\nserious\n");
+    let asked = text(&out.stderr);
+    let order: Vec<&str> = asked
+        .lines()
+        .filter_map(|l| l.split_once("> ").map(|(q, _)| q))
+        .collect();
+    assert_eq!(
+        &order[..5],
+        [
+            "serious-harm-risk",
+            "substantial-damage-risk",
+            "significant-disorder-risk",
+            "assault",
+            "injury"
+        ],
+        "{asked}"
+    );
+
+    // The input ends before the level is settled.
+    let out = interactive("no\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the input ended"));
+}
