@@ -300,19 +300,18 @@ impl<'m> Space<'m> {
         let coded = |mdd: &mut Mdd, n: NodeId, code: u32, tag: u64| {
             mdd.relabel(n, tag, &move |v| if v == 1 { code } else { 0 })
         };
+        // Each level's union, its terminals coded as the level.
+        let mut coded_levels = || -> Vec<NodeId> {
+            (0..levels)
+                .map(|l| {
+                    let tag = 1 << 40 | l as u64;
+                    coded(&mut self.mdd, self.by_level[l], 1 + l as u32, tag)
+                })
+                .collect()
+        };
         match model.header.policy.value {
             Policy::MostSerious => {
-                let top_first: Vec<NodeId> = (0..levels)
-                    .rev()
-                    .map(|l| {
-                        coded(
-                            &mut self.mdd,
-                            self.by_level[l],
-                            1 + l as u32,
-                            1 << 40 | l as u64,
-                        )
-                    })
-                    .collect();
+                let top_first: Vec<NodeId> = coded_levels().into_iter().rev().collect();
                 self.mdd.accumulate(Op::Otherwise, top_first, terminal(0))
             }
             Policy::FirstMatch => {
@@ -325,16 +324,7 @@ impl<'m> Space<'m> {
                 self.mdd.fold(Op::Otherwise, in_order, terminal(0))
             }
             Policy::NoOverlap => {
-                let each: Vec<NodeId> = (0..levels)
-                    .map(|l| {
-                        coded(
-                            &mut self.mdd,
-                            self.by_level[l],
-                            1 + l as u32,
-                            1 << 40 | l as u64,
-                        )
-                    })
-                    .collect();
+                let each = coded_levels();
                 let conflict = 1 + levels as u32;
                 self.mdd
                     .accumulate(Op::Agree { conflict }, each, terminal(0))

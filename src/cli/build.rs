@@ -20,21 +20,14 @@ use super::report::{self, Counts, Deny, ErrorFormat};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Protocol files, or folders to search for `.carepath` files.
-    #[arg(required = true, value_name = "FILE|DIR")]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    check: super::check::Args,
     /// Where to write `<id>.json`, `<id>.dot` and `<id>.svg`.
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
     /// Write the rule pack and DOT only, not the SVG.
     #[arg(long)]
     no_svg: bool,
-    /// How to print problems.
-    #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
-    error_format: ErrorFormat,
-    /// Turn warnings into errors (a protocol with errors writes nothing).
-    #[arg(long, value_enum)]
-    deny: Option<Deny>,
 }
 
 /// A file to write: its name in the output folder and its bytes.
@@ -52,7 +45,12 @@ struct Row {
 }
 
 pub fn run(args: Args) -> Status {
-    let (inputs, mut problems) = expand(&args.paths);
+    let Args {
+        check: common,
+        out,
+        no_svg,
+    } = args;
+    let (inputs, mut problems) = expand(&common.paths);
     let (ws, roots, read_problems) = load(&inputs);
     problems.extend(read_problems);
 
@@ -60,7 +58,7 @@ pub fn run(args: Args) -> Status {
     all.extend(ws.diagnostics());
     let loading_failed = all.has_errors();
     let mut rows = Vec::new();
-    let mut svg = SvgRenderer::find(args.no_svg);
+    let mut svg = SvgRenderer::find(no_svg);
     let mut ids: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut outputs: Vec<Vec<OutputFile>> = Vec::new();
 
@@ -68,7 +66,7 @@ pub fn run(args: Args) -> Status {
         let checked = check(&ws, root);
         let mut diags = Diagnostics::new();
         diags.extend(checked.diagnostics);
-        if args.deny == Some(Deny::Warnings) {
+        if common.deny == Some(Deny::Warnings) {
             diags.deny_warnings();
         }
         let (errors, warnings) = (diags.error_count(), diags.warning_count());
@@ -122,10 +120,10 @@ pub fn run(args: Args) -> Status {
 
     let sorted = all.sorted(&ws.sources);
     let mut counts = Counts::of(&sorted);
-    report::io_problems(args.error_format, &problems);
+    report::io_problems(common.error_format, &problems);
     // Accepted findings are counted and recorded in the rule pack; people
     // read them with `check`. Tools get everything.
-    let shown: Vec<Diagnostic> = match args.error_format {
+    let shown: Vec<Diagnostic> = match common.error_format {
         ErrorFormat::Human => sorted
             .iter()
             .filter(|d| !d.is_accepted())
@@ -133,21 +131,21 @@ pub fn run(args: Args) -> Status {
             .collect(),
         ErrorFormat::Json => sorted.clone(),
     };
-    report::diagnostics(args.error_format, &ws.sources, &shown);
+    report::diagnostics(common.error_format, &ws.sources, &shown);
 
     // Write what was built: every file of every good protocol, each
     // atomically. Protocols with errors wrote nothing above, so their
     // previous outputs stay as they were.
     let mut write_problems = Vec::new();
-    if let Err(e) = fs::create_dir_all(&args.out) {
+    if let Err(e) = fs::create_dir_all(&out) {
         write_problems.push(super::input::IoProblem::new(
-            &args.out,
+            &out,
             super::input::describe(&e),
         ));
     } else {
         for files in &outputs {
             for (name, bytes) in files {
-                let target = args.out.join(name);
+                let target = out.join(name);
                 if let Err(e) = write_atomically(&target, bytes) {
                     write_problems.push(super::input::IoProblem::new(
                         &target,
@@ -162,16 +160,16 @@ pub fn run(args: Args) -> Status {
             r.written.clear();
         }
     }
-    report::io_problems(args.error_format, &write_problems);
+    report::io_problems(common.error_format, &write_problems);
     problems.extend(write_problems);
     if let Some(warning) = svg.warning() {
         eprintln!("warning: {warning}");
     }
-    if args.error_format == ErrorFormat::Human {
-        print_table(&rows, &args.out);
+    if common.error_format == ErrorFormat::Human {
+        print_table(&rows, &out);
     }
     counts.errors += problems.len();
-    report::summary(args.error_format, roots.len(), counts);
+    report::summary(common.error_format, roots.len(), counts);
 
     if !problems.is_empty() {
         Status::Usage

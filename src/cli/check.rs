@@ -9,17 +9,20 @@ use super::Status;
 use super::input::{expand, load};
 use super::report::{self, Counts, Deny, ErrorFormat};
 
+/// What to check and how to report it; `build` takes the same.
 #[derive(clap::Args)]
+#[group(skip)]
 pub struct Args {
     /// Protocol files, or folders to search for `.carepath` files.
     #[arg(required = true, value_name = "FILE|DIR")]
-    paths: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// How to print problems.
     #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
-    error_format: ErrorFormat,
-    /// Turn warnings into errors.
+    pub error_format: ErrorFormat,
+    /// Turn warnings into errors (`build` then writes nothing for a
+    /// protocol with warnings).
     #[arg(long, value_enum)]
-    deny: Option<Deny>,
+    pub deny: Option<Deny>,
 }
 
 pub fn run(args: Args) -> Status {

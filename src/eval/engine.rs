@@ -597,17 +597,7 @@ impl Engine {
                 "{id} in {{ {} }}",
                 vs.iter().map(val).collect::<Vec<_>>().join(", ")
             ),
-            Test::Cmp(op, n) => {
-                let op = match op {
-                    Cmp::Eq => "==",
-                    Cmp::Ne => "!=",
-                    Cmp::Lt => "<",
-                    Cmp::Le => "<=",
-                    Cmp::Gt => ">",
-                    Cmp::Ge => ">=",
-                };
-                format!("{id} {op} {}", number(question.kind, *n))
-            }
+            Test::Cmp(op, n) => format!("{id} {} {}", op.symbol(), number(question.kind, *n)),
             Test::Answered => format!("{id} is asked"),
         }
     }

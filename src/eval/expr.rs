@@ -16,15 +16,7 @@ pub enum Val {
     Num(i64),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cmp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+pub use crate::model::CmpOp as Cmp;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Test {
