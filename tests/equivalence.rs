@@ -705,6 +705,32 @@ fn a_rule_pack_that_decides_differently_is_caught() {
     );
 }
 
+/// Generated protocols have what the five do not: amounts (compared in
+/// pounds and pence), counts compared every way, scales, conditions on
+/// questions not asked, and every policy. Their packs, too, decide every
+/// incident as their models do, and as the JsonLogic library does.
+#[test]
+fn generated_rule_packs_decide_as_their_sources_do() {
+    let mut failures = Vec::new();
+    let mut amounts = 0;
+    for seed in 0..12 {
+        for policy in ["most-serious", "first-match", "no-overlap"] {
+            for otherwise in [false, true] {
+                let what = format!("{policy}, otherwise {otherwise}, seed {seed}");
+                let text = small_protocol(seed, policy, otherwise);
+                amounts += text.matches("amount").count();
+                let (model, s) = small(&text, &what);
+                let pack_text = carepath::emit::pack_json(&s.engine.pack);
+                let tally = Three::new(&what, &model, &pack_text, &pack_text).run();
+                assert!(tally.leaves > 0, "{what}: nothing was enumerated");
+                failures.extend(tally.problems.into_iter().map(|p| format!("{what}: {p}")));
+            }
+        }
+    }
+    assert!(amounts > 0, "the generated protocols have amounts");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 // ------------------------------------------------------------ the next question
 
 /// A small generated protocol, with some questions asked only when an
