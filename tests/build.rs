@@ -306,6 +306,38 @@ fn a_protocol_with_errors_writes_nothing_and_keeps_its_old_files() {
 }
 
 #[test]
+fn one_broken_protocol_does_not_stop_the_others() {
+    let dir = scratch("one-broken-src");
+    fs::write(dir.join("broken.carepath"), BAD).expect("write");
+    fs::write(dir.join("syntax.carepath"), "protocol syntax {").expect("write");
+    fs::write(
+        dir.join("good.carepath"),
+        BAD.replace("broken", "good")
+            .replace("unknown-question", "not-asked-yet")
+            .replace(
+                "level low",
+                "question not-asked-yet \"Anything?\" { answer yes or no }\nlevel low",
+            ),
+    )
+    .expect("write");
+    let out = scratch("one-broken-out");
+    let run = carepath(&[
+        "build",
+        dir.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--no-svg",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .expect("out")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["good.dot", "good.json"], "{}", text(&run.stderr));
+}
+
+#[test]
 fn a_missing_input_exits_2() {
     let (run, _) = build("missing", &["no-such-folder/"], &[]);
     assert_eq!(run.status.code(), Some(2));

@@ -56,7 +56,6 @@ pub fn run(args: Args) -> Status {
 
     let mut all = Diagnostics::new();
     all.extend(ws.diagnostics());
-    let loading_failed = all.has_errors();
     let mut rows = Vec::new();
     let mut svg = SvgRenderer::find(no_svg);
     let mut ids: BTreeMap<String, PathBuf> = BTreeMap::new();
@@ -96,7 +95,7 @@ pub fn run(args: Args) -> Status {
             errors,
             written: Vec::new(),
         };
-        if errors > 0 || loading_failed {
+        if errors > 0 {
             rows.push(row);
             continue;
         }
