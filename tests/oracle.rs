@@ -523,6 +523,12 @@ proptest! {
         let found = analysis(&diags);
         prop_assert_eq!(&found, &expected, "protocol:\n{}", text);
         recheck(&model, &diags);
+        // Questions taken in another order (last first), the findings are
+        // the same.
+        let reversed: Vec<usize> = (0..model.questions.len()).rev().collect();
+        let other = carepath::analysis::analyse_in_order(&model, Some(&reversed)).diagnostics;
+        prop_assert_eq!(&analysis(&other), &expected, "reversed order, protocol:\n{}", text);
+        recheck(&model, &other);
     }
 }
 

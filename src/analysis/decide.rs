@@ -65,9 +65,19 @@ pub struct Space<'m> {
 }
 
 impl<'m> Space<'m> {
+    /// The space with questions tested in the order they are declared.
     pub fn new(model: &'m Model) -> Space<'m> {
+        Space::with_order(model, None)
+    }
+
+    /// The space with questions tested in `order` (every question once), or
+    /// in declared order.
+    pub fn with_order(model: &'m Model, order: Option<&[usize]>) -> Space<'m> {
         let domain = Domain::new(model);
         let mut mdd = Mdd::new(domain.sizes());
+        if let Some(order) = order {
+            mdd = mdd.with_order(order);
+        }
         let valid = domain.valid(&mut mdd, model);
         let rules: Vec<NodeId> = model
             .rules
@@ -469,6 +479,37 @@ impl Space<'_> {
             .collect();
         Some(Chart { root, nodes })
     }
+}
+
+/// An order of the questions that keeps together those the rules test
+/// together: each question where it is first tested, reading the rules (and
+/// "asked when" conditions, before the question they govern) in order; then
+/// the questions no rule tests.
+pub fn grouped_order(model: &Model) -> Vec<usize> {
+    let n = model.questions.len();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut place = |q: usize, order: &mut Vec<usize>| {
+        if !placed[q] {
+            placed[q] = true;
+            order.push(q);
+        }
+    };
+    for rule in &model.rules {
+        for atom in rule.when.atoms() {
+            let q = atom.question.index();
+            if let Some(asked) = &model.questions[q].asked_when {
+                for a in asked.atoms() {
+                    place(a.question.index(), &mut order);
+                }
+            }
+            place(q, &mut order);
+        }
+    }
+    for q in 0..n {
+        place(q, &mut order);
+    }
+    order
 }
 
 /// The diagrams of the rules of level `l`, those testing fewest questions

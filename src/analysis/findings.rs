@@ -70,7 +70,7 @@ pub fn decision_findings(space: &mut Space<'_>) -> Findings {
             )
             .with_label("not analysed")
             .with_help(
-                "the analysis takes questions in the order they are declared; declaring the questions that a rule tests together next to each other, or splitting the protocol, usually makes it analysable",
+                "the analysis tried the questions in the order they are declared and grouped as the rules test them; rules that share their questions, or a protocol split in parts, can be analysed",
             ),
         );
     }

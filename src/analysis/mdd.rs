@@ -137,6 +137,9 @@ impl Op {
 pub struct Mdd {
     /// Cells of each variable.
     domains: Vec<u32>,
+    /// Each variable's place in the order diagrams test them: by default
+    /// the variable's own number (questions in declared order).
+    place: Vec<u32>,
     /// Per node: its variable and where its children start in `kids`.
     nodes: Vec<(u32, u32)>,
     kids: Vec<NodeId>,
@@ -161,6 +164,7 @@ pub const MAX_ROOTS: usize = 5;
 impl Mdd {
     pub fn new(domains: Vec<u32>) -> Mdd {
         Mdd {
+            place: (0..domains.len() as u32).collect(),
             domains,
             nodes: Vec::new(),
             kids: Vec::new(),
@@ -170,6 +174,27 @@ impl Mdd {
             budget: DEFAULT_BUDGET,
             exhausted: false,
         }
+    }
+
+    /// A store whose diagrams test the variables in `order` (a permutation
+    /// of the variables), rather than by number.
+    pub fn with_order(mut self, order: &[usize]) -> Mdd {
+        debug_assert_eq!(order.len(), self.domains.len());
+        for (place, var) in order.iter().enumerate() {
+            self.place[*var] = place as u32;
+        }
+        self
+    }
+
+    /// Of these nodes, the variable tested first (`usize::MAX` when all are
+    /// terminals).
+    fn first_var(&self, nodes: &[NodeId]) -> usize {
+        nodes
+            .iter()
+            .filter(|n| !is_terminal(**n))
+            .map(|n| self.var(*n))
+            .min_by_key(|v| self.place[*v])
+            .unwrap_or(usize::MAX)
     }
 
     /// A store that may hold at most `budget` nodes.
@@ -275,7 +300,7 @@ impl Mdd {
                     } else if let Some(&r) = self.memo.get(&(op, a, b)) {
                         done.push(r);
                     } else {
-                        let var = self.var(a).min(self.var(b));
+                        let var = self.first_var(&[a, b]);
                         work.push(Frame::Build(var, a, b));
                         for c in (0..self.domains[var]).rev() {
                             let (ca, cb) = (self.cofactor(a, var, c), self.cofactor(b, var, c));
@@ -392,11 +417,7 @@ impl Mdd {
         let mut pending = Some(start);
         loop {
             if let Some(nodes) = pending.take() {
-                let var = nodes[..n]
-                    .iter()
-                    .map(|r| self.var(*r))
-                    .min()
-                    .unwrap_or(usize::MAX);
+                let var = self.first_var(&nodes[..n]);
                 if var == usize::MAX {
                     let mut values = [0u32; MAX_ROOTS];
                     for (v, r) in values.iter_mut().zip(&nodes[..n]) {
@@ -441,11 +462,7 @@ impl Mdd {
         let mut out = FxHashSet::default();
         let mut stack = vec![roots.to_vec()];
         while let Some(nodes) = stack.pop() {
-            let var = nodes
-                .iter()
-                .map(|r| self.var(*r))
-                .min()
-                .unwrap_or(usize::MAX);
+            let var = self.first_var(&nodes);
             if var == usize::MAX {
                 let values: Vec<u32> = nodes.iter().map(|r| value(*r)).collect();
                 if let Some(v) = pick(&values) {

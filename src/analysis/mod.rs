@@ -26,16 +26,40 @@ pub use decide::{Outcome, Space};
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     pub used_gap_accepts: BTreeSet<usize>,
+    /// Whether the decision space was too large to analyse (the diagnostics
+    /// then say so instead of giving its findings).
+    pub incomplete: bool,
 }
 
 /// Analyse a model: the decision space under its policy, and its routes.
+///
+/// Questions are first taken in the order they are declared, which keeps
+/// witnesses in the document's order. When that needs more diagram nodes
+/// than the budget allows, the analysis is run again with the questions
+/// that rules test together placed together (`decide::grouped_order`),
+/// which is often far smaller.
 pub fn analyse(model: &Model) -> Analysis {
-    let mut space = Space::new(model);
+    let first = analyse_in_order(model, None);
+    if first.incomplete {
+        let again = analyse_in_order(model, Some(&decide::grouped_order(model)));
+        if !again.incomplete {
+            return again;
+        }
+    }
+    first
+}
+
+/// Analyse a model with its questions taken in `order` (each question
+/// once), or in declared order. The findings are the same in any order; only
+/// the cost differs.
+pub fn analyse_in_order(model: &Model, order: Option<&[usize]>) -> Analysis {
+    let mut space = Space::with_order(model, order);
     let found = findings::decision_findings(&mut space);
     let mut diagnostics = found.diagnostics;
     diagnostics.extend(routes::route_findings(model));
     Analysis {
         diagnostics,
         used_gap_accepts: found.used_accepts,
+        incomplete: space.mdd.exhausted(),
     }
 }
