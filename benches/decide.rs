@@ -26,7 +26,7 @@ use carepath::model::{ReadError, Workspace};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use serde_json::{Map, Value, json};
-use support::synth::{Rng, Shape, protocol};
+use support::synth::{Rng, ten_thousand_rules};
 
 const PACKS: [&str; 5] = [
     "derbyshire",
@@ -51,17 +51,7 @@ struct Prepared {
 /// The generated pack, built as `carepath build` does: checked, then
 /// emitted.
 fn synthetic_pack() -> String {
-    let text = protocol(&Shape {
-        questions: 40,
-        rules: 10_000,
-        levels: 4,
-        min_tests: 1,
-        max_tests: 4,
-        narrow: false,
-        policy: "most-serious",
-        otherwise: false,
-        seed: 11,
-    });
+    let text = ten_thousand_rules();
     let mut ws = Workspace::new();
     let mut none = |_: &std::path::Path| Err(ReadError::NotFound);
     let root = ws.add_source("synthetic.carepath", &text, &mut none);

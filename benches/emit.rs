@@ -8,20 +8,10 @@ mod support;
 use carepath::analysis::Space;
 use carepath::emit::{self, SourceText};
 use carepath::model::{Model, ReadError, Workspace};
-use support::synth::{Shape, protocol};
+use support::synth::ten_thousand_rules;
 
 fn source() -> String {
-    protocol(&Shape {
-        questions: 40,
-        rules: 10_000,
-        levels: 4,
-        min_tests: 1,
-        max_tests: 4,
-        narrow: false,
-        policy: "most-serious",
-        otherwise: false,
-        seed: 11,
-    })
+    ten_thousand_rules()
 }
 
 fn model(text: &str) -> Model {

@@ -51,6 +51,22 @@ enum Kind {
 }
 
 /// The text of a protocol of the given shape.
+/// The 10,000-rule protocol the emit and decide benchmarks use: 40
+/// questions, rules testing 1 to 4 of them, four levels, most serious wins.
+pub fn ten_thousand_rules() -> String {
+    protocol(&Shape {
+        questions: 40,
+        rules: 10_000,
+        levels: 4,
+        min_tests: 1,
+        max_tests: 4,
+        narrow: false,
+        policy: "most-serious",
+        otherwise: false,
+        seed: 11,
+    })
+}
+
 pub fn protocol(shape: &Shape) -> String {
     let mut rng = Rng::new(shape.seed);
     let mut out = String::with_capacity(shape.rules * 160 + shape.questions * 120);

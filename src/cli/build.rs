@@ -170,13 +170,7 @@ pub fn run(args: Args) -> Status {
     counts.errors += problems.len();
     report::summary(common.error_format, roots.len(), counts);
 
-    if !problems.is_empty() {
-        Status::Usage
-    } else if counts.errors > 0 {
-        Status::Errors
-    } else {
-        Status::Ok
-    }
+    Status::of(problems.len(), counts.errors)
 }
 
 /// The files of one protocol, in memory: rule pack, DOT and (unless turned

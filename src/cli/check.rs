@@ -46,11 +46,5 @@ pub fn run(args: Args) -> Status {
     report::diagnostics(args.error_format, &ws.sources, &sorted);
     report::summary(args.error_format, roots.len(), counts);
 
-    if !problems.is_empty() {
-        Status::Usage
-    } else if counts.errors > 0 {
-        Status::Errors
-    } else {
-        Status::Ok
-    }
+    Status::of(problems.len(), counts.errors)
 }

@@ -55,6 +55,19 @@ pub enum Status {
     Usage = 2,
 }
 
+impl Status {
+    /// The status of a run: usage and I/O problems first, then errors.
+    pub fn of(problems: usize, errors: usize) -> Status {
+        if problems > 0 {
+            Status::Usage
+        } else if errors > 0 {
+            Status::Errors
+        } else {
+            Status::Ok
+        }
+    }
+}
+
 impl From<Status> for ExitCode {
     fn from(s: Status) -> ExitCode {
         ExitCode::from(s as u8)
