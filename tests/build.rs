@@ -8,7 +8,7 @@ mod support;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use support::{scratch, text};
+use support::{PROTOCOLS, scratch, text};
 
 use carepath::emit;
 use graphviz_rust::dot_structures::{Graph, Id, Stmt};
@@ -20,14 +20,6 @@ fn carepath(args: &[&str]) -> Output {
         .output()
         .expect("carepath runs")
 }
-
-const PROTOCOLS: [&str; 5] = [
-    "derbyshire",
-    "dorset",
-    "stockport",
-    "west-sussex",
-    "wiltshire",
-];
 
 fn schema() -> serde_json::Value {
     serde_json::from_str(

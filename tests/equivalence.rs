@@ -32,14 +32,7 @@ use carepath::eval::expr::{Known, Val};
 use carepath::eval::{AnswerError, Engine, Outcome};
 use carepath::model::{Answer, Cond, Model, QuestionKind, Workspace};
 use serde_json::{Map, Value, json};
-
-const PROTOCOLS: [&str; 5] = [
-    "derbyshire",
-    "dorset",
-    "stockport",
-    "west-sussex",
-    "wiltshire",
-];
+use support::PROTOCOLS;
 
 /// What an incident is decided as, by level id, so that the model, the
 /// evaluator and the JsonLogic reading can be compared.

@@ -99,3 +99,12 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("scratch folder");
     dir
 }
+
+/// The protocols in `protocols/` (with rule packs in `out/`), by id.
+pub const PROTOCOLS: [&str; 5] = [
+    "derbyshire",
+    "dorset",
+    "stockport",
+    "west-sussex",
+    "wiltshire",
+];
