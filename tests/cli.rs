@@ -1,10 +1,8 @@
 //! The `carepath` command as users run it: exit codes, output formats,
 //! colour, and clear messages for files that cannot be read.
 
-mod support;
-
 use std::process::{Command, Output};
-use support::{scratch, text};
+use crate::support::{scratch, text};
 
 fn carepath(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));

@@ -2,12 +2,10 @@
 //! diagnostic, and its model is kept as a snapshot: a change to an encoding,
 //! or to how the compiler reads one, shows up as a reviewable diff.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use carepath::model::summary::dump;
-use support::check_disk;
+use crate::support::check_disk;
 
 fn relative(path: &Path) -> PathBuf {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))

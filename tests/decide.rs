@@ -2,8 +2,6 @@
 //! document gives them, clear errors for bad packs and bad answers, and the
 //! interactive mode that asks only what matters.
 
-mod support;
-
 use std::fs;
 use std::io::Write;
 
@@ -11,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use carepath::eval::{AnswerError, Engine};
 use serde_json::{Value, json};
-use support::{scratch, text};
+use crate::support::{scratch, text};
 
 fn carepath(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_carepath"))

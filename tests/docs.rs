@@ -2,10 +2,8 @@
 //! right example. This test runs them all: the documentation cannot drift
 //! from the compiler.
 
-mod support;
-
 use carepath::diagnostic::{Code, Severity};
-use support::{MemoryFs, check_memory};
+use crate::support::{MemoryFs, check_memory};
 
 const DOC: &str = include_str!("../docs/diagnostics.md");
 

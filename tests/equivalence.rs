@@ -15,10 +15,6 @@
 //! open, the next question it asks, and when `decide` says answers are
 //! missing, are checked against a brute-force oracle over every incident.
 
-mod support;
-
-#[path = "../benches/support/synth.rs"]
-mod synth;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -32,7 +28,8 @@ use carepath::eval::expr::{Known, Val};
 use carepath::eval::{AnswerError, Engine, Outcome};
 use carepath::model::{Answer, Cond, Model, QuestionKind, Workspace};
 use serde_json::{Map, Value, json};
-use support::PROTOCOLS;
+use crate::support::{self, PROTOCOLS};
+use crate::synth;
 
 /// What an incident is decided as, by level id, so that the model, the
 /// evaluator and the JsonLogic reading can be compared.

@@ -2,8 +2,6 @@
 //! brute-force enumeration of every incident finds, and every witness it
 //! gives, evaluated again, shows what the finding says.
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use carepath::diagnostic::{Code, Diagnostic};
@@ -11,7 +9,7 @@ use carepath::model::example::{baseline, constants, representatives};
 use carepath::model::{Answer, LevelId, Model, Policy, QuestionId, QuestionKind};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use support::MemoryFs;
+use crate::support::MemoryFs;
 
 // ------------------------------------------------------------ random protocols
 

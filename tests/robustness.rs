@@ -2,13 +2,11 @@
 //! protocols (lines and tokens deleted, duplicated, swapped) and absurdly
 //! deep nesting all end in diagnostics.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Code;
 use proptest::prelude::*;
-use support::{MemoryFs, check_memory};
+use crate::support::{MemoryFs, check_memory};
 
 /// Every `.carepath` file of the repository's protocols and bad-input tests,
 /// keyed by a path relative to its folder so that imports between them

@@ -1,13 +1,11 @@
 //! Bad input, one small file each in `tests/ui/`, with a snapshot of what
 //! `carepath check` prints for it: the source snippet and the message.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Code;
-use support::{check_disk, render};
+use crate::support::{check_disk, render};
 
 fn relative(path: &Path) -> PathBuf {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))

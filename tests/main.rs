@@ -1,0 +1,23 @@
+//! Every integration test, in one test binary: linking one binary instead
+//! of one per file is most of what a cold `cargo test` costs.
+//!
+//! Each module is one area of the command or the library; `support` holds
+//! what they share.
+
+mod support;
+
+#[path = "../benches/support/synth.rs"]
+mod synth;
+
+mod build;
+mod cli;
+mod corpus;
+mod decide;
+mod docs;
+mod equivalence;
+mod oracle;
+mod reliability;
+mod robustness;
+mod tamper;
+mod terminal;
+mod ui;

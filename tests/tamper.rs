@@ -1,0 +1,2 @@
+//! Rule packs that were edited, hand-made or damaged are refused with a
+//! clear message.
