@@ -2,7 +2,6 @@
 //! DOT flowchart and SVG flowchart.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,10 +12,14 @@ use carepath::diagnostic::{Diagnostic, Diagnostics};
 use carepath::emit::{self, SourceText};
 use carepath::model::{Model, Workspace};
 use carepath::source::{FileId, display_path};
+use carepath::syntax::ast::{HeaderKind, Item};
 
 use super::Status;
-use super::input::{expand, load};
+use super::input::{IoProblem, describe, expand, load};
+use super::output::{errln, outln};
+use super::publish::{OutDir, OutputFile};
 use super::report::{self, Counts, Deny, ErrorFormat};
+use super::terminal_safe;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,18 +33,24 @@ pub struct Args {
     no_svg: bool,
 }
 
-/// A file to write: its name in the output folder and its bytes.
-type OutputFile = (String, Vec<u8>);
-
-/// One line of the summary table.
+/// One line of the summary table: every protocol found gets one, saying
+/// what happened to it.
 struct Row {
+    /// The protocol's id, or the file's path when it has none to show.
     protocol: String,
     levels: usize,
     rules: usize,
     routes: usize,
     warnings: usize,
     errors: usize,
-    written: Vec<String>,
+    result: String,
+}
+
+/// A protocol ready to write.
+struct Built {
+    row: usize,
+    id: String,
+    files: Vec<OutputFile>,
 }
 
 pub fn run(args: Args) -> Status {
@@ -54,67 +63,95 @@ pub fn run(args: Args) -> Status {
     let (ws, roots, read_problems) = load(&inputs);
     problems.extend(read_problems);
 
+    let loading = ws.diagnostics();
     let mut all = Diagnostics::new();
-    all.extend(ws.diagnostics());
+    all.extend(loading.iter().cloned());
     let mut rows = Vec::new();
     let mut svg = SvgRenderer::find(no_svg);
     let mut ids: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut outputs: Vec<Vec<OutputFile>> = Vec::new();
+    let mut built: Vec<Built> = Vec::new();
 
     for &root in &roots {
         let checked = check(&ws, root);
+        let files = source_files(&ws, root);
         let mut diags = Diagnostics::new();
         diags.extend(checked.diagnostics);
+        // Problems found while loading the files this protocol reads
+        // (a syntax error in a library it imports, an import not found)
+        // count against it, though they are reported once for the run.
+        let mut own = Diagnostics::new();
+        own.extend(
+            loading
+                .iter()
+                .filter(|d| files.contains(&d.span.file))
+                .cloned(),
+        );
         if common.deny == Some(Deny::Warnings) {
             diags.deny_warnings();
+            own.deny_warnings();
         }
-        let (errors, warnings) = (diags.error_count(), diags.warning_count());
+        let errors = diags.error_count() + own.error_count();
+        let warnings = diags.warning_count() + own.warning_count();
         let found: Vec<Diagnostic> = diags.iter().cloned().collect();
         all.extend(diags.iter().cloned());
         let path = ws.sources.get(root).path.clone();
-        let Some(model) = checked.model.filter(|m| m.is_protocol()) else {
-            if errors > 0 {
-                rows.push(Row {
-                    protocol: display_path(&path),
-                    levels: 0,
-                    rules: 0,
-                    routes: 0,
-                    warnings,
-                    errors,
-                    written: Vec::new(),
-                });
-            }
-            continue;
-        };
+        let header = declared_header(&ws, root);
         let mut row = Row {
-            protocol: model.header.id.clone(),
-            levels: model.levels.len(),
-            rules: model.rules.len(),
-            routes: model.routes.len(),
+            protocol: match &header {
+                Some((HeaderKind::Protocol, id)) => id.clone(),
+                _ => display_path(&path),
+            },
+            levels: 0,
+            rules: 0,
+            routes: 0,
             warnings,
             errors,
-            written: Vec::new(),
+            result: String::new(),
         };
-        if errors > 0 {
-            rows.push(row);
-            continue;
+        let model = checked.model.filter(|_| errors == 0);
+        match (model, header) {
+            (Some(model), _) if model.is_protocol() => {
+                row.levels = model.levels.len();
+                row.rules = model.rules.len();
+                row.routes = model.routes.len();
+                if let Some(first) = ids.get(&model.header.id) {
+                    row.result = format!(
+                        "not built: protocol `{}` is also defined in {}",
+                        model.header.id,
+                        display_path(first)
+                    );
+                    problems.push(IoProblem::new(
+                        &path,
+                        format!(
+                            "protocol `{}` is also defined in {}; each protocol needs its own id",
+                            model.header.id,
+                            display_path(first)
+                        ),
+                    ));
+                } else {
+                    ids.insert(model.header.id.clone(), path.clone());
+                    match render(&ws, root, &model, &found, &mut svg) {
+                        Ok(files) => built.push(Built {
+                            row: rows.len(),
+                            id: model.header.id.clone(),
+                            files,
+                        }),
+                        Err(message) => {
+                            row.errors += 1;
+                            row.result = format!("not built: {message}");
+                            problems.push(IoProblem::new(&path, message));
+                        }
+                    }
+                }
+                rows.push(row);
+            }
+            // A library that checks cleanly has nothing to build.
+            (Some(_), _) | (None, Some((HeaderKind::Library, _))) if errors == 0 => {}
+            _ => {
+                row.result = not_built(&ws, root, &files, &diags, &own);
+                rows.push(row);
+            }
         }
-        if let Some(first) = ids.get(&model.header.id) {
-            problems.push(super::input::IoProblem::new(
-                &path,
-                format!(
-                    "protocol `{}` is also defined in {}; each protocol needs its own id",
-                    model.header.id,
-                    display_path(first)
-                ),
-            ));
-            continue;
-        }
-        ids.insert(model.header.id.clone(), path.clone());
-        let files = render(&ws, root, &model, &found, &mut svg);
-        row.written = files.iter().map(|(name, _)| name.clone()).collect();
-        outputs.push(files);
-        rows.push(row);
     }
 
     let sorted = all.sorted(&ws.sources);
@@ -132,45 +169,92 @@ pub fn run(args: Args) -> Status {
     };
     report::diagnostics(common.error_format, &ws.sources, &shown);
 
-    // Write what was built: every file of every good protocol, each
-    // atomically. Protocols with errors wrote nothing above, so their
-    // previous outputs stay as they were.
+    // Write what was built, each protocol's files as one set. Protocols with
+    // errors write nothing, so their previous outputs stay as they were.
     let mut write_problems = Vec::new();
-    if let Err(e) = fs::create_dir_all(&out) {
-        write_problems.push(super::input::IoProblem::new(
-            &out,
-            super::input::describe(&e),
-        ));
-    } else {
-        for files in &outputs {
-            for (name, bytes) in files {
-                let target = out.join(name);
-                if let Err(e) = write_atomically(&target, bytes) {
-                    write_problems.push(super::input::IoProblem::new(
-                        &target,
-                        super::input::describe(&e),
-                    ));
+    if !built.is_empty() {
+        let waiting = || {
+            errln!(
+                "waiting for another build writing to {}",
+                display_path(&out)
+            )
+        };
+        match OutDir::open(&out, waiting) {
+            Err(e) => {
+                write_problems.push(IoProblem::writing(&out, describe(&e)));
+                for b in &built {
+                    rows[b.row].result = format!("not written: cannot use {}", display_path(&out));
                 }
             }
-        }
-    }
-    if !write_problems.is_empty() {
-        for r in &mut rows {
-            r.written.clear();
+            Ok(dir) => {
+                for b in &built {
+                    rows[b.row].result = match dir.publish(&b.id, &b.files) {
+                        Ok(()) => b
+                            .files
+                            .iter()
+                            .map(|(name, _)| display_path(&out.join(name)))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        Err(f) => {
+                            let why =
+                                format!("cannot write {}: {}", display_path(&f.path), f.message);
+                            write_problems.push(IoProblem::writing(&f.path, f.message));
+                            format!("not written ({why}); the previous files are unchanged")
+                        }
+                    };
+                }
+            }
         }
     }
     report::io_problems(common.error_format, &write_problems);
     problems.extend(write_problems);
     if let Some(warning) = svg.warning() {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     if common.error_format == ErrorFormat::Human {
-        print_table(&rows, &out);
+        print_table(&rows);
     }
     counts.errors += problems.len();
     report::summary(common.error_format, roots.len(), counts);
 
     Status::of(problems.len(), counts.errors)
+}
+
+/// What a file declares itself to be, if it parsed: its header's kind and
+/// name.
+fn declared_header(ws: &Workspace, root: FileId) -> Option<(HeaderKind, String)> {
+    ws.ast(root)?.items.iter().find_map(|item| match item {
+        Item::Header(h) => Some((h.kind, h.name.node.clone())),
+        _ => None,
+    })
+}
+
+/// Why a protocol was not built, naming the files with errors.
+fn not_built(
+    ws: &Workspace,
+    root: FileId,
+    files: &[FileId],
+    diags: &Diagnostics,
+    own: &Diagnostics,
+) -> String {
+    let mut with_errors: Vec<FileId> = Vec::new();
+    for d in diags.iter().chain(own.iter()).filter(|d| d.is_error()) {
+        if !with_errors.contains(&d.span.file) {
+            with_errors.push(d.span.file);
+        }
+    }
+    with_errors.sort_by_key(|f| (*f != root, !files.contains(f), *f));
+    let n = diags.error_count() + own.error_count();
+    let what = if n == 1 { "error" } else { "errors" };
+    let names: Vec<String> = with_errors
+        .iter()
+        .map(|f| ws.sources.get(*f).name())
+        .collect();
+    if names.is_empty() {
+        format!("not built: {n} {what}")
+    } else {
+        format!("not built: {n} {what} in {}", names.join(", "))
+    }
 }
 
 /// The files of one protocol, in memory: rule pack, DOT and (unless turned
@@ -181,7 +265,7 @@ fn render(
     model: &Model,
     found: &[Diagnostic],
     svg: &mut SvgRenderer,
-) -> Vec<OutputFile> {
+) -> Result<Vec<OutputFile>, String> {
     let base = ws
         .sources
         .get(root)
@@ -211,7 +295,7 @@ fn render(
     if let Some(bytes) = svg.render(&dot, &chart) {
         files.push((format!("{id}.svg"), bytes));
     }
-    files
+    Ok(files)
 }
 
 /// The protocol's file, then every file it imports, each once, in the order
@@ -242,26 +326,6 @@ fn relative(path: &Path, base: &Path) -> String {
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     parts.join("/")
-}
-
-/// Write through a temporary file in the same folder, then rename: readers
-/// see the old file or the new one, never half of one.
-fn write_atomically(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = target.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, target)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Renders SVG with Graphviz `dot` when it is installed, else with the
@@ -333,35 +397,21 @@ fn run_dot(dot: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-fn print_table(rows: &[Row], out: &Path) {
+fn print_table(rows: &[Row]) {
     let header = [
-        "protocol",
-        "levels",
-        "rules",
-        "routes",
-        "warnings",
-        "errors",
-        "files written",
+        "protocol", "levels", "rules", "routes", "warnings", "errors", "result",
     ];
     let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
-                r.protocol.clone(),
+                terminal_safe(&r.protocol),
                 r.levels.to_string(),
                 r.rules.to_string(),
                 r.routes.to_string(),
                 r.warnings.to_string(),
                 r.errors.to_string(),
-                if r.written.is_empty() {
-                    "none".into()
-                } else {
-                    r.written
-                        .iter()
-                        .map(|w| display_path(&out.join(w)))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                },
+                terminal_safe(&r.result),
             ]
         })
         .collect();
@@ -386,8 +436,8 @@ fn print_table(rows: &[Row], out: &Path) {
         }
         s.trim_end().to_string()
     };
-    println!("{}", line(&header.map(String::from)));
+    outln!("{}", line(&header.map(String::from)));
     for row in &cells {
-        println!("{}", line(row));
+        outln!("{}", line(row));
     }
 }

@@ -14,23 +14,37 @@ pub struct Input {
     pub root_dir: PathBuf,
 }
 
-/// A problem with a path named on the command line (exit status 2).
+/// A file that could not be read or written (exit status 2).
 pub struct IoProblem {
     pub path: PathBuf,
     pub message: String,
+    pub writing: bool,
 }
 
 impl IoProblem {
+    /// A file that could not be read, or a path that cannot be used.
     pub fn new(path: &Path, message: impl Into<String>) -> IoProblem {
         IoProblem {
             path: path.to_path_buf(),
             message: message.into(),
+            writing: false,
+        }
+    }
+
+    /// A file that could not be written.
+    pub fn writing(path: &Path, message: impl Into<String>) -> IoProblem {
+        IoProblem {
+            writing: true,
+            ..IoProblem::new(path, message)
         }
     }
 }
 
 /// Expand the paths named by the user: a file stands for itself, a folder
-/// for every `.carepath` file below it (sorted, hidden folders skipped).
+/// for every `.carepath` file below it (sorted, hidden files and folders
+/// skipped). Inside a folder, a link is followed only when it leads to a
+/// file inside the same folder tree, as imports are; links to folders are
+/// not followed.
 pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<IoProblem>) {
     let mut inputs = Vec::new();
     let mut problems = Vec::new();
@@ -38,8 +52,15 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<IoProblem>) {
         match fs::metadata(p) {
             Err(e) => problems.push(IoProblem::new(p, describe(&e))),
             Ok(m) if m.is_dir() => {
+                let root = match fs::canonicalize(p) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        problems.push(IoProblem::new(p, describe(&e)));
+                        continue;
+                    }
+                };
                 let mut found = Vec::new();
-                if let Err(e) = walk(p, &mut found) {
+                if let Err(e) = walk(p, &root, &mut found, &mut problems) {
                     problems.push(IoProblem::new(p, describe(&e)));
                     continue;
                 }
@@ -63,7 +84,12 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<IoProblem>) {
     (inputs, problems)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(
+    dir: &Path,
+    root: &Path,
+    out: &mut Vec<PathBuf>,
+    problems: &mut Vec<IoProblem>,
+) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -71,9 +97,30 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        if entry.file_type()?.is_dir() {
-            walk(&path, out)?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&path, root, out, problems)?;
         } else if path.extension().is_some_and(|e| e == "carepath") {
+            if kind.is_symlink() {
+                match fs::canonicalize(&path) {
+                    Ok(real) if real.starts_with(root) && real.is_file() => {}
+                    Ok(real) if real.starts_with(root) => continue,
+                    Ok(_) => {
+                        problems.push(IoProblem::new(
+                            &path,
+                            format!(
+                                "it is a link to a file outside `{}`, so it was not read",
+                                display_path(root)
+                            ),
+                        ));
+                        continue;
+                    }
+                    Err(e) => {
+                        problems.push(IoProblem::new(&path, describe(&e)));
+                        continue;
+                    }
+                }
+            }
             out.push(path);
         }
     }
@@ -93,7 +140,22 @@ pub fn describe(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or folder".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
+        io::ErrorKind::StorageFull => "no space left on the device".into(),
+        io::ErrorKind::ReadOnlyFilesystem => "the file system is read-only".into(),
+        io::ErrorKind::QuotaExceeded => "the disk quota is exceeded".into(),
+        _ => {
+            // "No such device (os error 19)" -> "no such device"
+            let text = e.to_string();
+            let text = match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
     }
 }
 
@@ -136,9 +198,10 @@ pub fn load(inputs: &[Input]) -> (Workspace, Vec<FileId>, Vec<IoProblem>) {
 
 impl std::fmt::Display for IoProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.writing { "write" } else { "read" };
         write!(
             f,
-            "cannot read `{}`: {}",
+            "cannot {verb} `{}`: {}",
             display_path(&self.path),
             self.message
         )

@@ -5,9 +5,12 @@ mod build;
 mod check;
 mod decide;
 mod input;
+mod output;
+mod publish;
 mod report;
 mod schema;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -75,12 +78,62 @@ impl From<Status> for ExitCode {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help, version and usage errors, written like every other output
+        // so that `carepath --help | head` or `> /dev/full` is handled.
+        Err(e) => {
+            let terminal = if e.use_stderr() {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            };
+            let text = if terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
+            if e.use_stderr() {
+                output::err(&text);
+            } else {
+                output::out(&text);
+            }
+            let status = if e.exit_code() == 0 {
+                Status::Ok
+            } else {
+                Status::Usage
+            };
+            return output::finish(status).into();
+        }
+    };
     let status = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Build(args) => build::run(args),
         Command::Decide(args) => decide::run(args),
         Command::Schema => schema::run(),
     };
-    status.into()
+    output::finish(status).into()
+}
+
+/// Text from a protocol, a pack or a path, made safe to print on a terminal:
+/// control and escape characters and bidirectional overrides are shown
+/// escaped, never passed through; line breaks are kept.
+pub fn terminal_safe_lines(text: &str) -> String {
+    text.split('\n')
+        .map(terminal_safe)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`terminal_safe`] for one line: a line break is escaped too.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! Printing diagnostics: miette reports on standard error, or one JSON
 //! object per line on standard output.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use carepath::diagnostic::Diagnostic;
 use carepath::diagnostic::render::{HumanStyle, render_human, to_json};
@@ -9,6 +9,7 @@ use carepath::source::{Sources, display_path};
 use clap::ValueEnum;
 
 use super::input::IoProblem;
+use super::output::{self, errln, outln};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ErrorFormat {
@@ -44,16 +45,15 @@ pub fn diagnostics(format: ErrorFormat, sources: &Sources, diags: &[Diagnostic])
     match format {
         ErrorFormat::Human => {
             let style = style();
-            let mut err = std::io::stderr().lock();
             for d in diags {
-                let _ = write!(err, "{}", render_human(d, sources, style));
-                let _ = writeln!(err);
+                let mut text = render_human(d, sources, style);
+                text.push('\n');
+                output::err(&text);
             }
         }
         ErrorFormat::Json => {
-            let mut out = std::io::stdout().lock();
             for d in diags {
-                let _ = writeln!(out, "{}", to_json(d, sources));
+                outln!("{}", to_json(d, sources));
             }
         }
     }
@@ -63,8 +63,8 @@ pub fn diagnostics(format: ErrorFormat, sources: &Sources, diags: &[Diagnostic])
 pub fn io_problems(format: ErrorFormat, problems: &[IoProblem]) {
     for p in problems {
         match format {
-            ErrorFormat::Human => eprintln!("error: {p}"),
-            ErrorFormat::Json => println!(
+            ErrorFormat::Human => errln!("error: {}", super::terminal_safe(&p.to_string())),
+            ErrorFormat::Json => outln!(
                 "{}",
                 serde_json::json!({
                     "code": "carepath::io-error",
@@ -106,7 +106,7 @@ pub fn summary(format: ErrorFormat, files: usize, counts: Counts) {
         } else {
             String::new()
         };
-        eprintln!(
+        errln!(
             "checked {}: {}, {}{accepted}",
             plural(files, "file"),
             plural(counts.errors, "error"),

@@ -1,16 +1,9 @@
 //! `carepath schema`: the JSON Schema of the rule pack format.
 
-use std::io::Write;
-
 use super::Status;
+use super::output;
 
 pub fn run() -> Status {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(carepath::emit::schema_json().as_bytes()) {
-        Ok(()) => Status::Ok,
-        Err(e) => {
-            eprintln!("error: cannot write the schema: {e}");
-            Status::Usage
-        }
-    }
+    output::out(&carepath::emit::schema_json());
+    Status::Ok
 }
