@@ -36,9 +36,12 @@ enum Command {
     /// Check protocols, then write each one's rule pack (`<id>.json`),
     /// flowchart as DOT (`<id>.dot`) and as SVG (`<id>.svg`).
     ///
-    /// A protocol with errors writes nothing, leaving its previous files as
-    /// they were. SVG is drawn by Graphviz `dot` when it is installed, else
-    /// by a built-in renderer. Exit status as for `check`.
+    /// A protocol's files are replaced together or not at all: a protocol
+    /// with errors, or whose files cannot all be written, leaves its
+    /// previous files as they were. Builds into the same folder take turns.
+    /// SVG is drawn by Graphviz `dot` when it is installed, else by a
+    /// built-in renderer. Exit status as for `check`; 2 also when a file
+    /// cannot be written.
     Build(build::Args),
     /// Decide an incident: its level, the deciding rules, the route for the
     /// setting, whom to contact and what to complete.
