@@ -3,10 +3,10 @@
 //! bytes on every build, nothing written for a protocol with errors, and
 //! hostile text that breaks none of it.
 
+use crate::support::{PROTOCOLS, scratch, text};
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use crate::support::{PROTOCOLS, scratch, text};
 
 use carepath::emit;
 use graphviz_rust::dot_structures::{Graph, Id, Stmt};

@@ -1,8 +1,8 @@
 //! The `carepath` command as users run it: exit codes, output formats,
 //! colour, and clear messages for files that cannot be read.
 
-use std::process::{Command, Output};
 use crate::support::{scratch, text};
+use std::process::{Command, Output};
 
 fn carepath(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use carepath::model::summary::dump;
 use crate::support::check_disk;
+use carepath::model::summary::dump;
 
 fn relative(path: &Path) -> PathBuf {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))

@@ -2,8 +2,8 @@
 //! right example. This test runs them all: the documentation cannot drift
 //! from the compiler.
 
-use carepath::diagnostic::{Code, Severity};
 use crate::support::{MemoryFs, check_memory};
+use carepath::diagnostic::{Code, Severity};
 
 const DOC: &str = include_str!("../docs/diagnostics.md");
 

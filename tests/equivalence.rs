@@ -15,11 +15,12 @@
 //! open, the next question it asks, and when `decide` says answers are
 //! missing, are checked against a brute-force oracle over every incident.
 
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::{self, PROTOCOLS};
+use crate::synth;
 use carepath::analysis::domain::Domain;
 use carepath::analysis::mdd::{Mdd, NodeId, is_terminal, value};
 use carepath::analysis::{Outcome as ModelOutcome, Space};
@@ -28,8 +29,6 @@ use carepath::eval::expr::{Known, Val};
 use carepath::eval::{AnswerError, Engine, Outcome};
 use carepath::model::{Answer, Cond, Model, QuestionKind, Workspace};
 use serde_json::{Map, Value, json};
-use crate::support::{self, PROTOCOLS};
-use crate::synth;
 
 /// What an incident is decided as, by level id, so that the model, the
 /// evaluator and the JsonLogic reading can be compared.

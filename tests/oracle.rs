@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::support::MemoryFs;
 use carepath::diagnostic::{Code, Diagnostic};
 use carepath::model::example::{baseline, constants, representatives};
 use carepath::model::{Answer, LevelId, Model, Policy, QuestionId, QuestionKind};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use crate::support::MemoryFs;
 
 // ------------------------------------------------------------ random protocols
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use carepath::diagnostic::Code;
 use crate::support::{check_disk, render};
+use carepath::diagnostic::Code;
 
 fn relative(path: &Path) -> PathBuf {
     path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
