@@ -18,9 +18,9 @@ pub struct SourceText<'a> {
     pub text: &'a str,
 }
 
-/// The rule pack of a checked protocol. `files` are its source files (its
-/// own first); `findings` are the diagnostics of its check, of which the
-/// accepted findings are recorded.
+/// The rule pack of a checked protocol, sealed with its integrity digest.
+/// `files` are its source files (its own first); `findings` are the
+/// diagnostics of its check, of which the accepted findings are recorded.
 pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic]) -> RulePack {
     let cites = |cs: &[Citation]| -> Vec<pack::Citation> {
         cs.iter()
@@ -53,7 +53,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
         })
         .collect();
 
-    RulePack {
+    let mut built = RulePack {
         format: pack::FORMAT.to_string(),
         compiler: pack::Compiler {
             name: "carepath".into(),
@@ -63,6 +63,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
             sha256: hex(&all.finalize()),
             files: source_files,
         },
+        integrity: None,
         protocol: pack::Protocol {
             id: h.id.clone(),
             title: cited(h.title.value.clone(), &h.title.cites),
@@ -380,7 +381,9 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
             })
             .collect(),
         accepted_findings: accepted(findings),
-    }
+    };
+    super::digest::seal(&mut built);
+    built
 }
 
 fn police(p: PoliceResponse) -> pack::Police {

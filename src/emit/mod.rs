@@ -5,6 +5,7 @@
 //! by a small renderer of its own (`svg.rs`).
 
 mod build;
+pub mod digest;
 pub mod dot;
 pub mod jsonlogic;
 pub mod pack;

@@ -14,6 +14,38 @@
 //! the first rule in order, `no-overlap` the one level they all give (rules
 //! of different levels holding together is a conflict the compiler rules
 //! out). When no rule holds, the level is `policy.otherwise`, if any.
+//!
+//! # Integrity
+//!
+//! `carepath build` seals every pack with `integrity`: the SHA-256 of the
+//! pack's own canonical JSON. An app checks it before trusting the pack,
+//! so that a pack changed after it was built (by hand, by a merge, by a
+//! broken copy) is noticed rather than followed:
+//!
+//! 1. Parse the file as JSON and take out the top-level `integrity` member.
+//! 2. Write what is left in the canonical form `sorted-compact-json`: object
+//!    keys sorted by Unicode code point, recursively; no whitespace between
+//!    tokens; strings with only `"`, `\` and the control characters
+//!    escaped (`\b`, `\f`, `\n`, `\r`, `\t`, else `\u00XX` in lowercase hex),
+//!    everything else as UTF-8; numbers as they are in the pack (whole
+//!    numbers without a decimal point, amounts such as `12.5`). Python's
+//!    `json.dumps(pack, sort_keys=True, separators=(",", ":"),
+//!    ensure_ascii=False)` writes exactly this for a rule pack.
+//! 3. Hash those UTF-8 bytes with SHA-256 and compare the lowercase hex
+//!    with `integrity.digest`.
+//!
+//! Indentation, key order and escapes such as `\u00e9` for `é` do not
+//! change the digest; changing any value, adding or removing anything does.
+//! The digest shows that a pack is unchanged, not who made it: anyone can
+//! compute one. Carepath's own reader refuses a pack without a matching
+//! digest unless told to use a modified pack (`carepath decide
+//! --allow-modified`), and even then checks everything the compiler
+//! guarantees (types, routes, cycles), so an edited pack cannot mislead.
+//!
+//! # Depth
+//!
+//! A pack is nested at most [`MAX_DEPTH`] JSON levels deep. Readers may
+//! refuse deeper input without parsing it; Carepath's does.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,6 +53,38 @@ use serde_json::Value;
 
 /// The value of [`RulePack::format`].
 pub const FORMAT: &str = "carepath-rulepack/1";
+
+/// The value of [`Integrity::algorithm`].
+pub const DIGEST_ALGORITHM: &str = "sha256";
+
+/// The value of [`Integrity::canonical`]: the canonical JSON the digest is
+/// taken of (see the module documentation).
+pub const CANONICAL_FORM: &str = "sorted-compact-json";
+
+/// The deepest JSON nesting (objects and arrays, the pack itself being
+/// level 1) that a rule pack written by `carepath build` can have, derived
+/// from the language's limit on condition nesting,
+/// [`crate::syntax::MAX_NESTING`] (`N`: open parentheses plus the `not`s
+/// that apply to them or to the test at hand):
+///
+/// - 3 levels hold a condition: the pack, a list (`rules`, `questions`,
+///   `factors`) and its element;
+/// - every `and`, `or` and `!` is an object holding an array: 2 levels;
+/// - `and` binds tighter than `or` and chains of one are flattened, so
+///   outside all parentheses, and inside each pair, there is at most an
+///   `or` holding an `and`: 4 levels, that is 4 + 4 N for the groups;
+///   a `not` costs a level of `N` and gives only 2, so parentheses are
+///   the deepest use of it;
+/// - the deepest test is a comparison guarded against "not asked",
+///   `{"and": [.., {"!==": [{"var": ..}, 3]}]}`: 5 levels. A negated list,
+///   `{"and": [.., {"!": [{"in": [.., [..]]}]}]}`, is 7, but its `not` is
+///   a level of `N` itself, which costs a group (4) to make room for;
+/// - an example's answers sit deeper (5 levels) but are a flat `and` of
+///   tests: at most 14.
+///
+/// So 3 + 4 + 4 N + 5 = 4 N + 12; `tests/tamper.rs` builds a protocol that
+/// reaches it exactly.
+pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 12;
 
 /// A compiled protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -32,6 +96,15 @@ pub struct RulePack {
     pub compiler: Compiler,
     /// The source files the pack was compiled from.
     pub source: Source,
+    /// The SHA-256 of the rest of the pack, to tell whether it was changed
+    /// after `carepath build` wrote it: take out this member, write the
+    /// rest as canonical JSON (keys sorted, no whitespace; see the Rust
+    /// module documentation of `carepath::emit::pack` for every detail),
+    /// hash it and compare. `carepath build` always writes it; Carepath
+    /// refuses a pack without it, or whose digest differs, unless told to
+    /// use a modified pack.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub integrity: Option<Integrity>,
     pub protocol: Protocol,
     /// The documents cited; a citation names one by id.
     pub documents: Vec<Document>,
@@ -67,6 +140,25 @@ pub struct Source {
     pub sha256: String,
     /// The protocol's file first, then the files it imports.
     pub files: Vec<SourceFile>,
+}
+
+/// A digest of the pack's canonical content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Integrity {
+    /// Always `sha256`.
+    #[schemars(extend("const" = "sha256"))]
+    pub algorithm: String,
+    /// Always `sorted-compact-json`: the pack without `integrity`, object
+    /// keys sorted by Unicode code point at every level, no whitespace,
+    /// strings escaping only `"`, `\` and control characters, numbers as
+    /// written (Python: `json.dumps(pack, sort_keys=True,
+    /// separators=(",", ":"), ensure_ascii=False)`).
+    #[schemars(extend("const" = "sorted-compact-json"))]
+    pub canonical: String,
+    /// SHA-256 of the canonical JSON's UTF-8 bytes, lowercase hex.
+    #[schemars(extend("pattern" = "^[0-9a-f]{64}$"))]
+    pub digest: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
