@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Diagnostics;
 use carepath::emit::{self, SourceText};
-use carepath::eval::{AnswerError, Decision, Engine};
+use carepath::eval::{AnswerError, Decision, Engine, Integrity};
 use clap::ValueEnum;
 use serde_json::{Map, Value};
 
@@ -51,10 +51,17 @@ pub struct Args {
     /// the level is settled.
     #[arg(long, conflicts_with = "answers")]
     interactive: bool,
+    /// Use a rule pack that was changed after `carepath build` wrote it, or
+    /// made by another tool: without this, a pack whose integrity digest is
+    /// missing or does not match its content is refused. The pack is still
+    /// checked for everything the compiler guarantees (types, routes,
+    /// cycles). Rebuilding the pack with `carepath build` is the better fix.
+    #[arg(long)]
+    allow_modified: bool,
 }
 
 pub fn run(args: Args) -> Status {
-    let engine = match engine(&args.input) {
+    let engine = match engine(&args) {
         Ok(e) => e,
         Err(status) => return status,
     };
@@ -118,8 +125,10 @@ pub fn run(args: Args) -> Status {
     }
 }
 
-/// Load a rule pack, or compile a protocol into one.
-fn engine(path: &Path) -> Result<Engine, Status> {
+/// Load a rule pack (refusing one changed since it was built, unless
+/// `--allow-modified`), or compile a protocol into one.
+fn engine(args: &Args) -> Result<Engine, Status> {
+    let path = args.input.as_path();
     if path.extension().is_some_and(|e| e == "carepath") {
         let (inputs, problems) = expand(&[path.to_path_buf()]);
         let (ws, roots, read_problems) = load(&inputs);
@@ -154,7 +163,12 @@ fn engine(path: &Path) -> Result<Engine, Status> {
             eprintln!("error: cannot read {}: {e}", path.display());
             Status::Usage
         })?;
-        Engine::from_json(&text).map_err(|e| {
+        let integrity = if args.allow_modified {
+            Integrity::AllowModified
+        } else {
+            Integrity::Verify
+        };
+        Engine::from_json_with(&text, integrity).map_err(|e| {
             eprintln!("error: cannot use {}: {e}", path.display());
             Status::Usage
         })

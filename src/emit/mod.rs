@@ -20,6 +20,16 @@ pub fn pack_json(pack: &pack::RulePack) -> String {
     out
 }
 
+/// The rule pack as JSON, exactly as [`pack_json`] writes it, once that
+/// very text has been read back by the engine (`Engine::from_json`, which
+/// verifies the digest and checks everything the compiler guarantees): a
+/// pack that would not load is an error here, not a file written.
+pub fn checked_pack_json(pack: &pack::RulePack) -> Result<String, crate::eval::LoadError> {
+    let text = pack_json(pack);
+    crate::eval::Engine::from_json(&text)?;
+    Ok(text)
+}
+
 /// The JSON Schema of the rule pack format, as committed in
 /// `schema/carepath-rulepack-1.schema.json`.
 pub fn schema_json() -> String {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
+use super::read::{self, Integrity};
 use crate::emit::pack::{self, PolicyKind, QuestionKind, RulePack};
 
 /// A rule pack that cannot be used, and why.
@@ -39,35 +40,28 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Read a rule pack from JSON text.
+    /// Read a rule pack from JSON text, as `carepath build` wrote it: one
+    /// whose integrity digest is missing or does not match is refused (see
+    /// [`Engine::from_json_with`]).
     pub fn from_json(text: &str) -> Result<Engine, LoadError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| LoadError(format!("the rule pack is not valid JSON: {e}")))?;
-        match value.get("format").and_then(Value::as_str) {
-            Some(pack::FORMAT) => {}
-            Some(other) => {
-                return Err(LoadError(format!(
-                    "unsupported rule pack format `{other}`: this version of Carepath reads `{}`",
-                    pack::FORMAT
-                )));
-            }
-            None => {
-                return Err(LoadError(format!(
-                    "not a rule pack: there is no `format` field (expected `{}`)",
-                    pack::FORMAT
-                )));
-            }
-        }
-        let pack: RulePack = serde_json::from_value(value).map_err(|e| {
-            LoadError(format!(
-                "the rule pack does not follow `{}`: {e}",
-                pack::FORMAT
-            ))
-        })?;
-        Engine::new(pack)
+        Engine::from_json_with(text, Integrity::Verify)
     }
 
-    /// Check a rule pack's internal references and compile its conditions.
+    /// Read a rule pack from JSON text. Everything [`Engine::new`] checks
+    /// is checked first, then, under [`Integrity::Verify`], that the pack
+    /// is unchanged since it was built.
+    pub fn from_json_with(text: &str, integrity: Integrity) -> Result<Engine, LoadError> {
+        let (pack, sealed) = read::rule_pack(text)?;
+        let engine = Engine::new(pack)?;
+        if integrity == Integrity::Verify {
+            sealed?;
+        }
+        Ok(engine)
+    }
+
+    /// Check a rule pack's internal references, compile its conditions and
+    /// check everything else the compiler guarantees (`verify.rs`). The
+    /// integrity digest is not looked at: a pack in memory is taken as it is.
     pub fn new(pack: RulePack) -> Result<Engine, LoadError> {
         if pack.format != pack::FORMAT {
             return Err(LoadError(format!(
@@ -272,6 +266,7 @@ impl Engine {
             known(&documents, "document", &c.document, "a citation")?;
         }
 
+        super::verify::check(&pack)?;
         let cells = cells(&pack, &asked, &rules, &factor_conds);
         Ok(Engine {
             pack,

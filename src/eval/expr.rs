@@ -138,8 +138,14 @@ pub struct Lookup<'a> {
 
 /// Read a JsonLogic condition. The error says what is wrong, in words.
 pub fn parse(v: &Value, look: &Lookup<'_>, depth: usize) -> Result<Expr, String> {
-    if depth > 200 {
-        return Err("the condition is nested too deeply".into());
+    // Operators nest at most one per JSON level, so a pack the reader
+    // accepts never reaches this; a pack built in memory is held to the
+    // same limit.
+    if depth > crate::emit::pack::MAX_DEPTH {
+        return Err(format!(
+            "the condition is nested more than {} deep",
+            crate::emit::pack::MAX_DEPTH
+        ));
     }
     let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
         return Err(format!("expected an object with one operator, found {v}"));

@@ -1,13 +1,18 @@
 //! Stage 5, evaluate: a rule pack and an incident's answers -> the decision,
 //! with the route to follow, whom to contact and why.
 //!
-//! `engine.rs` loads a pack, checks its references and compiles its
-//! JsonLogic conditions (`expr.rs`); `decide.rs` validates answers, decides,
-//! explains, and says which question to ask next.
+//! `read.rs` reads a pack's text (depth, byte-order mark, format, integrity
+//! digest); `engine.rs` checks its references and compiles its JsonLogic
+//! conditions (`expr.rs`); `verify.rs` checks what else the compiler
+//! guarantees (types, routes, cycles); `decide.rs` validates answers,
+//! decides, explains, and says which question to ask next.
 
 pub mod decide;
 pub mod engine;
 pub mod expr;
+mod read;
+mod verify;
 
 pub use decide::{AnswerError, Answers, Decision};
 pub use engine::{Engine, LoadError, Outcome};
+pub use read::{Integrity, json_depth};
