@@ -316,39 +316,35 @@ impl Engine {
     /// The questions whose answers can still change the level, in the
     /// protocol's order (empty once the level is settled).
     pub fn open_questions(&self, answers: &Answers) -> Vec<usize> {
-        let mut known = self.known_of(answers);
-        if self.possible(&mut known, 2).len() < 2 {
+        let mut partial = self.partial(self.known_of(answers)).with_diagram();
+        if partial.possible(2).len() < 2 {
             return Vec::new();
         }
-        (0..known.len())
-            .filter(|q| self.matters(&mut known, *q))
+        (0..self.pack.questions.len())
+            .filter(|q| partial.matters(*q))
             .collect()
     }
 
     /// The next question worth asking: the first, in the protocol's order,
-    /// that applies to the incident so far and whose answer can still change
-    /// the level; `None` once the level is settled.
+    /// that applies to the incident so far (no possible incident leaves it
+    /// unasked) and whose answer can still change the level; failing that,
+    /// the first whose answer can; `None` once the level is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
-        let open = self.open_questions(answers);
-        let mut known = self.known_of(answers);
-        // A question applies when no possible incident leaves it unasked
-        // (an answer to one question asked only with it implies it is).
-        let mut applies = |q: usize| match self.asked_when(q).map(|c| c.eval3(&known)) {
-            None | Some(Some(true)) => true,
-            Some(Some(false)) => false,
-            Some(None) => {
-                known[q] = Known::Is(None);
-                let never_unasked = self.possible(&mut known, 1).is_empty();
-                known[q] = Known::Unknown;
-                never_unasked
+        let mut partial = self.partial(self.known_of(answers)).with_diagram();
+        if partial.possible(2).len() < 2 {
+            return None;
+        }
+        let mut first_open = None;
+        for q in 0..self.pack.questions.len() {
+            if !partial.matters(q) {
+                continue;
             }
-        };
-        let first = open
-            .iter()
-            .copied()
-            .find(|q| applies(*q))
-            .or(open.first().copied());
-        first.map(|q| &self.pack.questions[q])
+            if partial.applies(q) {
+                return Some(&self.pack.questions[q]);
+            }
+            first_open.get_or_insert(q);
+        }
+        first_open.map(|q| &self.pack.questions[q])
     }
 
     /// Decide an incident for a setting.
@@ -360,8 +356,8 @@ impl Engine {
                 settings: pack.settings.iter().map(|s| s.id.clone()).collect(),
             }]);
         };
-        let mut known = self.known_of(answers);
-        let possible = self.possible(&mut known, 2);
+        let known = self.known_of(answers);
+        let possible = self.possible(&known, 2);
         let outcome = match possible.iter().next() {
             Some(o) if possible.len() == 1 => *o,
             _ => {

@@ -2,9 +2,11 @@
 //! decided here.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
 use super::read::{self, Integrity};
 use crate::emit::pack::{self, PolicyKind, QuestionKind, RulePack};
@@ -37,6 +39,9 @@ pub struct Engine {
     /// Per question: the answers worth trying (one per class of answers no
     /// condition tells apart), and `None` for "not asked" if it can be.
     cells: Vec<Vec<Option<Val>>>,
+    /// The decision diagram, built the first time partial answers need it;
+    /// `None` when it is too large (see `diagram.rs`).
+    diagram: OnceLock<Option<Diagram>>,
 }
 
 impl Engine {
@@ -277,6 +282,7 @@ impl Engine {
             otherwise,
             factors: factor_conds,
             cells,
+            diagram: OnceLock::new(),
         })
     }
 
@@ -364,10 +370,10 @@ impl Engine {
         match policy {
             PolicyKind::FirstMatch => {}
             PolicyKind::MostSerious => {
-                if let Some(&open) = open_levels.iter().max() {
-                    if top.is_none_or(|t| open > t) {
-                        return None;
-                    }
+                if let Some(&open) = open_levels.iter().max()
+                    && top.is_none_or(|t| open > t)
+                {
+                    return None;
                 }
             }
             PolicyKind::NoOverlap => {
@@ -420,13 +426,12 @@ impl Engine {
         loop {
             let mut changed = false;
             for q in 0..known.len() {
-                if known[q] == Known::Unknown {
-                    if let Some(c) = &self.asked[q] {
-                        if c.eval3(&known) == Some(false) {
-                            known[q] = Known::Is(None);
-                            changed = true;
-                        }
-                    }
+                if known[q] == Known::Unknown
+                    && let Some(c) = &self.asked[q]
+                    && c.eval3(&known) == Some(false)
+                {
+                    known[q] = Known::Is(None);
+                    changed = true;
                 }
             }
             if !changed {
@@ -440,25 +445,87 @@ impl Engine {
         self.next_open_outside(known, &vec![false; known.len()])
     }
 
-    /// Every outcome some completion of `known` can have (searching the
-    /// answer classes of the questions that matter), stopping once `limit`
-    /// are found.
-    pub fn possible(&self, known: &mut Vec<Known>, limit: usize) -> BTreeSet<Outcome> {
-        let mut out = BTreeSet::new();
-        self.possible_into(known, limit, &mut out);
-        out
+    /// Every outcome some completion of `known` can have, stopping once
+    /// `limit` are found (see [`Partial::possible`]).
+    pub fn possible(&self, known: &[Known], limit: usize) -> BTreeSet<Outcome> {
+        self.partial(known.to_vec()).possible(limit)
     }
 
-    fn possible_into(&self, known: &mut Vec<Known>, limit: usize, out: &mut BTreeSet<Outcome>) {
-        if out.len() >= limit {
-            return;
+    /// Whether the answer to `q` can still change the outcome (see
+    /// [`Partial::matters`]).
+    pub fn matters(&self, known: &[Known], q: usize) -> bool {
+        self.partial(known.to_vec()).matters(q)
+    }
+
+    /// Partial answers (what is known, as [`Engine::known`] gives it), to
+    /// judge what they leave open.
+    pub fn partial(&self, known: Vec<Known>) -> Partial<'_> {
+        Partial {
+            engine: self,
+            known,
+            restricted: None,
         }
+    }
+
+    /// Partial answers judged by search alone, to test the diagram against.
+    #[cfg(test)]
+    pub(super) fn partial_by_search(&self, known: Vec<Known>) -> Partial<'_> {
+        Partial {
+            engine: self,
+            known,
+            restricted: Some(None),
+        }
+    }
+
+    /// Whether the decision diagram can be built (building it if need be).
+    #[cfg(test)]
+    pub(super) fn has_diagram(&self) -> bool {
+        self.diagram().is_some()
+    }
+
+    /// The decision diagram, built on first use; `None` when it is too
+    /// large.
+    fn diagram(&self) -> Option<&Diagram> {
+        self.diagram
+            .get_or_init(|| {
+                Diagram::build(&diagram::Source {
+                    cells: &self.cells,
+                    rules: &self.rules,
+                    rule_level: &self.rule_level,
+                    asked: &self.asked,
+                    policy: self.pack.policy.kind,
+                    otherwise: self.otherwise,
+                    levels: self.pack.levels.len(),
+                })
+            })
+            .as_ref()
+    }
+
+    /// The search that judges partial answers when the diagram cannot:
+    /// every outcome some completion of `known` has, into `out`, stopping
+    /// once `limit` are found. It tries the answer classes of the questions
+    /// that open conditions test, question by question, until the outcome
+    /// is settled. Gives up (returns `false`) after `steps` steps.
+    fn search(
+        &self,
+        known: &mut Vec<Known>,
+        limit: usize,
+        out: &mut BTreeSet<Outcome>,
+        steps: &mut usize,
+    ) -> bool {
+        if out.len() >= limit {
+            return true;
+        }
+        if *steps == 0 {
+            return false;
+        }
+        *steps -= 1;
         match self.consistent(known) {
-            Some(false) => return,
+            Some(false) => return true,
             Some(true) => {
                 if let Some(o) = self.settled(known) {
                     out.insert(o);
-                    return;
+                    return true;
                 }
             }
             None => {}
@@ -468,37 +535,38 @@ impl Engine {
             if let Some(o) = self.settled(known) {
                 out.insert(o);
             }
-            return;
+            return true;
         };
-        for v in self.cells[q].clone() {
-            known[q] = Known::Is(v);
-            self.possible_into(known, limit, out);
+        for c in 0..self.cells[q].len() {
+            known[q] = Known::Is(self.cells[q][c]);
+            let finished = self.search(known, limit, out, steps);
             known[q] = Known::Unknown;
+            if !finished {
+                return false;
+            }
         }
+        true
     }
 
-    /// Whether the answer to `q` can still change the outcome: some
-    /// completion of `known` has two answers to `q` with different outcomes.
-    /// The questions asked only because of `q`'s answer (its dependents, such
-    /// as "how serious is the injury?" after "was there an assault?") go with
-    /// it: they may be answered differently, or not asked, on each side.
-    pub fn matters(&self, known: &mut Vec<Known>, q: usize) -> bool {
-        if known[q] != Known::Unknown {
-            return false;
-        }
-        let mut skip = self.dependents(q);
-        skip[q] = true;
-        self.matters_below(known, q, &skip)
+    /// Every outcome some completion of `known` has, by search to the end.
+    fn search_all(&self, known: &mut Vec<Known>, limit: usize) -> BTreeSet<Outcome> {
+        let mut out = BTreeSet::new();
+        let mut unbounded = usize::MAX;
+        self.search(known, limit, &mut out, &mut unbounded);
+        out
     }
 
+    /// [`Partial::matters`] by search, for `q` unknown; `skip` holds `q`
+    /// and its dependents.
     fn matters_below(&self, known: &mut Vec<Known>, q: usize, skip: &[bool]) -> bool {
-        let cells = self.cells[q].clone();
         let mut union = BTreeSet::new();
         let mut possible_answers = 0;
         let mut next: Option<usize> = None;
-        for v in &cells {
-            known[q] = Known::Is(*v);
-            let p = self.possible(known, usize::MAX);
+        for c in 0..self.cells[q].len() {
+            known[q] = Known::Is(self.cells[q][c]);
+            // Two outcomes per answer are enough: with two, any other
+            // possible answer differs from one of them.
+            let p = self.search_all(known, 2);
             if !p.is_empty() {
                 possible_answers += 1;
                 union.extend(p);
@@ -516,8 +584,8 @@ impl Engine {
         let Some(r) = next else {
             return true;
         };
-        for v in self.cells[r].clone() {
-            known[r] = Known::Is(v);
+        for c in 0..self.cells[r].len() {
+            known[r] = Known::Is(self.cells[r][c]);
             let differs = self.matters_below(known, q, skip);
             known[r] = Known::Unknown;
             if differs {
@@ -555,14 +623,26 @@ impl Engine {
 
     /// Like `next_open`, for questions not in `skip`.
     fn next_open_outside(&self, known: &[Known], skip: &[bool]) -> Option<usize> {
+        // The first unknown question `e` tests, if before `best`.
+        fn first(e: &Expr, known: &[Known], skip: &[bool], best: &mut Option<usize>) {
+            match e {
+                Expr::Test { q, .. } => {
+                    if known[*q] == Known::Unknown && !skip[*q] && best.is_none_or(|b| *q < b) {
+                        *best = Some(*q);
+                    }
+                }
+                Expr::Not(x) => first(x, known, skip, best),
+                Expr::And(xs) | Expr::Or(xs) => {
+                    for x in xs {
+                        first(x, known, skip, best);
+                    }
+                }
+            }
+        }
         let mut best: Option<usize> = None;
         let mut consider = |e: &Expr| {
             if e.eval3(known).is_none() {
-                for (r, _) in e.tests() {
-                    if known[r] == Known::Unknown && !skip[r] && best.is_none_or(|b| r < b) {
-                        best = Some(r);
-                    }
-                }
+                first(e, known, skip, &mut best);
             }
         };
         for e in &self.rules {
@@ -594,6 +674,108 @@ impl Engine {
             ),
             Test::Cmp(op, n) => format!("{id} {} {}", op.symbol(), number(question.kind, *n)),
             Test::Answered => format!("{id} is asked"),
+        }
+    }
+}
+
+/// Steps the search may take to judge partial answers before the decision
+/// diagram is built instead: enough for answers that settle the outcome or
+/// leave it plainly open, far too few to try every class of a count
+/// compared with many thresholds.
+const SEARCH_STEPS: usize = 64;
+
+/// Partial answers, judged against every possible incident that agrees
+/// with them: on the decision diagram (`diagram.rs`) when it can be built
+/// and every known answer is one of its answer classes, else by search.
+pub struct Partial<'e> {
+    engine: &'e Engine,
+    known: Vec<Known>,
+    /// The diagram below the known answers: not yet looked for (`None`),
+    /// not to be had (`Some(None)`), or found.
+    restricted: Option<Option<Restricted<'e>>>,
+}
+
+impl<'e> Partial<'e> {
+    /// The diagram below the known answers; built first if `build`.
+    fn restricted(&mut self, build: bool) -> Option<&mut Restricted<'e>> {
+        if self.restricted.is_none() {
+            let engine = self.engine;
+            let diagram = if build {
+                engine.diagram()
+            } else {
+                engine.diagram.get()?.as_ref()
+            };
+            self.restricted = Some(diagram.and_then(|d| d.restrict(&self.known, &engine.cells)));
+        }
+        self.restricted.as_mut().and_then(Option::as_mut)
+    }
+
+    /// Judge on the decision diagram from the start, building it if need
+    /// be (which questions matter needs it anyway), rather than try a
+    /// short search first.
+    pub fn with_diagram(mut self) -> Partial<'e> {
+        self.restricted(true);
+        self
+    }
+
+    /// Every outcome some completion of the known answers has, stopping
+    /// once `limit` are found. A short search first: answers that settle
+    /// the outcome, or plainly leave it open, need no diagram.
+    pub fn possible(&mut self, limit: usize) -> BTreeSet<Outcome> {
+        if let Some(r) = self.restricted(false) {
+            return r.possible(limit);
+        }
+        let mut out = BTreeSet::new();
+        let mut steps = SEARCH_STEPS;
+        if self
+            .engine
+            .search(&mut self.known, limit, &mut out, &mut steps)
+        {
+            return out;
+        }
+        if let Some(r) = self.restricted(true) {
+            return r.possible(limit);
+        }
+        self.engine.search_all(&mut self.known, limit)
+    }
+
+    /// Whether the answer to `q` can still change the outcome: some
+    /// completion of the known answers has two answers to `q` with
+    /// different outcomes. The questions asked only because of `q`'s answer
+    /// (its dependents, such as "how serious is the injury?" after "was
+    /// there an assault?") go with it: they may be answered differently,
+    /// or not asked, on each side.
+    pub fn matters(&mut self, q: usize) -> bool {
+        if self.known[q] != Known::Unknown {
+            return false;
+        }
+        let mut skip = self.engine.dependents(q);
+        if let Some(r) = self.restricted(true) {
+            return r.matters(q, &skip);
+        }
+        skip[q] = true;
+        self.engine.matters_below(&mut self.known, q, &skip)
+    }
+
+    /// Whether every possible incident that agrees with the known answers
+    /// asks `q` (an answer to one question asked only with it implies it
+    /// is).
+    pub fn applies(&mut self, q: usize) -> bool {
+        let engine = self.engine;
+        match engine.asked[q].as_ref().map(|c| c.eval3(&self.known)) {
+            None | Some(Some(true)) => true,
+            Some(Some(false)) => false,
+            Some(None) => {
+                if let Some(unasked) = engine.cells[q].iter().position(Option::is_none)
+                    && let Some(r) = self.restricted(true)
+                {
+                    return !r.possible_with(q, unasked as u32);
+                }
+                let was = std::mem::replace(&mut self.known[q], Known::Is(None));
+                let never_unasked = engine.search_all(&mut self.known, 1).is_empty();
+                self.known[q] = was;
+                never_unasked
+            }
         }
     }
 }

@@ -5,9 +5,11 @@
 //! digest); `engine.rs` checks its references and compiles its JsonLogic
 //! conditions (`expr.rs`); `verify.rs` checks what else the compiler
 //! guarantees (types, routes, cycles); `decide.rs` validates answers,
-//! decides, explains, and says which question to ask next.
+//! decides, explains, and says which question to ask next, judging partial
+//! answers on the pack's decision diagram (`diagram.rs`).
 
 pub mod decide;
+mod diagram;
 pub mod engine;
 pub mod expr;
 mod read;
