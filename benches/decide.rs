@@ -8,7 +8,15 @@
 //!   explanation), over the same incidents;
 //! - `load`: reading a pack (`Engine::from_json` on its text);
 //! - `outcome_10k`, `decide_10k`, `load_10k`: the same on the generated pack
-//!   (`decide_10k` one decision per iteration, the incidents in turn).
+//!   (`decide_10k` one decision per iteration, the incidents in turn);
+//! - `next_question`: the first question of an incident with no answers yet
+//!   (`Engine::next_question`), on an engine that has answered it before
+//!   (its decision diagram built), and `first_question` on a fresh engine
+//!   (the diagram built within the timing);
+//! - `next_question_thresholds`, `first_question_thresholds`: the same on
+//!   Dorset with 100 and 2,000 rules appended that compare its occasion
+//!   counts with thresholds of their own (`synth::dorset_threshold_pack`),
+//!   the shape that once made the first question take seconds.
 //!
 //! Packs and incidents are prepared once, outside the timing; the generated
 //! pack is built as `carepath build` builds it (checked, then emitted). Run
@@ -18,7 +26,7 @@ mod support;
 
 use std::sync::LazyLock;
 
-use carepath::emit::pack::QuestionKind;
+use carepath::emit::pack::{QuestionKind, RulePack};
 use carepath::emit::{self, SourceText};
 use carepath::eval::expr::Val;
 use carepath::eval::{Answers, Engine};
@@ -26,7 +34,7 @@ use carepath::model::{ReadError, Workspace};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use serde_json::{Map, Value, json};
-use support::synth::{Rng, ten_thousand_rules};
+use support::synth::{Rng, dorset_threshold_pack, ten_thousand_rules};
 
 const PACKS: [&str; 5] = [
     "derbyshire",
@@ -211,4 +219,75 @@ fn decide_10k(bencher: Bencher) {
 #[divan::bench(sample_count = 10)]
 fn load_10k(bencher: Bencher) {
     loading(bencher, &SYNTHETIC);
+}
+
+/// No answers yet.
+fn nothing_answered(engine: &Engine) -> Answers {
+    Answers {
+        values: vec![None; engine.pack.questions.len()],
+    }
+}
+
+fn next_questions(bencher: Bencher, engine: &Engine) {
+    let empty = nothing_answered(engine);
+    // The first call builds the decision diagram; time the calls after it.
+    assert!(engine.next_question(&empty).is_some(), "a question to ask");
+    bencher.bench_local(|| divan::black_box(engine.next_question(divan::black_box(&empty))));
+}
+
+/// The first question on a fresh engine each time: the decision diagram is
+/// built within the timing, the engine outside it.
+fn first_questions(bencher: Bencher, pack: &RulePack) {
+    bencher
+        .with_inputs(|| {
+            let engine = Engine::new(pack.clone()).expect("loads");
+            let empty = nothing_answered(&engine);
+            (engine, empty)
+        })
+        .bench_local_refs(|(engine, empty)| {
+            engine
+                .next_question(divan::black_box(empty))
+                .map(|q| q.id.len())
+        });
+}
+
+#[divan::bench(args = PACKS)]
+fn next_question(bencher: Bencher, pack: &str) {
+    next_questions(bencher, &prepared(pack).engine);
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn first_question(bencher: Bencher, pack: &str) {
+    first_questions(bencher, &prepared(pack).engine.pack);
+}
+
+const THRESHOLD_RULES: [usize; 2] = [100, 2_000];
+
+/// Dorset with threshold rules appended, as packs and as engines.
+static THRESHOLDS: LazyLock<Vec<(usize, RulePack, Engine)>> = LazyLock::new(|| {
+    THRESHOLD_RULES
+        .iter()
+        .map(|n| {
+            let pack = dorset_threshold_pack(*n);
+            let engine = Engine::new(pack.clone()).expect("the pack loads");
+            (*n, pack, engine)
+        })
+        .collect()
+});
+
+fn thresholds(n: usize) -> &'static (usize, RulePack, Engine) {
+    THRESHOLDS
+        .iter()
+        .find(|(m, _, _)| *m == n)
+        .expect("a prepared pack")
+}
+
+#[divan::bench(args = THRESHOLD_RULES)]
+fn next_question_thresholds(bencher: Bencher, rules: usize) {
+    next_questions(bencher, &thresholds(rules).2);
+}
+
+#[divan::bench(args = THRESHOLD_RULES, sample_count = 20)]
+fn first_question_thresholds(bencher: Bencher, rules: usize) {
+    first_questions(bencher, &thresholds(rules).1);
 }

@@ -460,3 +460,69 @@ fn interactive_mode_asks_what_matters_and_reasks_bad_answers() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("the input ended"));
 }
+
+// ------------------------------------------------------------ many count thresholds
+
+/// Dorset with 2,000 rules appended that each compare one of its occasion
+/// counts with a threshold of its own (`synth::dorset_threshold_pack`), so
+/// that the counts have a thousand answer classes each. Judging partial
+/// answers once tried those classes in every combination and never
+/// finished; the questions asked are the ones the protocol calls for.
+#[test]
+fn thousands_of_count_thresholds_do_not_stall_the_next_question() {
+    let plain = Engine::new(crate::synth::dorset_threshold_pack(0)).expect("Dorset loads");
+    let engine = Engine::new(crate::synth::dorset_threshold_pack(2_000)).expect("the pack loads");
+    let answers = |engine: &Engine, given: &Value| {
+        engine
+            .answers(given.as_object().expect("an object"))
+            .expect("possible answers")
+    };
+    let next = |engine: &Engine, given: &Value| {
+        engine
+            .next_question(&answers(engine, given))
+            .map(|q| q.id.clone())
+    };
+
+    // Nothing answered: Dorset's own first question.
+    let nothing = json!({});
+    assert_eq!(next(&engine, &nothing), next(&plain, &nothing));
+    assert_eq!(
+        next(&engine, &nothing).as_deref(),
+        Some("serious-harm-risk")
+    );
+
+    // Possession of class B drugs in a prolonged incident, nothing else:
+    // level 2 (a prolonged incident), or level 3 from the third occasion
+    // on. Only the number of occasions can still change that.
+    let mut given = json!({
+        "serious-harm-risk": false, "substantial-damage-risk": false,
+        "significant-disorder-risk": false, "assault": false, "damage": "none",
+        "theft": "none", "drugs": "possession", "drug-class": "class-b",
+        "serious-allegation": false, "weapon": false, "repeated-behaviour": false,
+        "prolonged": true
+    });
+    assert_eq!(
+        next(&engine, &given).as_deref(),
+        Some("bc-possession-occasion")
+    );
+    let open: Vec<&str> = engine
+        .open_questions(&answers(&engine, &given))
+        .into_iter()
+        .map(|q| engine.pack.questions[q].id.as_str())
+        .collect();
+    assert_eq!(open, ["bc-possession-occasion"]);
+    let missing = engine.decide(&answers(&engine, &given), "residential");
+    assert!(
+        matches!(&missing, Err(e) if matches!(e.as_slice(), [AnswerError::Missing { questions }] if questions == &["bc-possession-occasion"])),
+        "{missing:?}"
+    );
+
+    for (occasions, level) in [(2, "level-2"), (1_500, "level-3-non-immediate")] {
+        given["bc-possession-occasion"] = json!(occasions);
+        assert_eq!(next(&engine, &given), None, "{occasions} occasions");
+        let decision = engine
+            .decide(&answers(&engine, &given), "residential")
+            .expect("decided");
+        assert_eq!(decision.level.id, level, "{occasions} occasions");
+    }
+}

@@ -181,3 +181,63 @@ pub fn protocol(shape: &Shape) -> String {
     out.push_str("  outcome done \"Recorded\"\n}\n");
     out
 }
+
+/// Dorset's protocol (`dorset`, the text of `protocols/dorset.carepath`)
+/// with `n` rules appended that each compare one of its two occasion counts
+/// with a threshold of its own (`>= 3`, `>= 4`, ...) and test one other
+/// question: the shape that gives the counts one answer class per
+/// threshold.
+pub fn dorset_with_thresholds(dorset: &str, n: usize) -> String {
+    const COUNTS: [&str; 2] = ["bc-possession-occasion", "a-possession-occasion"];
+    const OTHERS: [&str; 6] = [
+        "prolonged",
+        "repeated-behaviour",
+        "weapon",
+        "theft == minor",
+        "damage == moderate",
+        "assault and injury == minor",
+    ];
+    let mut out = String::with_capacity(dorset.len() + n * 120);
+    out.push_str(dorset);
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "rule extra-{i} \"Threshold {i}\" {{\n  when {} >= {} and {}\n  then level-2\n  cite \"6.18\"\n}}",
+            COUNTS[i % 2],
+            3 + i,
+            OTHERS[i % OTHERS.len()]
+        );
+    }
+    out
+}
+
+/// The rule pack of [`dorset_with_thresholds`], compiled in memory (lowered
+/// and emitted; imports read from `protocols/common/`). The analysis is
+/// skipped: it adds nothing to the pack but accepted findings, which this
+/// protocol has none of.
+pub fn dorset_threshold_pack(n: usize) -> carepath::emit::pack::RulePack {
+    use carepath::model::{ReadError, Workspace, lower};
+    use std::path::Path;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols");
+    let path = dir.join("dorset.carepath");
+    let dorset = std::fs::read_to_string(&path).expect("protocols/dorset.carepath is readable");
+    let text = dorset_with_thresholds(&dorset, n);
+    let mut read = |p: &Path| std::fs::read_to_string(p).map_err(|_| ReadError::NotFound);
+    let mut ws = Workspace::new();
+    let root = ws.add_root(&path, &dir, text.clone(), &mut read);
+    let lowered = lower(&ws, root);
+    let errors: Vec<String> = lowered
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let model = lowered.model.expect("no errors, so a model");
+    let files = [carepath::emit::SourceText {
+        path: "dorset.carepath".into(),
+        text: &text,
+    }];
+    carepath::emit::rule_pack(&model, &files, &lowered.diagnostics)
+}
