@@ -7,6 +7,14 @@
 //! asked is left out (or `null`). As in the language, every test of a
 //! question that is not asked is false, including `!=` and `<`: tests that
 //! JsonLogic would otherwise pass on `null` are guarded by `!== null`.
+//!
+//! So `null` reads as "not asked", and a rule testing the question fails.
+//! An app must therefore pass `null` (or leave a question out) only where
+//! the question does not apply, that is where its `asked_when` is false for
+//! the other answers. For a question that applies, a missing answer is not
+//! "no": evaluating with it left out can give a lower level than the
+//! incident deserves. `carepath decide` and `Engine::answers` read `null` as
+//! no answer and refuse a decision that depends on it.
 
 use serde_json::{Value, json};
 

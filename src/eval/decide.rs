@@ -49,11 +49,40 @@ pub enum AnswerError {
         /// The reasons the protocol gives for accepting such gaps.
         accepted: Vec<String>,
     },
+    /// A number typed as text in a form that could be misread: `1,50` is
+    /// £1.50 in some places and £150 in others, so it is refused.
+    #[error("`{given}` is not an answer to `{question}`: write {forms}")]
+    BadNumber {
+        question: String,
+        given: String,
+        forms: String,
+    },
     #[error("there is no setting `{given}`: the settings are {}", settings.join(", "))]
     UnknownSetting {
         given: String,
         settings: Vec<String>,
     },
+}
+
+/// A count or amount typed as text, in the one form that cannot be misread:
+/// digits, and for amounts an optional `£` and a dot before at most two
+/// digits of pence. Separators (`1,500`, `1 500`, `1_500`), decimal commas
+/// (`1,50`), signs and exponents are refused rather than guessed at.
+fn typed_number(kind: QuestionKind, text: &str) -> Option<serde_json::Number> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let plain = match kind {
+        QuestionKind::Amount => {
+            let t = text.strip_prefix('£').unwrap_or(text);
+            match t.split_once('.') {
+                None if digits(t) => t,
+                Some((pounds, pence)) if digits(pounds) && digits(pence) && pence.len() <= 2 => t,
+                _ => return None,
+            }
+        }
+        _ if digits(text) => text,
+        _ => return None,
+    };
+    serde_json::from_str::<serde_json::Number>(plain).ok()
 }
 
 fn hint(s: &Option<String>) -> String {
@@ -182,7 +211,13 @@ pub struct Decision {
 
 impl Engine {
     /// Check answers given as a JSON object (question id to answer:
-    /// `true`/`false`, an option id, a number, or `null` for "not asked").
+    /// `true`/`false`, an option id, or a number).
+    ///
+    /// `null` is read as no answer, exactly like leaving the question out:
+    /// it means "not asked" only where the other answers show that the
+    /// question does not apply. Where it applies (or may), a decision that
+    /// depends on it is refused with [`AnswerError::Missing`]. A `null` must
+    /// never stand for an unknown answer and quietly give a lower level.
     pub fn answers(&self, given: &Map<String, Value>) -> Result<Answers, Vec<AnswerError>> {
         let mut errors = Vec::new();
         let mut values = vec![None; self.pack.questions.len()];
@@ -196,6 +231,9 @@ impl Engine {
                 continue;
             };
             match self.value(q, v) {
+                // Not given: "not asked" follows from the other answers
+                // where the question does not apply (`Engine::known`).
+                Ok(None) => {}
                 Ok(val) => values[q] = Some(val),
                 Err(e) => errors.push(e),
             }
@@ -296,11 +334,18 @@ impl Engine {
             },
             QuestionKind::OneOf | QuestionKind::Scale => Value::String(text.into()),
             QuestionKind::Count | QuestionKind::Amount => {
-                let number = text.trim_start_matches('£').replace(',', "");
-                match serde_json::from_str::<serde_json::Number>(&number) {
-                    Ok(n) => Value::Number(n),
-                    Err(_) => Value::String(text.into()),
-                }
+                let Some(number) = typed_number(kind, text) else {
+                    return Err(AnswerError::BadNumber {
+                        question: question.into(),
+                        given: text.into(),
+                        forms: if kind == QuestionKind::Amount {
+                            "an amount in pounds, with a dot before the pence and no other marks: 150, 150.50 or £150.50".into()
+                        } else {
+                            "a whole number written with digits only, such as 3".into()
+                        },
+                    });
+                };
+                Value::Number(number)
             }
         };
         self.value(q, &v)?;
