@@ -4,9 +4,12 @@
 //! that one bad rule never hides the next. A diagnostic has a stable code
 //! (`carepath::unknown-name`), a severity, a message in plain words, a primary
 //! span, secondary labels (possibly in other files) and optional help. The
-//! [`render`] module turns them into miette reports or JSON.
+//! [`render`] module turns them into miette reports or JSON; [`text`] makes
+//! text from a protocol safe to print on a terminal, for every report that
+//! shows it to a person.
 
 pub mod render;
+pub mod text;
 
 use std::fmt;
 use std::sync::Arc;
