@@ -1,12 +1,15 @@
 //! The compiler never panics, whatever the input: random mutations of real
 //! protocols (lines and tokens deleted, duplicated, swapped) and absurdly
-//! deep nesting all end in diagnostics.
+//! deep nesting all end in diagnostics. A report of many diagnostics takes
+//! time in proportion to its size.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use carepath::diagnostic::Code;
-use proptest::prelude::*;
 use crate::support::{MemoryFs, check_memory};
+use carepath::diagnostic::Code;
+use carepath::diagnostic::render::{HumanStyle, render_human};
+use proptest::prelude::*;
 
 /// Every `.carepath` file of the repository's protocols and bad-input tests,
 /// keyed by a path relative to its folder so that imports between them
@@ -187,4 +190,71 @@ fn the_corpus_paths_are_relative() {
     for p in corpus().files.keys() {
         assert!(Path::new(p).is_relative());
     }
+}
+
+#[path = "../benches/support/noisy.rs"]
+mod noisy;
+
+/// A generated protocol with a diagnostic for each of `questions` questions,
+/// checked, and the time its human report takes (the fastest of a few runs,
+/// so that a busy machine slows it less).
+struct Noisy {
+    ws: carepath::model::Workspace,
+    diags: Vec<carepath::diagnostic::Diagnostic>,
+}
+
+impl Noisy {
+    fn new(questions: usize) -> Noisy {
+        let text = noisy::many_diagnostics(questions);
+        let fs = MemoryFs::default().with("noisy.carepath", &text);
+        let (ws, diags) = check_memory(&fs, "noisy.carepath");
+        assert!(diags.len() >= questions - 1, "{} diagnostics", diags.len());
+        assert!(diags.iter().all(|d| !d.is_error()), "only warnings");
+        Noisy { ws, diags }
+    }
+
+    fn render(&self) -> Duration {
+        let style = HumanStyle {
+            color: true,
+            width: 100,
+        };
+        let start = Instant::now();
+        let bytes: usize = self
+            .diags
+            .iter()
+            .map(|d| render_human(d, &self.ws.sources, style).len())
+            .sum();
+        let took = start.elapsed();
+        assert!(
+            bytes > 300 * self.diags.len(),
+            "every report has its snippet"
+        );
+        took
+    }
+}
+
+/// Each diagnostic's report costs what it shows, not the size of its file:
+/// the 10,000 warnings of a 700 KB protocol render in under half a second in
+/// the test profile (when miette read the file from its start for each one,
+/// they took 40 seconds), and four times the warnings over four times the
+/// text take about four times as long, not sixteen.
+#[test]
+fn the_human_report_takes_time_in_proportion_to_its_size() {
+    let small = Noisy::new(2_500);
+    let large = Noisy::new(10_000);
+    let (mut fastest_small, mut fastest_large) = (Duration::MAX, Duration::MAX);
+    for _ in 0..5 {
+        fastest_small = fastest_small.min(small.render());
+        let took = large.render();
+        assert!(
+            took < Duration::from_secs(10),
+            "10,000 warnings took {took:?}"
+        );
+        fastest_large = fastest_large.min(took);
+    }
+    let ratio = fastest_large.as_secs_f64() / fastest_small.as_secs_f64();
+    assert!(
+        ratio < 8.0,
+        "4 times the warnings took {ratio:.1} times as long ({fastest_small:?}, then {fastest_large:?})"
+    );
 }
