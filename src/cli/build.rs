@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Status {
                         Err(message) => {
                             row.errors += 1;
                             row.result = format!("not built: {message}");
-                            problems.push(IoProblem::new(&path, message));
+                            problems.push(IoProblem::building(&path, message));
                         }
                     }
                 }
@@ -284,12 +284,16 @@ fn render(
         })
         .collect();
     let pack = emit::rule_pack(model, &texts, found);
+    // What the compiler accepts, `decide` must read: a pack that would not
+    // load is not written.
+    let json = emit::checked_pack_json(&pack)
+        .map_err(|e| format!("its rule pack could not be read back: {e}"))?;
     let mut space = Space::new(model);
     let chart = emit::dot::flowchart(&mut space);
     let dot = emit::dot::to_dot(&chart);
     let id = &model.header.id;
     let mut files = vec![
-        (format!("{id}.json"), emit::pack_json(&pack).into_bytes()),
+        (format!("{id}.json"), json.into_bytes()),
         (format!("{id}.dot"), dot.clone().into_bytes()),
     ];
     if let Some(bytes) = svg.render(&dot, &chart) {
@@ -405,13 +409,13 @@ fn print_table(rows: &[Row]) {
         .iter()
         .map(|r| {
             [
-                terminal_safe(&r.protocol),
+                terminal_safe(&r.protocol).into_owned(),
                 r.levels.to_string(),
                 r.rules.to_string(),
                 r.routes.to_string(),
                 r.warnings.to_string(),
                 r.errors.to_string(),
-                terminal_safe(&r.result),
+                terminal_safe(&r.result).into_owned(),
             ]
         })
         .collect();

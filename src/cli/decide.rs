@@ -1,7 +1,7 @@
 //! `carepath decide`: which level, which route, whom to contact, for one
 //! incident's answers.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Diagnostics;
@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 
 use super::Status;
 use super::input::{expand, load, read_text};
+use super::output::{self, errln, outln};
 use super::report::{self, ErrorFormat};
+use super::{terminal_safe, terminal_safe_lines};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -33,8 +35,9 @@ pub struct Args {
     #[arg(long)]
     setting: Option<String>,
     /// A JSON file of answers (`-` for standard input): an object from
-    /// question id to `true`/`false`, an option id, a number, or `null` for
-    /// a question not asked.
+    /// question id to `true`/`false`, an option id or a number. `null` is
+    /// the same as leaving the question out: where the question applies and
+    /// the decision depends on it, that is a missing answer.
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
     /// One answer, as `question=value` (e.g. `drugs=possession`); repeat for
@@ -70,9 +73,9 @@ pub fn run(args: Args) -> Status {
         (None, [only]) => only.id.clone(),
         (None, all) => {
             let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
-            eprintln!(
+            errln!(
                 "error: say which setting with --setting: one of {}",
-                ids.join(", ")
+                terminal_safe(&ids.join(", "))
             );
             return Status::Usage;
         }
@@ -82,7 +85,7 @@ pub fn run(args: Args) -> Status {
         match read_answers(path) {
             Ok(m) => given = m,
             Err(message) => {
-                eprintln!("error: {message}");
+                errln!("error: {}", terminal_safe(&message));
                 return Status::Usage;
             }
         }
@@ -90,7 +93,10 @@ pub fn run(args: Args) -> Status {
     let mut errors = Vec::new();
     for pair in &args.answer {
         let Some((q, v)) = pair.split_once('=') else {
-            eprintln!("error: `--answer {pair}` should be written `question=value`");
+            errln!(
+                "error: `--answer {}` should be written `question=value`",
+                terminal_safe(pair)
+            );
             return Status::Usage;
         };
         match engine.parse_answer(q.trim(), v) {
@@ -107,7 +113,7 @@ pub fn run(args: Args) -> Status {
         match ask(&engine, &mut given) {
             Ok(()) => {}
             Err(message) => {
-                eprintln!("error: {message}");
+                errln!("error: {}", terminal_safe(&message));
                 return Status::Usage;
             }
         }
@@ -201,7 +207,6 @@ fn read_answers(path: &Path) -> Result<Map<String, Value>, String> {
 fn ask(engine: &Engine, given: &mut Map<String, Value>) -> Result<(), String> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
-    let mut err = std::io::stderr().lock();
     loop {
         let answers = engine.answers(given).map_err(|e| join(&e))?;
         let Some(q) = engine.next_question(&answers) else {
@@ -215,21 +220,20 @@ fn ask(engine: &Engine, given: &mut Map<String, Value>) -> Result<(), String> {
                 .map(|o| format!("{} ({})", o.id, o.title))
                 .collect(),
         };
-        let _ = writeln!(err, "\n{}", q.text);
+        errln!("\n{}", terminal_safe(&q.text));
         if choices.is_empty() {
             let what = match q.kind {
                 emit::pack::QuestionKind::Amount => "an amount in pounds".to_string(),
                 _ => format!("a whole number of at least {}", q.minimum.unwrap_or(0)),
             };
-            let _ = writeln!(err, "  answer with {what}");
+            errln!("  answer with {what}");
         } else {
             for c in &choices {
-                let _ = writeln!(err, "  - {c}");
+                errln!("  - {}", terminal_safe(c));
             }
         }
         loop {
-            let _ = write!(err, "{}> ", q.id);
-            let _ = err.flush();
+            output::err(&format!("{}> ", terminal_safe(&q.id)));
             let Some(line) = lines.next() else {
                 return Err(format!("no answer to `{}`: the input ended", q.id));
             };
@@ -240,7 +244,7 @@ fn ask(engine: &Engine, given: &mut Map<String, Value>) -> Result<(), String> {
                     break;
                 }
                 Err(e) => {
-                    let _ = writeln!(err, "  {e}; try again");
+                    errln!("  {}; try again", terminal_safe(&e.to_string()));
                 }
             }
         }
@@ -259,7 +263,7 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
     match format {
         Format::Human => {
             for e in errors {
-                eprintln!("error: {e}");
+                errln!("error: {}", terminal_safe(&e.to_string()));
             }
         }
         Format::Json => {
@@ -270,7 +274,7 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
                 }
                 v
             }).collect::<Vec<_>>() });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }
     Status::Errors
@@ -284,7 +288,7 @@ fn print(format: Format, explain: bool, d: &Decision) {
                 m.remove("explanation");
             }
         }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }
     let mut out = String::new();
@@ -406,5 +410,5 @@ fn print(format: Format, explain: bool, d: &Decision) {
             }
         }
     }
-    print!("{out}");
+    output::out(&terminal_safe_lines(&out));
 }

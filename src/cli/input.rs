@@ -14,11 +14,19 @@ pub struct Input {
     pub root_dir: PathBuf,
 }
 
-/// A file that could not be read or written (exit status 2).
+/// A file that could not be read, written or built (exit status 2).
 pub struct IoProblem {
     pub path: PathBuf,
     pub message: String,
-    pub writing: bool,
+    pub action: Action,
+}
+
+/// What could not be done with a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Write,
+    Build,
 }
 
 impl IoProblem {
@@ -27,14 +35,22 @@ impl IoProblem {
         IoProblem {
             path: path.to_path_buf(),
             message: message.into(),
-            writing: false,
+            action: Action::Read,
         }
     }
 
     /// A file that could not be written.
     pub fn writing(path: &Path, message: impl Into<String>) -> IoProblem {
         IoProblem {
-            writing: true,
+            action: Action::Write,
+            ..IoProblem::new(path, message)
+        }
+    }
+
+    /// A protocol that checked cleanly but could not be built.
+    pub fn building(path: &Path, message: impl Into<String>) -> IoProblem {
+        IoProblem {
+            action: Action::Build,
             ..IoProblem::new(path, message)
         }
     }
@@ -198,7 +214,11 @@ pub fn load(inputs: &[Input]) -> (Workspace, Vec<FileId>, Vec<IoProblem>) {
 
 impl std::fmt::Display for IoProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.writing { "write" } else { "read" };
+        let verb = match self.action {
+            Action::Read => "read",
+            Action::Write => "write",
+            Action::Build => "build",
+        };
         write!(
             f,
             "cannot {verb} `{}`: {}",

@@ -15,6 +15,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Text from a protocol, a pack or a path, made safe to print on a
+/// terminal: every human report passes such text through these.
+pub use carepath::diagnostic::text::{terminal_safe, terminal_safe_lines};
+
 /// Carepath compiles police-involvement protocols for children in care:
 /// it checks them, finds rules that conflict or never apply, and builds the
 /// flowchart and the JSON rule pack that other apps load.
@@ -116,27 +120,4 @@ pub fn main() -> ExitCode {
         Command::Schema => schema::run(),
     };
     output::finish(status).into()
-}
-
-/// Text from a protocol, a pack or a path, made safe to print on a terminal:
-/// control and escape characters and bidirectional overrides are shown
-/// escaped, never passed through; line breaks are kept.
-pub fn terminal_safe_lines(text: &str) -> String {
-    text.split('\n')
-        .map(terminal_safe)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// [`terminal_safe`] for one line: a line break is escaped too.
-pub fn terminal_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
