@@ -83,11 +83,10 @@ fn node_ids(stmts: &[Stmt], out: &mut Vec<String>) {
     for s in stmts {
         match s {
             Stmt::Node(n) => {
-                if let Id::Plain(id) = &n.id.0 {
-                    if !n.attributes.is_empty() {
+                if let Id::Plain(id) = &n.id.0
+                    && !n.attributes.is_empty() {
                         out.push(id.clone());
                     }
-                }
             }
             Stmt::Subgraph(g) => node_ids(&g.stmts, out),
             _ => {}
@@ -107,11 +106,10 @@ fn node_attr(stmts: &[Stmt], id: &str, name: &str) -> Option<String> {
         match s {
             Stmt::Node(n) if n.id.0 == Id::Plain(id.into()) => {
                 for a in &n.attributes {
-                    if a.0 == Id::Plain(name.into()) {
-                        if let Id::Escaped(v) = &a.1 {
+                    if a.0 == Id::Plain(name.into())
+                        && let Id::Escaped(v) = &a.1 {
                             return Some(unescape(v));
                         }
-                    }
                 }
             }
             Stmt::Subgraph(g) => {

@@ -3,30 +3,15 @@
 //! interactive mode that asks only what matters.
 
 use std::fs;
-use std::io::Write;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use carepath::eval::{AnswerError, Engine};
 use serde_json::{Value, json};
-use crate::support::{scratch, text};
+use crate::support::{run_carepath, scratch, text};
 
 fn carepath(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_carepath"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("carepath runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("input written");
-    child.wait_with_output().expect("carepath ends")
+    run_carepath(args, stdin, Stdio::piped(), Stdio::piped())
 }
 
 /// `decide` on Dorset for residential homes, interactively.

@@ -459,11 +459,10 @@ impl<'m> Three<'m> {
                 return;
             }
             // An answer the condition rules out: no incident here.
-            if let (Some(is), Some(cell)) = (m, cells[q]) {
-                if is != (Some(cell) != domain.cells[q].not_asked()) {
+            if let (Some(is), Some(cell)) = (m, cells[q])
+                && is != (Some(cell) != domain.cells[q].not_asked()) {
                     return;
                 }
-            }
             asked.push(Some(m));
         }
 
@@ -752,7 +751,7 @@ fn small_protocol(seed: u64, policy: &'static str, otherwise: bool) -> String {
         levels: 3,
         min_tests: 1,
         max_tests: 3,
-        narrow: seed % 3 == 0,
+        narrow: seed.is_multiple_of(3),
         policy,
         otherwise,
         seed,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use carepath::eval::{AnswerError, Engine};
 use serde_json::json;
 
-use crate::support::{PROTOCOLS, scratch, text};
+use crate::support::{PROTOCOLS, run_carepath, scratch, text};
 
 fn carepath() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_carepath"));
@@ -20,20 +20,7 @@ fn carepath() -> Command {
 
 /// Run with `stdin` as input and standard output going to `stdout`.
 fn run_with(args: &[&str], stdin: &str, stdout: Stdio, stderr: Stdio) -> Output {
-    let mut child = carepath()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .expect("carepath runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("input written");
-    child.wait_with_output().expect("carepath ends")
+    run_carepath(args, stdin, stdout, stderr)
 }
 
 /// A pipe whose reading end is already closed, as after `| head` exits.
@@ -57,7 +44,7 @@ fn no_panic(o: &Output) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-// --- 1. `null` answers -----------------------------------------------------
+// --- `null` answers -----------------------------------------------------
 
 fn dorset() -> Engine {
     Engine::from_json(&fs::read_to_string("out/dorset.json").expect("pack")).expect("loads")
@@ -134,7 +121,7 @@ fn null_answers_on_the_command_line_fail_with_the_missing_answers_named() {
     assert!(!text(&o.stdout).contains("Level"), "{}", text(&o.stdout));
 }
 
-// --- 3. closed pipes and full devices --------------------------------------
+// --- closed pipes and full devices --------------------------------------
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
@@ -225,7 +212,7 @@ fn a_full_device_is_an_error_that_says_what_could_not_be_written() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-// --- 4-6. builds: all or nothing, one at a time, no litter ----------------
+// --- builds: all or nothing, one at a time, no litter ----------------
 
 /// A copy of `protocols/` with a revision mark in West Sussex's title, so
 /// that which revision a file came from can be read off it.
@@ -537,7 +524,7 @@ fn a_build_into_a_full_disk_keeps_every_previous_set_whole() {
     }
 }
 
-// --- 9. amounts that could be misread --------------------------------------
+// --- amounts that could be misread --------------------------------------
 
 #[test]
 fn an_amount_with_a_separator_is_refused_with_the_accepted_forms() {
@@ -593,7 +580,7 @@ rule costly { when value >= 100 then high }
     }
 }
 
-// --- 12-13. folder walks and the build table -------------------------------
+// --- folder walks and the build table -------------------------------
 
 #[test]
 fn a_folder_walk_does_not_follow_links_out_of_the_tree() {

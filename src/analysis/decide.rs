@@ -452,12 +452,11 @@ impl Space<'_> {
         let mut i = 0;
         while i < order.len() {
             for (_, t) in &nodes[order[i]].branches {
-                if let ChartTarget::Node(k) = *t {
-                    if number[k] == usize::MAX {
+                if let ChartTarget::Node(k) = *t
+                    && number[k] == usize::MAX {
                         number[k] = order.len();
                         order.push(k);
                     }
-                }
             }
             i += 1;
         }

@@ -283,11 +283,10 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
 fn print(format: Format, explain: bool, d: &Decision) {
     if format == Format::Json {
         let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-        if !explain {
-            if let Value::Object(m) = &mut v {
+        if !explain
+            && let Value::Object(m) = &mut v {
                 m.remove("explanation");
             }
-        }
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }

@@ -242,15 +242,14 @@ impl Engine {
         // An answer to a question that the other answers rule out.
         let known = self.known_of(&answers);
         for (q, v) in answers.values.iter().enumerate() {
-            if let (Some(Some(_)), Some(cond)) = (v, self.asked_when(q)) {
-                if cond.eval3(&known) == Some(false) {
+            if let (Some(Some(_)), Some(cond)) = (v, self.asked_when(q))
+                && cond.eval3(&known) == Some(false) {
                     let question = &self.pack.questions[q];
                     errors.push(AnswerError::NotApplicable {
                         question: question.id.clone(),
                         condition: question.asked_when_text.clone().unwrap_or_default(),
                     });
                 }
-            }
         }
         if errors.is_empty() {
             Ok(answers)

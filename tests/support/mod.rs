@@ -108,3 +108,30 @@ pub const PROTOCOLS: [&str; 5] = [
     "west-sussex",
     "wiltshire",
 ];
+
+/// Run the command with `stdin` as its input, standard output and standard
+/// error going where they are told, and no colour.
+pub fn run_carepath(
+    args: &[&str],
+    stdin: &str,
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_carepath"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("carepath runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("input written");
+    child.wait_with_output().expect("carepath ends")
+}
