@@ -84,9 +84,10 @@ fn node_ids(stmts: &[Stmt], out: &mut Vec<String>) {
         match s {
             Stmt::Node(n) => {
                 if let Id::Plain(id) = &n.id.0
-                    && !n.attributes.is_empty() {
-                        out.push(id.clone());
-                    }
+                    && !n.attributes.is_empty()
+                {
+                    out.push(id.clone());
+                }
             }
             Stmt::Subgraph(g) => node_ids(&g.stmts, out),
             _ => {}
@@ -107,9 +108,10 @@ fn node_attr(stmts: &[Stmt], id: &str, name: &str) -> Option<String> {
             Stmt::Node(n) if n.id.0 == Id::Plain(id.into()) => {
                 for a in &n.attributes {
                     if a.0 == Id::Plain(name.into())
-                        && let Id::Escaped(v) = &a.1 {
-                            return Some(unescape(v));
-                        }
+                        && let Id::Escaped(v) = &a.1
+                    {
+                        return Some(unescape(v));
+                    }
                 }
             }
             Stmt::Subgraph(g) => {

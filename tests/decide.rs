@@ -6,9 +6,9 @@ use std::fs;
 
 use std::process::{Output, Stdio};
 
+use crate::support::{run_carepath, scratch, text};
 use carepath::eval::{AnswerError, Engine};
 use serde_json::{Value, json};
-use crate::support::{run_carepath, scratch, text};
 
 fn carepath(args: &[&str], stdin: &str) -> Output {
     run_carepath(args, stdin, Stdio::piped(), Stdio::piped())

@@ -319,7 +319,13 @@ impl<'m> Three<'m> {
     /// Like [`Three::new`], for a pack edited on purpose (so that its
     /// integrity digest no longer matches).
     fn edited(id: &str, model: &'m Model, pack_text: &str, jsonlogic_text: &str) -> Three<'m> {
-        Three::with(id, model, pack_text, jsonlogic_text, Integrity::AllowModified)
+        Three::with(
+            id,
+            model,
+            pack_text,
+            jsonlogic_text,
+            Integrity::AllowModified,
+        )
     }
 
     fn with(
@@ -460,9 +466,10 @@ impl<'m> Three<'m> {
             }
             // An answer the condition rules out: no incident here.
             if let (Some(is), Some(cell)) = (m, cells[q])
-                && is != (Some(cell) != domain.cells[q].not_asked()) {
-                    return;
-                }
+                && is != (Some(cell) != domain.cells[q].not_asked())
+            {
+                return;
+            }
             asked.push(Some(m));
         }
 

@@ -313,3 +313,107 @@ fn render_human_escapes_messages_labels_help_and_file_names() {
         assert!(out.contains("next line\tand a tab"), "{out}");
     }
 }
+
+// --- `decide` and `build`: the command's own human output ------------------
+
+/// Every character a terminal could act on, other than the line breaks the
+/// report itself is made of.
+fn raw_controls(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|c| *c != '\n' && carepath::diagnostic::text::is_terminal_unsafe(*c))
+        .collect()
+}
+
+const HOSTILE_PROTOCOL: &str = "protocol p {
+  title \"P \u{1b}]0;pwned\u{7}\"
+  authority \"A\"
+  source \"S\"
+  policy most-serious
+  otherwise low
+}
+setting home \"Home \u{202e}emoh\"
+question harm \"Harm?\u{1b}[2J\" { answer yes or no }
+question kind \"Kind\" { answer one of { a \"A \u{9b}31m\", b \"B \u{7}\" } }
+level low \"Low \u{1b}[31mred\" { police none }
+level high \"High \u{1b}]8;;http://x\u{7}link\" { police immediate }
+rule r { when harm and kind == a then high cite \"1\u{1b}[0m\" }
+actor staff \"Staff \u{0}\"
+route go \"Go \u{d}overwrite\" {
+  for home
+  start low, high -> act
+  step act \"Act \u{1b}[1A\" {
+    by staff
+    then done
+  }
+  outcome done \"Done \u{2066}\"
+}
+";
+
+#[test]
+fn decide_prints_hostile_text_escaped() {
+    let dir = crate::support::scratch("hostile-decide");
+    let file = dir.join("p.carepath");
+    std::fs::write(&file, HOSTILE_PROTOCOL).expect("written");
+    let file = file.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_carepath"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs")
+    };
+    let check = run(&["check", file]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for answers in [["harm=yes", "kind=a"], ["harm=no", "kind=b"]] {
+        let o = run(&[
+            "decide",
+            file,
+            "--answer",
+            answers[0],
+            "--answer",
+            answers[1],
+            "--explain",
+        ]);
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        );
+        assert!(o.status.success(), "{err}");
+        assert!(raw_controls(&out).is_empty(), "{:?}", raw_controls(&out));
+        assert!(raw_controls(&err).is_empty(), "{:?}", raw_controls(&err));
+        assert!(out.contains("\\u{1b}"), "the escapes are shown: {out}");
+    }
+    // A bad answer quoting hostile text back, and the interactive prompts.
+    let o = run(&["decide", file, "--answer", "kind=\u{1b}]0;x\u{7}"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(raw_controls(&err).is_empty(), "{err:?}");
+}
+
+#[test]
+fn build_and_check_print_hostile_file_names_escaped() {
+    let dir = crate::support::scratch("hostile-names");
+    let src = dir.join("src");
+    std::fs::create_dir_all(&src).expect("folder");
+    std::fs::write(src.join("bad\u{1b}]0;pwned\u{7}.carepath"), "protocol {").expect("written");
+    for args in [&["check"][..], &["build", "--no-svg", "--out"][..]] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_carepath"));
+        c.args(args);
+        if args[0] == "build" {
+            c.arg(dir.join("out"));
+        }
+        let o = c.arg(&src).env("NO_COLOR", "1").output().expect("runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(raw_controls(&all).is_empty(), "{args:?}: {all:?}");
+        assert!(all.contains("\\u{1b}"), "{all}");
+    }
+}

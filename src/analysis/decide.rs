@@ -453,10 +453,11 @@ impl Space<'_> {
         while i < order.len() {
             for (_, t) in &nodes[order[i]].branches {
                 if let ChartTarget::Node(k) = *t
-                    && number[k] == usize::MAX {
-                        number[k] = order.len();
-                        order.push(k);
-                    }
+                    && number[k] == usize::MAX
+                {
+                    number[k] = order.len();
+                    order.push(k);
+                }
             }
             i += 1;
         }

@@ -283,10 +283,9 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
 fn print(format: Format, explain: bool, d: &Decision) {
     if format == Format::Json {
         let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-        if !explain
-            && let Value::Object(m) = &mut v {
-                m.remove("explanation");
-            }
+        if !explain && let Value::Object(m) = &mut v {
+            m.remove("explanation");
+        }
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }

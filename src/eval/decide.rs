@@ -243,13 +243,14 @@ impl Engine {
         let known = self.known_of(&answers);
         for (q, v) in answers.values.iter().enumerate() {
             if let (Some(Some(_)), Some(cond)) = (v, self.asked_when(q))
-                && cond.eval3(&known) == Some(false) {
-                    let question = &self.pack.questions[q];
-                    errors.push(AnswerError::NotApplicable {
-                        question: question.id.clone(),
-                        condition: question.asked_when_text.clone().unwrap_or_default(),
-                    });
-                }
+                && cond.eval3(&known) == Some(false)
+            {
+                let question = &self.pack.questions[q];
+                errors.push(AnswerError::NotApplicable {
+                    question: question.id.clone(),
+                    condition: question.asked_when_text.clone().unwrap_or_default(),
+                });
+            }
         }
         if errors.is_empty() {
             Ok(answers)
