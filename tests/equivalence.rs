@@ -24,7 +24,6 @@ use crate::synth;
 use carepath::analysis::domain::Domain;
 use carepath::analysis::mdd::{Mdd, NodeId, is_terminal, value};
 use carepath::analysis::{Outcome as ModelOutcome, Space};
-use carepath::emit::{self, SourceText};
 use carepath::eval::expr::{Known, Val};
 use carepath::eval::{AnswerError, Engine, Integrity, Outcome};
 use carepath::model::{Answer, Cond, Model, QuestionKind, Workspace};
@@ -818,23 +817,7 @@ struct Small {
 }
 
 fn small(text: &str, what: &str) -> (Model, Small) {
-    let mut ws = Workspace::new();
-    let mut none = |_: &Path| Err(carepath::model::ReadError::NotFound);
-    let root = ws.add_source("synthetic.carepath", text, &mut none);
-    let checked = carepath::check(&ws, root);
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
-    assert!(errors.is_empty(), "{what}: {}\n{text}", errors.join("\n"));
-    let model = checked.model.expect("a model");
-    let files = [SourceText {
-        path: "synthetic.carepath".into(),
-        text,
-    }];
-    let pack = emit::rule_pack(&model, &files, &checked.diagnostics);
+    let (model, pack) = support::compile_in_memory("synthetic.carepath", text, what);
     let engine = Engine::new(pack).unwrap_or_else(|e| panic!("{what}: {e}"));
     let incidents = {
         let space = Space::new(&model);

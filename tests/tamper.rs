@@ -6,13 +6,12 @@
 //! parsing; and every pack the compiler can write is read.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::support::{MemoryFs, PROTOCOLS, check_memory, scratch, text};
-use carepath::emit::{self, SourceText, digest, pack};
+use carepath::emit::{self, digest, pack};
 use carepath::eval::{Engine, Integrity, json_depth};
-use carepath::model::Workspace;
 use carepath::syntax::MAX_NESTING;
 use serde_json::{Map, Value, json};
 
@@ -297,23 +296,7 @@ rule cost-high { when cost > 100.50 then high }
 
 /// The rule pack of a protocol given as text, as `carepath build` makes it.
 fn build_in_memory(name: &str, source: &str) -> pack::RulePack {
-    let mut ws = Workspace::new();
-    let mut none = |_: &Path| Err(carepath::model::ReadError::NotFound);
-    let root = ws.add_source(name, source, &mut none);
-    let checked = carepath::check(&ws, root);
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
-    assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
-    let model = checked.model.expect("a model");
-    let files = [SourceText {
-        path: name.into(),
-        text: source,
-    }];
-    emit::rule_pack(&model, &files, &checked.diagnostics)
+    crate::support::compile_in_memory(name, source, name).1
 }
 
 fn kinds_pack() -> String {

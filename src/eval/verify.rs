@@ -301,46 +301,29 @@ fn includes(pack: &RulePack) -> Result<(), LoadError> {
         .enumerate()
         .map(|(i, f)| (f.id.as_str(), i))
         .collect();
-    let n = pack.factors.len();
-    let mut state = vec![0u8; n]; // 0 new, 1 on the path, 2 done
-    for start in 0..n {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some(&mut (f, ref mut next)) = stack.last_mut() {
-            let includes = &pack.factors[f].includes;
-            if *next >= includes.len() {
-                state[f] = 2;
-                stack.pop();
-                continue;
-            }
-            let Some(&t) = index.get(includes[*next].as_str()) else {
-                *next += 1;
-                continue;
-            };
-            *next += 1;
-            match state[t] {
-                0 => {
-                    state[t] = 1;
-                    stack.push((t, 0));
-                }
-                1 => {
-                    let from = stack.iter().position(|(x, _)| *x == t).unwrap_or(0);
-                    let mut path: Vec<String> = stack[from..]
-                        .iter()
-                        .map(|(x, _)| format!("`{}`", pack.factors[*x].id))
-                        .collect();
-                    path.push(format!("`{}`", pack.factors[t].id));
-                    return refuse(format!(
-                        "factor lists include each other in a circle: {}",
-                        path.join(" includes ")
-                    ));
-                }
-                _ => {}
-            }
-        }
+    let mut circle: Option<Vec<usize>> = None;
+    crate::graph::circles(
+        pack.factors.len(),
+        |f| {
+            pack.factors[f]
+                .includes
+                .iter()
+                .filter_map(|i| index.get(i.as_str()).copied())
+                .collect()
+        },
+        |path| {
+            circle.get_or_insert_with(|| path.to_vec());
+        },
+    );
+    if let Some(path) = circle {
+        let names: Vec<String> = path
+            .iter()
+            .map(|x| format!("`{}`", pack.factors[*x].id))
+            .collect();
+        return refuse(format!(
+            "factor lists include each other in a circle: {}",
+            names.join(" includes ")
+        ));
     }
     Ok(())
 }

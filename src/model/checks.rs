@@ -161,54 +161,39 @@ impl Lowerer<'_> {
 
     /// Factor lists may include others, but not in a circle.
     fn check_includes(&mut self, model: &Model) {
-        let n = model.factors.len();
-        let mut state = vec![0u8; n]; // 0 new, 1 on the path, 2 done
-        for start in 0..n {
-            if state[start] != 0 {
-                continue;
-            }
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-            state[start] = 1;
-            while let Some(&mut (f, ref mut next)) = stack.last_mut() {
-                let includes = &model.factors[f].includes;
-                if *next >= includes.len() {
-                    state[f] = 2;
-                    stack.pop();
-                    continue;
-                }
-                let t = includes[*next].index();
-                *next += 1;
-                match state[t] {
-                    0 => {
-                        state[t] = 1;
-                        stack.push((t, 0));
-                    }
-                    1 => {
-                        let from = stack.iter().position(|(x, _)| *x == t).unwrap_or(0);
-                        let mut path: Vec<String> = stack[from..]
-                            .iter()
-                            .map(|(x, _)| format!("`{}`", model.factors[*x].meta.id))
-                            .collect();
-                        path.push(format!("`{}`", model.factors[t].meta.id));
-                        let at = self
-                            .include_span(&model.factors[f].meta.id, &model.factors[t].meta.id)
-                            .unwrap_or(model.factors[f].meta.span);
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::IncludeCycle,
-                                at,
-                                format!(
-                                    "factor lists include each other in a circle: {}",
-                                    path.join(" includes ")
-                                ),
-                            )
-                            .with_label("this include closes the circle")
-                            .with_help("remove one of the `include`s"),
-                        );
-                    }
-                    _ => {}
-                }
-            }
+        let mut found: Vec<Vec<usize>> = Vec::new();
+        crate::graph::circles(
+            model.factors.len(),
+            |f| {
+                model.factors[f]
+                    .includes
+                    .iter()
+                    .map(|i| i.index())
+                    .collect()
+            },
+            |path| found.push(path.to_vec()),
+        );
+        for path in found {
+            let (f, t) = (path[path.len() - 2], path[path.len() - 1]);
+            let names: Vec<String> = path
+                .iter()
+                .map(|x| format!("`{}`", model.factors[*x].meta.id))
+                .collect();
+            let at = self
+                .include_span(&model.factors[f].meta.id, &model.factors[t].meta.id)
+                .unwrap_or(model.factors[f].meta.span);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::IncludeCycle,
+                    at,
+                    format!(
+                        "factor lists include each other in a circle: {}",
+                        names.join(" includes ")
+                    ),
+                )
+                .with_label("this include closes the circle")
+                .with_help("remove one of the `include`s"),
+            );
         }
     }
 

@@ -135,3 +135,31 @@ pub fn run_carepath(
         .expect("input written");
     child.wait_with_output().expect("carepath ends")
 }
+
+/// A protocol given as text, compiled as `carepath build` compiles it: its
+/// model and rule pack. Imports resolve to nothing; `what` names the case
+/// in the failure message when the text has errors.
+pub fn compile_in_memory(
+    name: &str,
+    source: &str,
+    what: &str,
+) -> (carepath::model::Model, carepath::emit::pack::RulePack) {
+    let mut ws = Workspace::new();
+    let mut none = |_: &Path| Err(ReadError::NotFound);
+    let root = ws.add_source(name, source, &mut none);
+    let checked = carepath::check(&ws, root);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {}\n{source}", errors.join("\n"));
+    let model = checked.model.expect("no errors, so a model");
+    let files = [carepath::emit::SourceText {
+        path: name.into(),
+        text: source,
+    }];
+    let pack = carepath::emit::rule_pack(&model, &files, &checked.diagnostics);
+    (model, pack)
+}
