@@ -6,17 +6,13 @@
 use crate::support::{PROTOCOLS, scratch, text};
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use carepath::emit;
 use graphviz_rust::dot_structures::{Graph, Id, Stmt};
 
 fn carepath(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_carepath"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("carepath runs")
+    crate::support::run_carepath(args, "", Stdio::piped(), Stdio::piped())
 }
 
 fn schema() -> serde_json::Value {

@@ -49,12 +49,7 @@ fn load(path: &Path, root_dir: &Path) -> (Workspace, carepath::source::FileId) {
 
 fn model_of(ws: &Workspace, root: carepath::source::FileId, what: &str) -> Model {
     let checked = carepath::check(ws, root);
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
+    let errors = support::error_lines(&checked.diagnostics);
     assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
     checked.model.expect("no errors, so a model")
 }

@@ -7,7 +7,7 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Output, Stdio};
 
 use crate::support::{MemoryFs, PROTOCOLS, check_memory, scratch, text};
 use carepath::emit::{self, digest, pack};
@@ -16,11 +16,7 @@ use carepath::syntax::MAX_NESTING;
 use serde_json::{Map, Value, json};
 
 fn carepath(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_carepath"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("carepath runs")
+    crate::support::run_carepath(args, "", Stdio::piped(), Stdio::piped())
 }
 
 fn committed(id: &str) -> String {

@@ -316,12 +316,9 @@ fn render_human_escapes_messages_labels_help_and_file_names() {
 
 // --- `decide` and `build`: the command's own human output ------------------
 
-/// Every character a terminal could act on, other than the line breaks the
-/// report itself is made of.
+/// Every character a terminal could act on, by this file's own list.
 fn raw_controls(s: &str) -> Vec<char> {
-    s.chars()
-        .filter(|c| *c != '\n' && carepath::diagnostic::text::is_terminal_unsafe(*c))
-        .collect()
+    s.chars().filter(|c| acts_on_terminal(*c)).collect()
 }
 
 const HOSTILE_PROTOCOL: &str = "protocol p {

@@ -148,12 +148,7 @@ pub fn compile_in_memory(
     let mut none = |_: &Path| Err(ReadError::NotFound);
     let root = ws.add_source(name, source, &mut none);
     let checked = carepath::check(&ws, root);
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| format!("{}: {}", d.code, d.message))
-        .collect();
+    let errors = error_lines(&checked.diagnostics);
     assert!(errors.is_empty(), "{what}: {}\n{source}", errors.join("\n"));
     let model = checked.model.expect("no errors, so a model");
     let files = [carepath::emit::SourceText {
@@ -162,4 +157,13 @@ pub fn compile_in_memory(
     }];
     let pack = carepath::emit::rule_pack(&model, &files, &checked.diagnostics);
     (model, pack)
+}
+
+/// The errors among `diags`, one line each, for a failure message.
+pub fn error_lines(diags: &[Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
 }
