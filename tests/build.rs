@@ -17,17 +17,17 @@ fn carepath(args: &[&str]) -> Output {
 
 fn schema() -> serde_json::Value {
     serde_json::from_str(
-        &fs::read_to_string("schema/carepath-rulepack-1.schema.json").expect("schema"),
+        &fs::read_to_string("schema/carepath-rulepack-2.schema.json").expect("schema"),
     )
     .expect("the schema is JSON")
 }
 
 #[test]
 fn the_committed_schema_is_current() {
-    let committed = fs::read_to_string("schema/carepath-rulepack-1.schema.json").expect("schema");
+    let committed = fs::read_to_string("schema/carepath-rulepack-2.schema.json").expect("schema");
     assert!(
         committed == emit::schema_json(),
-        "schema/carepath-rulepack-1.schema.json is stale: run `cargo run -- schema > schema/carepath-rulepack-1.schema.json`"
+        "schema/carepath-rulepack-2.schema.json is stale: run `cargo run -- schema > schema/carepath-rulepack-2.schema.json`"
     );
     let printed = carepath(&["schema"]);
     assert!(printed.status.success());
@@ -60,12 +60,14 @@ fn the_schema_rejects_what_is_not_a_rule_pack() {
         serde_json::from_str(&fs::read_to_string("out/dorset.json").expect("rule pack"))
             .expect("JSON");
     assert!(validator.is_valid(&pack));
-    pack["format"] = "carepath-rulepack/2".into();
+    pack["format"] = "carepath-rulepack/1".into();
     assert!(!validator.is_valid(&pack), "another format version");
     pack["format"] = emit::pack::FORMAT.into();
-    pack["levels"][0]["police"] = "sometimes".into();
+    pack["levels"][0]["police"][0]["response"] = "sometimes".into();
     assert!(!validator.is_valid(&pack), "an unknown police response");
-    pack["levels"][0]["police"] = "none".into();
+    pack["levels"][0]["police"][0]["response"] = "later".into();
+    assert!(!validator.is_valid(&pack), "an old police response");
+    pack["levels"][0]["police"][0]["response"] = "none".into();
     pack["rules"][0]["when"] = serde_json::json!({});
     assert!(!validator.is_valid(&pack), "an empty condition");
 }
@@ -344,7 +346,7 @@ setting home "{h}"
 question risk "{h}?" {{ answer yes or no }}
 question drug "{h}" {{ answer one of {{ a "{h}", b "B" }} }}
 level low "{h}" {{ police none meaning "{h}" example "{h}" {{ given not risk and drug == b }} }}
-level high "{h} high" {{ police immediate }}
+level high "{h} high" {{ police emergency }}
 rule r "{h}" {{ when risk or drug == a then high cite "{h}" }}
 route homes "{h}" {{
   for home

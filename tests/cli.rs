@@ -25,7 +25,7 @@ const GOOD: &str = r#"protocol good {
 setting home "Children's home" { no route "not needed here" }
 question risk "Is anyone at risk?" { answer yes or no }
 level low "Low" { police none }
-level high "High" { police immediate }
+level high "High" { police emergency }
 rule r { when risk then high }
 "#;
 

@@ -79,7 +79,7 @@ fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
     let answers = engine.answers(&given).expect("valid");
     let d = engine.decide(&answers, "foster").expect("a decision");
     assert_eq!(d.level.id, "level-3-immediate");
-    assert_eq!(d.level.police, carepath::emit::pack::Police::Immediate);
+    assert_eq!(d.police.response, carepath::emit::pack::Response::Emergency);
     assert!(
         d.overruled.iter().any(|r| r.id == "minor-damage"),
         "{:?}",

@@ -190,6 +190,8 @@ struct JsonLogicPack {
     engine: datalogic_rs::Engine,
     rules: Vec<datalogic_rs::Logic>,
     rule_level: Vec<String>,
+    /// Whether each rule decides; `"effect": "suggests"` rules do not.
+    decides: Vec<bool>,
     rank: BTreeMap<String, u64>,
     policy: String,
     otherwise: Option<String>,
@@ -213,6 +215,14 @@ impl JsonLogicPack {
                 .iter()
                 .map(|r| r["level"].as_str().expect("level").to_string())
                 .collect(),
+            decides: rules
+                .iter()
+                .map(|r| match r["effect"].as_str() {
+                    Some("decides") => true,
+                    Some("suggests") => false,
+                    other => panic!("rule `{}` has effect {other:?}", r["id"]),
+                })
+                .collect(),
             rank: raw["levels"]
                 .as_array()
                 .expect("levels")
@@ -230,11 +240,14 @@ impl JsonLogicPack {
         }
     }
 
-    /// The rules whose `when` holds for an answers object.
+    /// The deciding rules whose `when` holds for an answers object.
     fn holding(&self, data: &Value) -> Vec<usize> {
         let mut session = self.engine.session();
         let mut out = Vec::new();
         for (r, logic) in self.rules.iter().enumerate() {
+            if !self.decides[r] {
+                continue;
+            }
             let result = session
                 .eval_borrowed(logic, data)
                 .unwrap_or_else(|e| panic!("rule {r} on {data}: {e}"));
@@ -975,7 +988,17 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
         // knows the question is not asked only where the other answers
         // show it.
         let (base, _) = &s.incidents[rng.below(s.incidents.len() as u64) as usize];
-        let shown: Vec<bool> = (0..n).map(|_| rng.below(2) == 0).collect();
+        // The setting is always given: it is where the child lives.
+        let shown: Vec<bool> = (0..n)
+            .map(|q| model.questions[q].is_setting || rng.below(2) == 0)
+            .collect();
+        let setting = match model.setting_question() {
+            Some(q) => match answer_of(q.index(), base[q.index()]) {
+                Some(Answer::Option(o)) => engine.pack.settings[o as usize].id.clone(),
+                _ => setting.clone(),
+            },
+            None => setting.clone(),
+        };
         let mut object = Map::new();
         for q in (0..n).filter(|q| shown[*q]) {
             let v = match answer_of(q, base[q]) {

@@ -542,7 +542,7 @@ fn an_amount_with_a_separator_is_refused_with_the_accepted_forms() {
 setting home "Home" { no route "not needed here" }
 question value "What was the damage worth?" { answer amount }
 level low "Low" { police none }
-level high "High" { police later }
+level high "High" { police report }
 rule costly { when value >= 100 then high }
 "#,
     )

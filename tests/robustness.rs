@@ -112,7 +112,7 @@ fn nested(condition: &str) -> Vec<Code> {
     let text = format!(
         "protocol deep {{ title \"Deep\" authority \"A\" source \"S\" policy most-serious }}\n\
          question risk \"Risk?\" {{ answer yes or no }}\n\
-         level high \"High\" {{ police immediate }}\n\
+         level high \"High\" {{ police emergency }}\n\
          rule r {{ when {condition} then high }}\n"
     );
     let fs = MemoryFs::default().with("deep.carepath", &text);
@@ -168,7 +168,7 @@ fn long_flat_conditions_do_not_recurse_deeply() {
     let cond: Vec<String> = (0..5000).map(|i| format!("q{i}")).collect();
     let text = format!(
         "protocol wide {{ title \"Wide\" authority \"A\" source \"S\" policy most-serious }}\n{}\
-         level high \"High\" {{ police immediate }}\nrule r {{ when {} then high }}\n",
+         level high \"High\" {{ police emergency }}\nrule r {{ when {} then high }}\n",
         qs.concat(),
         cond.join(" or ")
     );

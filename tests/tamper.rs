@@ -179,8 +179,8 @@ fn harmless_looking_edits() -> Vec<(&'static str, String)> {
             "a level's police response",
             edited(&dorset, |v| {
                 let top = v["levels"].as_array().expect("levels").len() - 1;
-                assert_eq!(v["levels"][top]["police"], "immediate");
-                v["levels"][top]["police"] = "none".into();
+                assert_eq!(v["levels"][top]["police"][0]["response"], "emergency");
+                v["levels"][top]["police"][0]["response"] = "none".into();
             }),
         ),
         (
@@ -282,7 +282,7 @@ question damage "How bad is the damage?" { answer scale { none < minor < major }
 question times "How many times?" { answer count from 0 }
 question cost "What did the damage cost?" { answer amount "pounds" }
 level low "Low" { police none }
-level high "High" { police immediate }
+level high "High" { police emergency }
 rule hurt-high { when hurt then high }
 rule drugs-high { when drugs in { cannabis, other } then high }
 rule damage-high { when damage >= major then high }
@@ -412,7 +412,12 @@ fn a_type_confused_dorset_is_refused_by_the_command_even_when_allowed() {
 #[test]
 fn questions_asked_depending_on_later_ones_are_refused() {
     let text = edited(&kinds_pack(), |v| {
-        v["questions"][0]["asked_when"] = json!({"===": [{"var": "drugs"}, "cannabis"]});
+        let questions = v["questions"].as_array_mut().expect("questions");
+        let hurt = questions
+            .iter()
+            .position(|q| q["id"] == "hurt")
+            .expect("question `hurt`");
+        questions[hurt]["asked_when"] = json!({"===": [{"var": "drugs"}, "cannabis"]});
     });
     let e = refusal_when_modified(&text);
     assert!(
@@ -463,6 +468,7 @@ fn a_route_that_goes_round_forever_is_refused_unless_accepted() {
                     "reason": "The document says so.",
                     "rules": [],
                     "subject": [route, step],
+                    "cites": [],
                 }));
         })
     };
@@ -554,7 +560,7 @@ fn checked_pack_json_refuses_a_pack_changed_after_it_was_sealed() {
     let mut built = build_in_memory("kinds.carepath", KINDS);
     let text = emit::checked_pack_json(&built).expect("loads");
     assert!(Engine::from_json(&text).is_ok());
-    built.levels[1].police = pack::Police::None;
+    built.levels[1].police[0].response = pack::Response::None;
     let e = emit::checked_pack_json(&built).expect_err("changed after sealing");
     assert!(e.to_string().contains(CHANGED), "{e}");
     digest::seal(&mut built);
@@ -595,7 +601,7 @@ setting home "Children's home" {{ no route "routes are not part of this test" }}
 question a "Is it so?" {{ answer yes or no }}
 question n "How many times?" {{ answer count from 0 }}
 level low "Low" {{ police none }}
-level high "High" {{ police immediate }}
+level high "High" {{ police emergency }}
 rule deep {{ when {when} then high }}
 "#
     )

@@ -70,7 +70,7 @@ fn protocol() -> String {
          setting home \"Setting {h}\" {{ no route \"Reason\r{h}\" }}\n\
          question risk \"Risk?\" {{ answer yes or no }}\n\
          level low \"Level {h}\" {{ police none example \"Example {h}\" {{ given risk }} }}\n\
-         level high \"High\" {{ police immediate }}\n\
+         level high \"High\" {{ police emergency }}\n\
          rule r \"Rule {h}\" {{ when risk then high cite \"Cite {h}\" }}\n"
     )
 }
@@ -332,7 +332,7 @@ setting home \"Home \u{202e}emoh\"
 question harm \"Harm?\u{1b}[2J\" { answer yes or no }
 question kind \"Kind\" { answer one of { a \"A \u{9b}31m\", b \"B \u{7}\" } }
 level low \"Low \u{1b}[31mred\" { police none }
-level high \"High \u{1b}]8;;http://x\u{7}link\" { police immediate }
+level high \"High \u{1b}]8;;http://x\u{7}link\" { police emergency }
 rule r { when harm and kind == a then high cite \"1\u{1b}[0m\" }
 actor staff \"Staff \u{0}\"
 route go \"Go \u{d}overwrite\" {

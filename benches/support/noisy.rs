@@ -14,7 +14,7 @@ pub fn many_diagnostics(questions: usize) -> String {
         "protocol noisy {\n  title \"A protocol with a finding on every line\"\n  authority \"Benchmark Council\"\n  source \"Generated\"\n  policy most-serious\n  otherwise low\n}\n",
     );
     out.push_str("setting home \"Home\" { no route \"not part of this protocol\" }\n");
-    out.push_str("level low \"Low\" { police none }\nlevel high \"High\" { police immediate }\n");
+    out.push_str("level low \"Low\" { police none }\nlevel high \"High\" { police emergency }\n");
     out.push_str(
         "checklist base \"Base\" {\n  item first \"First\"\n  item second \"Second\"\n}\n",
     );

@@ -123,7 +123,7 @@ pub fn protocol(shape: &Shape) -> String {
     }
 
     for l in 0..shape.levels {
-        let police = ["none", "later", "immediate"][l.min(2)];
+        let police = ["none", "report", "emergency"][l.min(2)];
         let _ = writeln!(
             out,
             "level level-{l} \"Level {l}\" {{ police {police} cite \"3.{l}\" }}"

@@ -38,6 +38,8 @@ const ACCEPTABLE: &[(Code, Subject)] = &[
     (Code::RouteCycle, Subject::RouteNode),
     (Code::MissingBranch, Subject::RouteNode),
     (Code::IncompleteChecklist, Subject::Name),
+    (Code::NeverApplies, Subject::Name),
+    (Code::AlwaysApplies, Subject::Name),
 ];
 
 /// The findings of the decision space (as opposed to routes and checklists).
@@ -47,6 +49,8 @@ const DECISION_SPACE: &[Code] = &[
     Code::Conflict,
     Code::MisclassifiedExample,
     Code::UnreachableLevel,
+    Code::NeverApplies,
+    Code::AlwaysApplies,
 ];
 
 /// Mark the findings that `model`'s accepts match, and report accepts that
@@ -104,6 +108,7 @@ pub fn apply(model: &Model, diags: &mut Vec<Diagnostic>, used_gaps: &BTreeSet<us
             };
             if matches(a, subject, &f.rules, &f.subject) {
                 f.accepted = Some(a.reason.clone());
+                f.accept = Some(i);
                 matched = true;
             }
         }

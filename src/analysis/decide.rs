@@ -48,8 +48,12 @@ pub struct Space<'m> {
     pub valid: NodeId,
     /// Every question's id, shared by the witnesses of this space.
     pub question_ids: Arc<[String]>,
-    /// Each rule's condition (not restricted to possible incidents).
+    /// Each rule's condition (not restricted to possible incidents). Only
+    /// rules that decide (not `may`, which suggests) take part in the
+    /// diagrams below.
     pub rules: Vec<NodeId>,
+    /// Each procedure's condition.
+    pub procedures: Vec<NodeId>,
     /// Per level: where some rule of that level matches.
     pub by_level: Vec<NodeId>,
     /// Per level: where a rule that overrules it matches (most-serious: a
@@ -83,6 +87,11 @@ impl<'m> Space<'m> {
             .rules
             .iter()
             .map(|r| domain.cond(&mut mdd, &r.when))
+            .collect();
+        let procedures: Vec<NodeId> = model
+            .procedures
+            .iter()
+            .map(|p| domain.cond(&mut mdd, &p.when))
             .collect();
         let breadth: Vec<usize> = model.rules.iter().map(|r| r.when.atoms().len()).collect();
         let levels = model.levels.len();
@@ -123,9 +132,11 @@ impl<'m> Space<'m> {
         let mut earlier = Vec::new();
         if policy == Policy::FirstMatch {
             let mut so_far = FALSE;
-            for r in &rules {
+            for (r, rule) in rules.iter().zip(&model.rules) {
                 earlier.push(so_far);
-                so_far = mdd.apply(Op::Or, so_far, *r);
+                if rule.decides() {
+                    so_far = mdd.apply(Op::Or, so_far, *r);
+                }
             }
         }
         Space {
@@ -135,6 +146,7 @@ impl<'m> Space<'m> {
             valid,
             question_ids: model.questions.iter().map(|q| q.meta.id.clone()).collect(),
             rules,
+            procedures,
             by_level,
             rivals,
             nothing,
@@ -154,9 +166,10 @@ impl<'m> Space<'m> {
         }
     }
 
-    /// The rules that match one incident (a cell per question).
+    /// The deciding rules that match one incident (a cell per question).
     pub fn matching_at(&self, cells: &[u32]) -> Vec<RuleId> {
         (0..self.rules.len())
+            .filter(|r| self.model.rules[*r].decides())
             .filter(|r| self.mdd.eval(self.rules[*r], cells) == 1)
             .map(|r| RuleId(r as u32))
             .collect()
@@ -219,7 +232,7 @@ impl<'m> Space<'m> {
         if self.model.header.policy.value == Policy::FirstMatch {
             // The first matching rule is one of another level...
             for r in 0..self.rules.len() {
-                if self.model.rules[r].level == l {
+                if self.model.rules[r].level == l || !self.model.rules[r].decides() {
                     continue;
                 }
                 let roots = [region, valid, self.rules[r], self.earlier[r]];
@@ -279,6 +292,7 @@ impl<'m> Space<'m> {
         let model = self.model;
         (0..model.rules.len())
             .map(|r| match model.header.policy.value {
+                _ if !model.rules[r].decides() => false,
                 Policy::FirstMatch => {
                     let roots = [self.rules[r], self.valid, self.earlier[r]];
                     self.mdd.find(&roots, &|v| v == [1, 1, 0]).is_some()
@@ -326,6 +340,7 @@ impl<'m> Space<'m> {
             }
             Policy::FirstMatch => {
                 let in_order: Vec<NodeId> = (0..self.rules.len())
+                    .filter(|r| model.rules[*r].decides())
                     .map(|r| {
                         let code = 1 + model.rules[r].level.0;
                         coded(&mut self.mdd, self.rules[r], code, r as u64)
@@ -521,12 +536,13 @@ fn broad_first(model: &Model, l: LevelId, breadth: &[usize], rules: &[NodeId]) -
     of_level.iter().map(|r| rules[r.index()]).collect()
 }
 
-/// The rules that give level `l`, in order.
+/// The rules that decide level `l` (not those that only suggest it), in
+/// order.
 pub fn rules_of(model: &Model, l: LevelId) -> impl Iterator<Item = RuleId> + '_ {
     model
         .rules
         .iter()
         .enumerate()
-        .filter(move |(_, r)| r.level == l)
+        .filter(move |(_, r)| r.level == l && r.decides())
         .map(|(i, _)| RuleId(i as u32))
 }

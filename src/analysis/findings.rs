@@ -37,10 +37,11 @@ pub fn decision_findings(space: &mut Space<'_>) -> Findings {
         return f;
     }
     // Each stage builds diagrams; stop as soon as one outgrows the budget.
-    let stages: [fn(&mut Space<'_>, &[Outcome], &mut Findings); 5] = [
+    let stages: [fn(&mut Space<'_>, &[Outcome], &mut Findings); 6] = [
         |s, o, f| gaps(s, o, f),
         |s, _, f| conflicts(s, f),
         |s, _, f| never_decides(s, f),
+        |s, _, f| alongside(s, f),
         |s, _, f| misclassified(s, f),
         |s, o, f| unreachable_levels(s, o, f),
     ];
@@ -103,6 +104,7 @@ fn finding(rules: Vec<RuleId>, witness: Option<&Witness>, space: &Space<'_>) -> 
         path: Vec::new(),
         subject: Vec::new(),
         accepted: None,
+        accept: None,
     }
 }
 
@@ -169,6 +171,7 @@ fn gaps(space: &mut Space<'_>, outcomes: &[Outcome], f: &mut Findings) {
         let w = Witness::from_path(space, &path);
         let mut data = finding(Vec::new(), Some(&w), space);
         data.accepted = Some(a.reason.clone());
+        data.accept = Some(i);
         f.diagnostics.push(
             Diagnostic::new(
                 Code::Gap,
@@ -207,7 +210,7 @@ fn conflicts(space: &Space<'_>, f: &mut Findings) {
                 return;
             }
             let (ra, rb) = (model.rule(RuleId(a as u32)), model.rule(RuleId(b as u32)));
-            if ra.level == rb.level {
+            if ra.level == rb.level || !ra.decides() || !rb.decides() {
                 continue;
             }
             let roots = [space.rules[a], space.rules[b], space.valid];
@@ -255,6 +258,7 @@ fn priority(model: &Model) -> Vec<RuleId> {
 fn rival(model: &Model, r: RuleId, s: RuleId) -> bool {
     let (lr, ls) = (model.rule(r).level, model.rule(s).level);
     s != r
+        && model.rule(s).decides()
         && match model.header.policy.value {
             Policy::MostSerious => ls >= lr,
             Policy::FirstMatch => s < r,
@@ -313,13 +317,80 @@ fn cover(space: &mut Space<'_>, r: RuleId, order: &[RuleId], witness: &[u32]) ->
     chosen
 }
 
+/// Rules that only suggest (`may`) and procedures: one that no possible
+/// incident meets is dead text, and a procedure that every incident meets
+/// is not a condition at all.
+fn alongside(space: &mut Space<'_>, f: &mut Findings) {
+    let model = space.model;
+    for (i, rule) in model.rules.iter().enumerate() {
+        if rule.decides() || space.overlap(&[space.rules[i]]) {
+            continue;
+        }
+        let r = RuleId(i as u32);
+        f.diagnostics.push(
+            Diagnostic::new(
+                Code::NeverApplies,
+                rule.meta.span,
+                format!(
+                    "rule {} never suggests {}: no possible incident matches it",
+                    rule_ref(model, r),
+                    level_name(model, rule.level)
+                ),
+            )
+            .with_label("matches nothing")
+            .with_help(
+                "its condition contradicts itself, or asks about a question in incidents where that question is not asked",
+            )
+            .with_finding(finding(vec![r], None, space)),
+        );
+    }
+    for (i, p) in model.procedures.iter().enumerate() {
+        let cond = space.procedures[i];
+        let subject = |space: &Space<'_>, w: Option<&Witness>| {
+            let mut data = finding(Vec::new(), w, space);
+            data.subject = vec![p.meta.id.clone()];
+            data
+        };
+        if !space.overlap(&[cond]) {
+            f.diagnostics.push(
+                Diagnostic::new(
+                    Code::NeverApplies,
+                    p.meta.span,
+                    format!("procedure `{}` never applies: no possible incident meets its condition", p.meta.id),
+                )
+                .with_label("applies to nothing")
+                .with_help(
+                    "its condition contradicts itself, or asks about a question in incidents where that question is not asked",
+                )
+                .with_finding(subject(space, None)),
+            );
+            continue;
+        }
+        let not = space.mdd.not(cond);
+        if !space.overlap(&[not]) {
+            f.diagnostics.push(
+                Diagnostic::new(
+                    Code::AlwaysApplies,
+                    p.meta.span,
+                    format!("procedure `{}` applies to every incident", p.meta.id),
+                )
+                .with_label("always applies")
+                .with_help(
+                    "a procedure runs alongside the level when its condition holds; if it is part of every incident, make it a step of each route",
+                )
+                .with_finding(subject(space, None)),
+            );
+        }
+    }
+}
+
 fn never_decides(space: &mut Space<'_>, f: &mut Findings) {
     let model = space.model;
     let policy = model.header.policy.value;
     let deciding = space.deciding().to_vec();
     let order = priority(model);
     for (i, rule) in model.rules.iter().enumerate() {
-        if deciding[i] {
+        if deciding[i] || !rule.decides() {
             continue;
         }
         let r = RuleId(i as u32);
@@ -402,7 +473,10 @@ fn example_region(space: &mut Space<'_>, ex: &Example) -> NodeId {
     for (i, q) in model.questions.iter().enumerate() {
         let atoms: Vec<_> = given.iter().filter(|a| a.question.index() == i).collect();
         let cells = &space.domain.cells[i];
-        let node = if atoms.is_empty() {
+        let node = if atoms.is_empty() && q.is_setting {
+            // An example that names no setting holds in every setting.
+            TRUE
+        } else if atoms.is_empty() {
             let base = cells.cell(Some(crate::model::baseline(&q.kind)));
             let not_asked = cells.not_asked();
             space

@@ -27,6 +27,7 @@ fn data(route: &Route, node: usize, path: Vec<String>) -> FindingData {
         path,
         subject: vec![route.meta.id.clone(), route.nodes[node].meta.id.clone()],
         accepted: None,
+        accept: None,
     }
 }
 
@@ -39,7 +40,7 @@ pub fn route_findings(model: &Model) -> Vec<Diagnostic> {
 }
 
 fn check_route(model: &Model, route: &Route, out: &mut Vec<Diagnostic>) {
-    let model_level = |l: crate::model::LevelId| model.level(l).meta.id.clone();
+    let model_level = |e: crate::model::Entry| model.entry_id(e).to_string();
     let r = &route.meta.id;
     // Edge weights number the edges in the order they are written.
     let mut g: DiGraph<usize, usize> = DiGraph::new();
@@ -100,7 +101,7 @@ fn check_route(model: &Model, route: &Route, out: &mut Vec<Diagnostic>) {
             .starts
             .iter()
             .find(|s| Some(s.node.index()) == first)
-            .map(|s| format!("start {} → ", model_level(s.level)))
+            .map(|s| format!("start {} → ", model_level(s.entry)))
             .unwrap_or_default();
         format!("{level}{}", path.join(" → "))
     };

@@ -52,6 +52,9 @@ impl Witness {
         for (i, g) in self.answers.iter().enumerate() {
             let q = QuestionId(i as u32);
             match g {
+                // Any setting is the usual case; only a setting that
+                // matters is worth saying.
+                Given::Any if model.question(q).is_setting => {}
                 Given::Any => any = true,
                 Given::NotAsked => {}
                 Given::Answer(a) => parts.push(format!(

@@ -110,7 +110,7 @@ pub fn run(args: Args) -> Status {
         return bad_answers(args.format, &errors);
     }
     if args.interactive {
-        match ask(&engine, &mut given) {
+        match ask(&engine, &mut given, &setting) {
             Ok(()) => {}
             Err(message) => {
                 errln!("error: {}", terminal_safe(&message));
@@ -204,11 +204,14 @@ fn read_answers(path: &Path) -> Result<Map<String, Value>, String> {
 /// Ask the questions that matter, one at a time, until the level is
 /// settled. Prompts go to standard error, so the decision alone is on
 /// standard output.
-fn ask(engine: &Engine, given: &mut Map<String, Value>) -> Result<(), String> {
+fn ask(engine: &Engine, given: &mut Map<String, Value>, setting: &str) -> Result<(), String> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
         let answers = engine.answers(given).map_err(|e| join(&e))?;
+        let answers = engine
+            .with_setting(&answers, setting)
+            .map_err(|e| e.to_string())?;
         let Some(q) = engine.next_question(&answers) else {
             return Ok(());
         };
@@ -303,31 +306,38 @@ fn print(format: Format, explain: bool, d: &Decision) {
             )
         }
     };
-    let police = |p: emit::pack::Police| match p {
-        emit::pack::Police::None => "no police involvement",
-        emit::pack::Police::Later => "report to the police later",
-        emit::pack::Police::Immediate => "call the police at once",
-        emit::pack::Police::Unstated => "police involved (urgency not stated)",
+    let notes = |out: &mut String, indent: &str, notes: &[String]| {
+        for n in notes {
+            out.push_str(&format!("{indent}note: {n}\n"));
+        }
     };
     out.push_str(&format!(
-        "Level: {}{} — {}\n",
+        "Level: {}{}\n",
         d.level.title,
-        cite(&d.level.cites),
-        police(d.level.police)
+        cite(&d.level.cites)
     ));
+    let from: Vec<String> = d
+        .police
+        .from
+        .iter()
+        .filter(|f| *f != "level")
+        .map(|f| format!("`{f}`"))
+        .collect();
+    let from = if from.is_empty() {
+        String::new()
+    } else {
+        format!(" (by rule {})", from.join(", "))
+    };
+    out.push_str(&format!("Police: {}{from}\n", d.police.words));
     if d.by_otherwise {
         out.push_str("Decided by: no rule applies, so the protocol's `otherwise` level\n");
     }
     for r in &d.deciding {
-        let strength = match r.strength {
-            emit::pack::Strength::Must => "must",
-            emit::pack::Strength::Should => "should",
-            emit::pack::Strength::May => "may",
-        };
         out.push_str(&format!(
-            "Decided by: rule `{}`{} ({strength})\n",
+            "Decided by: rule `{}`{} ({})\n",
             r.id,
-            cite(&r.cites)
+            cite(&r.cites),
+            strength(r.strength)
         ));
     }
     for r in &d.overruled {
@@ -338,40 +348,41 @@ fn print(format: Format, explain: bool, d: &Decision) {
             r.level
         ));
     }
+    for r in &d.suggestions {
+        out.push_str(&format!(
+            "Consider: `{}`, which rule `{}`{} says {} apply; the protocol leaves it to judgement\n",
+            r.level,
+            r.id,
+            cite(&r.cites),
+            strength(r.strength)
+        ));
+    }
+    notes(&mut out, "", &d.level.notes);
+    for r in d.deciding.iter().chain(&d.suggestions) {
+        for n in &r.notes {
+            out.push_str(&format!("note (rule `{}`): {n}\n", r.id));
+        }
+    }
+    for a in &d.accepted {
+        out.push_str(&format!(
+            "Left open by the document: {}{}\n",
+            a.reason,
+            cite(&a.cites)
+        ));
+    }
+    for p in &d.procedures {
+        out.push_str(&format!("\nAlongside: {}{}\n", p.title, cite(&p.cites)));
+        if let Some(police) = &p.police {
+            out.push_str(&format!("Police: {}\n", police.words));
+        }
+        notes(&mut out, "", &p.notes);
+        if let Some(route) = &p.route {
+            route_lines(&mut out, route, &cite);
+        }
+    }
     if let Some(route) = &d.route {
         out.push_str(&format!("\nRoute for `{}`: {}\n", d.setting, route.title));
-        for (i, s) in route.steps.iter().enumerate() {
-            out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(&s.cites)));
-            if !s.by.is_empty() {
-                out.push_str(&format!("     by: {}\n", s.by.join(", ")));
-            }
-            for c in &s.contacts {
-                let how: Vec<&str> = [&c.phone, &c.web, &c.email]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .collect();
-                let how = if how.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", how.join(", "))
-                };
-                out.push_str(&format!("     contact: {}{how}\n", c.title));
-            }
-            if !s.timing.is_empty() {
-                out.push_str(&format!("     when: {}\n", s.timing.join(", ")));
-            }
-            for f in &s.weigh {
-                out.push_str(&format!(
-                    "     weigh ({}): {}\n",
-                    f.title,
-                    f.items.join("; ")
-                ));
-            }
-            for b in &s.branches {
-                out.push_str(&format!("     {} -> {}\n", b.answer, b.to));
-            }
-        }
+        route_lines(&mut out, route, &cite);
     } else if let Some(why) = &d.no_route {
         out.push_str(&format!("\nNo route for `{}`: {why}\n", d.setting));
     }
@@ -409,4 +420,56 @@ fn print(format: Format, explain: bool, d: &Decision) {
         }
     }
     output::out(&terminal_safe_lines(&out));
+}
+
+fn strength(s: emit::pack::Strength) -> &'static str {
+    match s {
+        emit::pack::Strength::Must => "must",
+        emit::pack::Strength::Should => "should",
+        emit::pack::Strength::May => "may",
+    }
+}
+
+/// A route's steps, numbered, with who, contacts, timing, factors to weigh,
+/// branches and notes.
+fn route_lines(
+    out: &mut String,
+    route: &carepath::eval::Route,
+    cite: &dyn Fn(&[emit::pack::Citation]) -> String,
+) {
+    for (i, s) in route.steps.iter().enumerate() {
+        out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(&s.cites)));
+        if !s.by.is_empty() {
+            out.push_str(&format!("     by: {}\n", s.by.join(", ")));
+        }
+        for c in &s.contacts {
+            let how: Vec<&str> = [&c.phone, &c.web, &c.email]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", how.join(", "))
+            };
+            out.push_str(&format!("     contact: {}{how}\n", c.title));
+        }
+        if !s.timing.is_empty() {
+            out.push_str(&format!("     when: {}\n", s.timing.join(", ")));
+        }
+        for f in &s.weigh {
+            out.push_str(&format!(
+                "     weigh ({}): {}\n",
+                f.title,
+                f.items.join("; ")
+            ));
+        }
+        for b in &s.branches {
+            out.push_str(&format!("     {} -> {}\n", b.answer, b.to));
+        }
+        for n in &s.notes {
+            out.push_str(&format!("     note: {n}\n"));
+        }
+    }
 }

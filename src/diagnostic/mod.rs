@@ -95,6 +95,10 @@ codes! {
     MissingProperty => "missing-property", Error, "a definition lacks a property it needs";
     DuplicateProperty => "duplicate-property", Error, "a property that may appear once appears twice";
     InvalidDate => "invalid-date", Error, "a date is not a real calendar date";
+    InvalidPolice => "invalid-police", Error, "a police response uses an old name, lacks who judges, or is given twice for a setting";
+    ReservedName => "reserved-name", Error, "a definition takes a name the language keeps for itself";
+    LevelOrder => "level-order", Error, "the order of the levels is not stated where they come from several files, or the stated order is wrong";
+    DuplicateProtocol => "duplicate-protocol", Error, "two files declare a protocol with the same id";
     // Types
     TypeMismatch => "type-mismatch", Error, "a question is compared with the wrong kind of value";
     UnknownOption => "unknown-option", Error, "an answer is not one of the question's options";
@@ -115,6 +119,8 @@ codes! {
     Gap => "gap", Warning, "some incidents are decided by no rule and there is no `otherwise`";
     MisclassifiedExample => "misclassified-example", Error, "the rules put an example at another level than the one it is listed under";
     UnreachableLevel => "unreachable-level", Warning, "no incident is ever decided at a level";
+    NeverApplies => "never-applies", Warning, "a procedure or a suggesting (`may`) rule applies to no incident";
+    AlwaysApplies => "always-applies", Warning, "a procedure applies to every incident";
     AnalysisIncomplete => "analysis-incomplete", Warning, "the rules are too intertwined for the analysis to finish within its limits";
     // Analysis of routes
     UnreachableStep => "unreachable-step", Warning, "a step, decision or outcome of a route cannot be reached";
@@ -155,6 +161,8 @@ pub struct FindingData {
     pub subject: Vec<String>,
     /// Set when the protocol accepts this finding on purpose.
     pub accepted: Option<String>,
+    /// Which `accept` of the model accepted it (index into its accepts).
+    pub accept: Option<usize>,
 }
 
 /// A witness incident, compactly: the answers to the questions that matter;

@@ -8,7 +8,7 @@ use super::pack::{self, RulePack};
 use crate::diagnostic::Diagnostic;
 use crate::model::summary;
 use crate::model::{
-    ActorId, Citation, ContactRef, Model, NodeKind, PoliceResponse, Policy, QuestionKind, Strength,
+    ActorId, Citation, ContactRef, Entry, Model, NodeKind, Policy, QuestionKind, Response, Strength,
 };
 
 /// A source file of the protocol, as the pack records it.
@@ -121,13 +121,17 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 notes: s.meta.notes.clone(),
             })
             .collect(),
+        // The setting first, then in the order questions are asked.
         questions: model
-            .questions
-            .iter()
+            .setting_question()
+            .into_iter()
+            .chain(h.ask_order.iter().copied())
+            .map(|q| model.question(q))
             .map(|q| pack::Question {
                 id: q.meta.id.clone(),
                 text: q.text.clone(),
                 kind: match q.kind {
+                    _ if q.is_setting => pack::QuestionKind::Setting,
                     QuestionKind::YesNo => pack::QuestionKind::YesNo,
                     QuestionKind::OneOf(_) => pack::QuestionKind::OneOf,
                     QuestionKind::Scale(_) => pack::QuestionKind::Scale,
@@ -141,6 +145,8 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                     .map(|c| pack::Choice {
                         id: c.id.clone(),
                         title: c.label().to_string(),
+                        cites: cites(&c.cites),
+                        notes: c.notes.clone(),
                     })
                     .collect(),
                 minimum: match q.kind {
@@ -168,7 +174,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 id: l.meta.id.clone(),
                 title: l.title.clone(),
                 rank: rank as u32,
-                police: police(l.police),
+                police: police(model, &l.police),
                 meaning: l.meaning.clone(),
                 examples: l
                     .examples
@@ -204,8 +210,27 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                     Strength::Should => pack::Strength::Should,
                     Strength::May => pack::Strength::May,
                 },
+                effect: if r.decides() {
+                    pack::Effect::Decides
+                } else {
+                    pack::Effect::Suggests
+                },
+                police: police(model, &r.police),
                 cites: cites(&r.meta.cites),
                 notes: r.meta.notes.clone(),
+            })
+            .collect(),
+        procedures: model
+            .procedures
+            .iter()
+            .map(|p| pack::Procedure {
+                id: p.meta.id.clone(),
+                title: p.title.clone(),
+                when: jsonlogic::condition(model, &p.when),
+                when_text: summary::condition(model, &p.when),
+                police: police(model, &p.police),
+                cites: cites(&p.meta.cites),
+                notes: p.meta.notes.clone(),
             })
             .collect(),
         routes: model
@@ -225,7 +250,16 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                         .starts
                         .iter()
                         .map(|s| pack::Start {
-                            level: model.level(s.level).meta.id.clone(),
+                            level: match s.entry {
+                                Entry::Level(l) => Some(model.level(l).meta.id.clone()),
+                                Entry::Procedure(_) => None,
+                            },
+                            procedure: match s.entry {
+                                Entry::Procedure(p) => {
+                                    Some(model.procedures[p.index()].meta.id.clone())
+                                }
+                                Entry::Level(_) => None,
+                            },
                             node: node_id(s.node),
                         })
                         .collect(),
@@ -287,6 +321,8 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                                         .map(|c| pack::Choice {
                                             id: c.id.clone(),
                                             title: c.label().to_string(),
+                                            cites: cites(&c.cites),
+                                            notes: c.notes.clone(),
                                         })
                                         .collect();
                                     node.branches = d
@@ -380,22 +416,39 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 notes: c.meta.notes.clone(),
             })
             .collect(),
-        accepted_findings: accepted(findings),
+        accepted_findings: accepted(model, findings),
     };
     super::digest::seal(&mut built);
     built
 }
 
-fn police(p: PoliceResponse) -> pack::Police {
-    match p {
-        PoliceResponse::None => pack::Police::None,
-        PoliceResponse::Later => pack::Police::Later,
-        PoliceResponse::Immediate => pack::Police::Immediate,
-        PoliceResponse::Unstated => pack::Police::Unstated,
+fn police(model: &Model, list: &[crate::model::Police]) -> Vec<pack::Police> {
+    list.iter()
+        .map(|p| pack::Police {
+            response: response(p.response),
+            by: p.by.map(|a| model.actors[a.index()].meta.id.clone()),
+            settings: p
+                .settings
+                .iter()
+                .map(|s| model.settings[s.index()].meta.id.clone())
+                .collect(),
+        })
+        .collect()
+}
+
+fn response(r: Response) -> pack::Response {
+    match r {
+        Response::None => pack::Response::None,
+        Response::Judgement => pack::Response::Judgement,
+        Response::Advice => pack::Response::Advice,
+        Response::Report => pack::Response::Report,
+        Response::Prompt => pack::Response::Prompt,
+        Response::Emergency => pack::Response::Emergency,
+        Response::Unstated => pack::Response::Unstated,
     }
 }
 
-fn accepted(findings: &[Diagnostic]) -> Vec<pack::AcceptedFinding> {
+fn accepted(model: &Model, findings: &[Diagnostic]) -> Vec<pack::AcceptedFinding> {
     let mut in_order: Vec<&Diagnostic> = findings.iter().collect();
     in_order.sort_by(|a, b| (a.span, a.code, &a.message).cmp(&(b.span, b.code, &b.message)));
     in_order
@@ -403,12 +456,27 @@ fn accepted(findings: &[Diagnostic]) -> Vec<pack::AcceptedFinding> {
         .filter_map(|d| {
             let f = d.finding.as_deref()?;
             let reason = f.accepted.clone()?;
+            let accept = f.accept.map(|i| &model.accepts[i]);
+            let when = accept.and_then(|a| a.when.as_ref());
             Some(pack::AcceptedFinding {
                 code: d.code.to_string(),
                 message: d.message.clone(),
                 reason,
                 rules: f.rules.clone(),
                 subject: f.subject.clone(),
+                applies_when: when.map(|c| jsonlogic::condition(model, c)),
+                applies_when_text: when.map(|c| summary::condition(model, c)),
+                cites: accept
+                    .map(|a| {
+                        a.cites
+                            .iter()
+                            .map(|c| pack::Citation {
+                                document: model.documents[c.document.index()].id.clone(),
+                                section: c.section.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 witness: f.witness.as_ref().map(|w| {
                     w.entries()
                         .into_iter()

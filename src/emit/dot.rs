@@ -16,7 +16,9 @@ use crate::analysis::Space;
 use crate::analysis::decide::{ChartTarget, Outcome};
 use crate::analysis::domain::Cells;
 use crate::model::summary;
-use crate::model::{Citation, Model, NodeKind, PoliceResponse, QuestionId, QuestionKind};
+use crate::model::{
+    Citation, Entry, Level, LevelId, Model, NodeKind, QuestionId, QuestionKind, Response,
+};
 
 /// Characters per line of a wrapped label.
 pub const WRAP: usize = 28;
@@ -53,6 +55,11 @@ pub enum Shape {
     Start,
     Question,
     Level,
+    /// A level whose police response is a judgement: drawn as a level with a
+    /// dashed outline, as the legend shows.
+    Judgement,
+    /// A procedure that runs alongside the level.
+    Procedure,
     Step,
     Decision,
     Outcome,
@@ -69,23 +76,68 @@ pub struct ChartEdge {
     pub dashed: bool,
 }
 
-/// The fill colour for a police response.
-pub fn police_colour(p: PoliceResponse) -> &'static str {
+/// The fill colour for a police response: green to red as police
+/// involvement grows, lavender for a judgement, grey where the document does
+/// not say.
+pub fn police_colour(p: Response) -> &'static str {
     match p {
-        PoliceResponse::None => "#d8f0d2",
-        PoliceResponse::Later => "#fde7b0",
-        PoliceResponse::Immediate => "#f6c3bd",
-        PoliceResponse::Unstated => "#dde3f0",
+        Response::None => "#d8f0d2",
+        Response::Judgement => "#e6dcf5",
+        Response::Advice => "#d6ecf5",
+        Response::Report => "#fde7b0",
+        Response::Prompt => "#fbcf9f",
+        Response::Emergency => "#f6c3bd",
+        Response::Unstated => "#e4e4e4",
     }
 }
 
-fn police_words(p: PoliceResponse) -> &'static str {
-    match p {
-        PoliceResponse::None => "no police involvement",
-        PoliceResponse::Later => "report to police later",
-        PoliceResponse::Immediate => "call the police at once",
-        PoliceResponse::Unstated => "police involved, urgency not stated",
+/// The police responses a level can end in, in words, with the settings or
+/// rules they are for; and the response that colours it (the most police,
+/// `Unstated` only when nothing else is stated).
+fn level_police(model: &Model, l: LevelId) -> (String, Response) {
+    let level: &Level = model.level(l);
+    let mut parts: Vec<String> = Vec::new();
+    let mut all: Vec<Response> = Vec::new();
+    let words = |p: &crate::model::Police| -> String {
+        match (p.response, p.by) {
+            (Response::Judgement, Some(a)) => format!(
+                "{} judges whether to involve the police",
+                model.actors[a.index()].title
+            ),
+            (r, _) => r.words().to_string(),
+        }
+    };
+    for p in &level.police {
+        all.push(p.response);
+        let w = words(p);
+        if p.settings.is_empty() {
+            parts.push(w);
+        } else {
+            let names: Vec<&str> = p
+                .settings
+                .iter()
+                .map(|s| model.settings[s.index()].meta.id.as_str())
+                .collect();
+            parts.push(format!("{}: {w}", names.join(", ")));
+        }
     }
+    for r in model.rules.iter().filter(|r| r.level == l && r.decides()) {
+        for p in &r.police {
+            all.push(p.response);
+            let what = r.title.as_deref().unwrap_or(&r.meta.id);
+            let part = format!("{}: {}", what, words(p));
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+    }
+    let colour = all
+        .iter()
+        .copied()
+        .filter(|r| r.rank().is_some())
+        .max_by_key(|r| r.rank())
+        .unwrap_or(Response::Unstated);
+    (parts.join("; "), colour)
 }
 
 const GREY: &str = "#eeeeee";
@@ -121,17 +173,59 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
         .iter()
         .enumerate()
         .map(|(i, l)| {
+            let (words, colour) = level_police(model, LevelId(i as u32));
+            let judged = Model::police_for(&l.police, None)
+                .is_some_and(|p| p.response == Response::Judgement);
             add(
                 &mut chart,
                 ChartNode {
                     id: format!("level_{i}"),
-                    shape: Shape::Level,
-                    label: format!("{}\n({})", l.title, police_words(l.police)),
-                    fill: police_colour(l.police),
+                    shape: if judged {
+                        Shape::Judgement
+                    } else {
+                        Shape::Level
+                    },
+                    label: format!("{}\n({words})", l.title),
+                    fill: police_colour(colour),
                     tooltip: tooltip(model, &l.meta.cites, l.meaning.iter().chain(&l.meta.notes)),
                     cluster: None,
                 },
             )
+        })
+        .collect();
+
+    // Procedures that run alongside the level, each entered from the
+    // incident when its condition holds.
+    let procedures: Vec<usize> = model
+        .procedures
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let response = Model::police_for(&p.police, None).map(|x| x.response);
+            let mut label = format!("Alongside the level: {}", p.title);
+            if let Some(r) = response {
+                label.push_str(&format!("\n({})", r.words()));
+            }
+            let n = add(
+                &mut chart,
+                ChartNode {
+                    id: format!("procedure_{i}"),
+                    shape: Shape::Procedure,
+                    label,
+                    fill: response.map(police_colour).unwrap_or(WHITE),
+                    tooltip: tooltip(model, &p.meta.cites, p.meta.notes.iter()),
+                    cluster: None,
+                },
+            );
+            chart.edges.push(ChartEdge {
+                dashed: true,
+                ..edge(
+                    start,
+                    n,
+                    &format!("if {}", summary::condition(model, &p.when)),
+                )
+            });
+            n
         })
         .collect();
 
@@ -266,9 +360,13 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             }
         }
         for s in &route.starts {
+            let from = match s.entry {
+                Entry::Level(l) => levels[l.index()],
+                Entry::Procedure(p) => procedures[p.index()],
+            };
             chart.edges.push(ChartEdge {
                 dashed: true,
-                ..edge(levels[s.level.index()], base + s.node.index(), "")
+                ..edge(from, base + s.node.index(), "")
             });
         }
     }
@@ -276,22 +374,35 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
     // The legend.
     chart.clusters.push("Police response".into());
     let legend = chart.clusters.len() - 1;
-    for (i, p) in [
-        PoliceResponse::None,
-        PoliceResponse::Later,
-        PoliceResponse::Immediate,
-        PoliceResponse::Unstated,
-    ]
-    .into_iter()
-    .enumerate()
-    .filter(|(_, p)| *p != PoliceResponse::Unstated || model.levels.iter().any(|l| l.police == *p))
+    let mut used: Vec<Response> = Vec::new();
+    let lists = model
+        .levels
+        .iter()
+        .map(|l| &l.police)
+        .chain(model.rules.iter().map(|r| &r.police))
+        .chain(model.procedures.iter().map(|p| &p.police));
+    for list in lists {
+        used.extend(list.iter().map(|p| p.response));
+    }
+    for (i, p) in Response::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(_, p)| used.contains(p))
     {
+        let words = match p {
+            Response::Judgement => "a judgement whether to involve the police (dashed outline)",
+            _ => p.words(),
+        };
+        let mut words = words.to_string();
+        if let Some(first) = words.get(..1) {
+            words = first.to_uppercase() + &words[1..];
+        }
         add(
             &mut chart,
             ChartNode {
                 id: format!("legend_{i}"),
                 shape: Shape::Note,
-                label: police_words(p).into(),
+                label: words,
                 fill: police_colour(p),
                 tooltip: String::new(),
                 cluster: Some(legend),
@@ -443,6 +554,8 @@ fn node_stmt(n: &ChartNode) -> Stmt {
         Shape::Start => ("oval", "filled"),
         Shape::Question => ("diamond", "filled"),
         Shape::Level => ("box", "rounded,filled,bold"),
+        Shape::Judgement => ("box", "rounded,filled,bold,dashed"),
+        Shape::Procedure => ("box", "filled,dashed"),
         Shape::Step => ("box", "filled"),
         Shape::Decision => ("diamond", "filled"),
         Shape::Outcome => ("doubleoctagon", "filled"),
@@ -531,7 +644,7 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
     let levels: Vec<Stmt> = chart
         .nodes
         .iter()
-        .filter(|n| n.shape == Shape::Level)
+        .filter(|n| matches!(n.shape, Shape::Level | Shape::Judgement))
         .map(|n| Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), Vec::new())))
         .collect();
     if !levels.is_empty() {
@@ -539,7 +652,7 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
         let ids: Vec<Vertex> = chart
             .nodes
             .iter()
-            .filter(|n| n.shape == Shape::Level)
+            .filter(|n| matches!(n.shape, Shape::Level | Shape::Judgement))
             .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
             .collect();
         inner.extend(levels);

@@ -1,9 +1,9 @@
-//! The rule pack, format `carepath-rulepack/1`: everything a downstream app
+//! The rule pack, format `carepath-rulepack/2`: everything a downstream app
 //! needs to ask a protocol's questions and reach the same decision as
 //! Carepath, without reimplementing the language.
 //!
 //! These types are the contract: the JSON Schema in
-//! `schema/carepath-rulepack-1.schema.json` is generated from them. Every
+//! `schema/carepath-rulepack-2.schema.json` is generated from them. Every
 //! list is in the protocol's order (levels least serious first, rules in
 //! source order), every element has the stable id written in the source,
 //! and the same source gives the same bytes.
@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The value of [`RulePack::format`].
-pub const FORMAT: &str = "carepath-rulepack/1";
+pub const FORMAT: &str = "carepath-rulepack/2";
 
 /// The value of [`Integrity::algorithm`].
 pub const DIGEST_ALGORITHM: &str = "sha256";
@@ -90,8 +90,8 @@ pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 12;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulePack {
-    /// Always `carepath-rulepack/1`.
-    #[schemars(extend("const" = "carepath-rulepack/1"))]
+    /// Always `carepath-rulepack/2`.
+    #[schemars(extend("const" = "carepath-rulepack/2"))]
     pub format: String,
     pub compiler: Compiler,
     /// The source files the pack was compiled from.
@@ -116,6 +116,7 @@ pub struct RulePack {
     pub levels: Vec<Level>,
     /// In source order (the order `first-match` uses).
     pub rules: Vec<Rule>,
+    pub procedures: Vec<Procedure>,
     pub routes: Vec<Route>,
     pub factors: Vec<Factors>,
     pub checklists: Vec<Checklist>,
@@ -251,6 +252,10 @@ pub struct Setting {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum QuestionKind {
+    /// The setting the incident is decided for: answered with a setting id
+    /// under the data key `setting`, always given (never asked). Its options
+    /// are the settings. Listed first when the protocol has settings.
+    Setting,
     /// Answered `true` or `false`.
     YesNo,
     /// Answered with one option id.
@@ -268,6 +273,10 @@ pub enum QuestionKind {
 pub struct Choice {
     pub id: String,
     pub title: String,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub cites: Vec<Citation>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -298,17 +307,40 @@ pub struct Question {
     pub notes: Vec<String>,
 }
 
+/// How the police are involved, in the documents' own terms. From least to
+/// most police: `none` < `judgement` < `advice` < `report` < `prompt` <
+/// `emergency`; `unstated` (the document does not say) compares with
+/// nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Police {
-    /// Handled without the police.
+pub enum Response {
+    /// No police involvement: handled in the home.
     None,
-    /// Reported to the police later, not as an emergency.
-    Later,
-    /// The police are called at once.
-    Immediate,
-    /// The police are involved; the document does not say how soon.
+    /// Someone (`by`) judges whether to involve the police.
+    Judgement,
+    /// Ask the police for advice and assistance, without making a report.
+    Advice,
+    /// Report to the police, not urgently (online, 101).
+    Report,
+    /// Tell the police promptly, not as an emergency (the control room).
+    Prompt,
+    /// Call the police now (999).
+    Emergency,
+    /// The document does not say; never to be shown as "police involved".
     Unstated,
+}
+
+/// A police response for every setting (`settings` empty) or for the
+/// settings listed. Of an element's responses, the one listing the
+/// incident's setting applies, else the one listing none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Police {
+    pub response: Response,
+    /// The actor who judges, for `judgement`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub by: Option<String>,
+    pub settings: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -318,7 +350,9 @@ pub struct Level {
     pub title: String,
     /// 0 for the least serious level, counting up.
     pub rank: u32,
-    pub police: Police,
+    /// The level's police response; a setting without one of its own takes
+    /// the one with no settings. Every setting has one.
+    pub police: Vec<Police>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub meaning: Option<String>,
     pub examples: Vec<Example>,
@@ -361,7 +395,44 @@ pub struct Rule {
     pub when_text: String,
     /// The id of the level the rule gives.
     pub level: String,
+    /// The word the document uses: `must` and `should` rules decide the
+    /// level, a `may` rule only suggests it (`effect`).
     pub strength: Strength,
+    pub effect: Effect,
+    /// The rule's own police response within its level, which replaces the
+    /// level's for incidents this rule decides (for the settings listed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub police: Vec<Police>,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
+}
+
+/// What a rule does when its condition holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// It takes part in deciding the level under the policy.
+    Decides,
+    /// It does not decide; the level is shown as a suggestion to consider
+    /// when it differs from the level decided.
+    Suggests,
+}
+
+/// A procedure that runs alongside the level when its condition holds, with
+/// its own route; it is not ranked against the levels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    pub id: String,
+    pub title: String,
+    /// JsonLogic over the answers.
+    #[schemars(with = "JsonLogic")]
+    pub when: Value,
+    /// `when` as written in the protocol.
+    pub when_text: String,
+    /// The procedure's own police response, if the document gives one.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub police: Vec<Police>,
     pub cites: Vec<Citation>,
     pub notes: Vec<String>,
 }
@@ -373,7 +444,7 @@ pub struct Route {
     pub title: String,
     /// The settings that follow this route.
     pub settings: Vec<String>,
-    /// Where the route begins for each level it covers.
+    /// Where the route begins for each level and procedure it covers.
     pub starts: Vec<Start>,
     /// Steps, decisions and outcomes, in source order.
     pub nodes: Vec<RouteNode>,
@@ -383,8 +454,12 @@ pub struct Route {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+/// Exactly one of `level` and `procedure`.
 pub struct Start {
-    pub level: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub procedure: Option<String>,
     pub node: String,
 }
 
@@ -520,6 +595,15 @@ pub struct AcceptedFinding {
     pub rules: Vec<String>,
     /// What else it is about: a level, an example, a route and its step.
     pub subject: Vec<String>,
+    /// The incidents the acceptance covers, when it names them (`accept gap
+    /// when ...`): `decide` shows the reason for incidents inside.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub applies_when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub applies_when_text: Option<String>,
+    /// The sections the acceptance cites.
+    pub cites: Vec<Citation>,
     /// An incident that shows it: question id to answer (`"any"` where the
     /// answer does not matter).
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -164,6 +164,16 @@ pub fn render(chart: &Flowchart) -> String {
                 r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="8" {style} stroke-width="2"/>"#,
                 p.x, p.y, p.w, p.h
             ),
+            Shape::Judgement => write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="8" {style} stroke-width="2" stroke-dasharray="6 4"/>"#,
+                p.x, p.y, p.w, p.h
+            ),
+            Shape::Procedure => write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" {style} stroke-dasharray="6 4"/>"#,
+                p.x, p.y, p.w, p.h
+            ),
             Shape::Outcome => {
                 let c = 8.0;
                 write!(

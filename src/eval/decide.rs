@@ -62,6 +62,9 @@ pub enum AnswerError {
         given: String,
         settings: Vec<String>,
     },
+    /// The answers name a setting other than the one decided for.
+    #[error("the answers give the setting `{given}`, but the incident is decided for `{setting}`")]
+    SettingDiffers { given: String, setting: String },
 }
 
 /// A count or amount typed as text, in the one form that cannot be misread:
@@ -100,6 +103,7 @@ pub struct RuleRef {
     pub level: String,
     pub strength: pack::Strength,
     pub cites: Vec<pack::Citation>,
+    pub notes: Vec<String>,
 }
 
 /// The level an incident is decided at.
@@ -108,7 +112,44 @@ pub struct LevelRef {
     pub id: String,
     pub title: String,
     pub rank: u32,
-    pub police: pack::Police,
+    pub cites: Vec<pack::Citation>,
+    pub notes: Vec<String>,
+}
+
+/// How the police are involved in this incident.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoliceRef {
+    pub response: pack::Response,
+    /// The response in words, as `decide` prints it.
+    pub words: String,
+    /// Who judges, for a judgement (the actor's title).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// Where the response comes from: `level` (the level's response) or
+    /// the ids of the deciding rules that give their own.
+    pub from: Vec<String>,
+}
+
+/// A procedure that runs alongside the level for this incident.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProcedureRef {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub police: Option<PoliceRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    pub cites: Vec<pack::Citation>,
+    pub notes: Vec<String>,
+}
+
+/// A finding the protocol accepts whose incidents include this one: what
+/// the document leaves open here, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AcceptedRef {
+    pub code: String,
+    pub message: String,
+    pub reason: String,
     pub cites: Vec<pack::Citation>,
 }
 
@@ -129,6 +170,7 @@ pub struct RouteStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     pub cites: Vec<pack::Citation>,
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -193,11 +235,21 @@ pub struct TestCheck {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
     pub level: LevelRef,
+    /// How the police are involved: the level's response for the setting,
+    /// or the deciding rules' own (the most police of them).
+    pub police: PoliceRef,
     /// True when no rule applied and the level is the protocol's `otherwise`.
     pub by_otherwise: bool,
     pub deciding: Vec<RuleRef>,
     /// Rules that also held but gave way under the policy.
     pub overruled: Vec<RuleRef>,
+    /// `may` rules that hold and name another level: levels to consider,
+    /// which the protocol does not decide.
+    pub suggestions: Vec<RuleRef>,
+    /// Procedures that run alongside the level, each with its route.
+    pub procedures: Vec<ProcedureRef>,
+    /// Accepted findings whose incidents include this one.
+    pub accepted: Vec<AcceptedRef>,
     pub policy: pack::PolicyKind,
     pub setting: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -269,6 +321,18 @@ impl Engine {
         };
         Ok(Some(match (question.kind, v) {
             (_, Value::Null) => return Ok(None),
+            (QuestionKind::Setting, Value::String(s)) => {
+                match question.options.iter().position(|o| o.id == *s) {
+                    Some(i) => Val::Opt(i as u32),
+                    None => {
+                        return Err(AnswerError::UnknownSetting {
+                            given: s.clone(),
+                            settings: question.options.iter().map(|o| o.id.clone()).collect(),
+                        });
+                    }
+                }
+            }
+            (QuestionKind::Setting, _) => return Err(wrong("the setting (a setting id)")),
             (QuestionKind::YesNo, Value::Bool(b)) => Val::Bool(*b),
             (QuestionKind::YesNo, _) => return Err(wrong("a yes/no question (true or false)")),
             (QuestionKind::OneOf | QuestionKind::Scale, Value::String(s)) => {
@@ -332,7 +396,9 @@ impl Engine {
                 "no" | "n" | "false" => Value::Bool(false),
                 _ => Value::String(text.into()),
             },
-            QuestionKind::OneOf | QuestionKind::Scale => Value::String(text.into()),
+            QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale => {
+                Value::String(text.into())
+            }
             QuestionKind::Count | QuestionKind::Amount => {
                 let Some(number) = typed_number(kind, text) else {
                     return Err(AnswerError::BadNumber {
@@ -358,30 +424,68 @@ impl Engine {
         self.known(&given, &answered)
     }
 
+    /// Give the answers the setting the incident is decided for (the
+    /// setting question, when the pack has one): refused when the answers
+    /// name another setting, or the setting is unknown.
+    pub fn with_setting(&self, answers: &Answers, setting: &str) -> Result<Answers, AnswerError> {
+        let pack = &self.pack;
+        let Some(si) = pack.settings.iter().position(|s| s.id == setting) else {
+            return Err(AnswerError::UnknownSetting {
+                given: setting.into(),
+                settings: pack.settings.iter().map(|s| s.id.clone()).collect(),
+            });
+        };
+        let mut out = answers.clone();
+        if let Some(q) = self.setting_question() {
+            let want = Val::Opt(si as u32);
+            match out.values[q] {
+                Some(Some(v)) if v != want => {
+                    let given = match v {
+                        Val::Opt(o) => pack.questions[q].options[o as usize].id.clone(),
+                        _ => String::new(),
+                    };
+                    return Err(AnswerError::SettingDiffers {
+                        given,
+                        setting: setting.into(),
+                    });
+                }
+                _ => out.values[q] = Some(Some(want)),
+            }
+        }
+        Ok(out)
+    }
+
     /// The questions whose answers can still change the level, in the
-    /// protocol's order (empty once the level is settled).
+    /// protocol's order (empty once the level is settled). The setting is
+    /// never among them: it is given, not asked.
     pub fn open_questions(&self, answers: &Answers) -> Vec<usize> {
         let mut partial = self.partial(self.known_of(answers)).with_diagram();
         if partial.possible(2).len() < 2 {
             return Vec::new();
         }
         (0..self.pack.questions.len())
-            .filter(|q| partial.matters(*q))
+            .filter(|q| Some(*q) != self.setting_question() && partial.matters(*q))
             .collect()
     }
 
     /// The next question worth asking: the first, in the protocol's order,
     /// that applies to the incident so far (no possible incident leaves it
     /// unasked) and whose answer can still change the level; failing that,
-    /// the first whose answer can; `None` once the level is settled.
+    /// the first whose answer can. Once the level is settled, the first
+    /// question a procedure's condition still waits on. `None` when
+    /// everything is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
-        let mut partial = self.partial(self.known_of(answers)).with_diagram();
+        let known = self.known_of(answers);
+        let mut partial = self.partial(known.clone()).with_diagram();
         if partial.possible(2).len() < 2 {
-            return None;
+            return self
+                .open_procedure_questions(&known)
+                .first()
+                .map(|q| &self.pack.questions[*q]);
         }
         let mut first_open = None;
         for q in 0..self.pack.questions.len() {
-            if !partial.matters(q) {
+            if Some(q) == self.setting_question() || !partial.matters(q) {
                 continue;
             }
             if partial.applies(q) {
@@ -392,22 +496,46 @@ impl Engine {
         first_open.map(|q| &self.pack.questions[q])
     }
 
+    /// Unknown questions that procedures whose condition is not yet settled
+    /// test, in the protocol's order: those that apply first.
+    fn open_procedure_questions(&self, known: &[Known]) -> Vec<usize> {
+        let mut tested: Vec<usize> = Vec::new();
+        for p in 0..self.pack.procedures.len() {
+            let c = self.procedure_condition(p);
+            if c.eval3(known).is_none() {
+                for (q, _) in c.tests() {
+                    if known[q] == Known::Unknown && !tested.contains(&q) {
+                        tested.push(q);
+                    }
+                }
+            }
+        }
+        tested.sort_by_key(|q| {
+            let applies = self
+                .asked_when(*q)
+                .is_none_or(|c| c.eval3(known) == Some(true));
+            (!applies, *q)
+        });
+        tested
+    }
+
     /// Decide an incident for a setting.
     pub fn decide(&self, answers: &Answers, setting: &str) -> Result<Decision, Vec<AnswerError>> {
         let pack = &self.pack;
-        let Some(setting_def) = pack.settings.iter().find(|s| s.id == setting) else {
-            return Err(vec![AnswerError::UnknownSetting {
-                given: setting.into(),
-                settings: pack.settings.iter().map(|s| s.id.clone()).collect(),
-            }]);
-        };
-        let known = self.known_of(answers);
+        let answers = self.with_setting(answers, setting).map_err(|e| vec![e])?;
+        let si = pack
+            .settings
+            .iter()
+            .position(|s| s.id == setting)
+            .unwrap_or_default();
+        let setting_def = &pack.settings[si];
+        let known = self.known_of(&answers);
         let possible = self.possible(&known, 2);
         let outcome = match possible.iter().next() {
             Some(o) if possible.len() == 1 => *o,
             _ => {
                 let questions = self
-                    .open_questions(answers)
+                    .open_questions(&answers)
                     .into_iter()
                     .map(|q| pack.questions[q].id.clone())
                     .collect();
@@ -417,8 +545,16 @@ impl Engine {
         let level = match outcome {
             Outcome::Level(l) => l,
             // Analysis reports these; an accepted gap can still reach here.
-            Outcome::Undecided | Outcome::Conflict => return Err(vec![self.undecided(outcome)]),
+            Outcome::Undecided | Outcome::Conflict => {
+                return Err(vec![self.undecided(outcome, &known)]);
+            }
         };
+        let open = self.open_procedure_questions(&known);
+        if !open.is_empty() {
+            return Err(vec![AnswerError::Missing {
+                questions: open.iter().map(|q| pack.questions[*q].id.clone()).collect(),
+            }]);
+        }
         let held: Vec<Option<bool>> = (0..pack.rules.len())
             .map(|r| self.rule_condition(r).eval3(&known))
             .collect();
@@ -430,9 +566,12 @@ impl Engine {
                 level: rule.level.clone(),
                 strength: rule.strength,
                 cites: rule.cites.clone(),
+                notes: rule.notes.clone(),
             }
         };
-        let holding: Vec<usize> = (0..held.len()).filter(|r| held[*r] == Some(true)).collect();
+        let holding: Vec<usize> = (0..held.len())
+            .filter(|r| held[*r] == Some(true) && self.rule_decides(*r))
+            .collect();
         let deciding: Vec<usize> = match pack.policy.kind {
             pack::PolicyKind::FirstMatch => holding.iter().take(1).copied().collect(),
             _ => holding
@@ -445,6 +584,11 @@ impl Engine {
             .iter()
             .filter(|r| !deciding.contains(r))
             .map(|r| rule_ref(*r))
+            .collect();
+        let suggestions = (0..held.len())
+            .filter(|r| held[*r] == Some(true) && !self.rule_decides(*r))
+            .filter(|r| self.rule_level(*r) != level)
+            .map(rule_ref)
             .collect();
         let explanation = (0..pack.rules.len())
             .map(|r| RuleCheck {
@@ -467,29 +611,68 @@ impl Engine {
             })
             .collect();
         let l = &pack.levels[level];
-        let route = pack.routes.iter().find(|r| {
-            r.settings.iter().any(|s| s == setting) && r.starts.iter().any(|s| s.level == l.id)
-        });
-        let route = route.map(|r| self.route(r, &l.id, &known));
+        let police = self.decision_police(level, &deciding, setting);
+        let route = self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), &known);
+        let procedures: Vec<ProcedureRef> = (0..pack.procedures.len())
+            .filter(|p| self.procedure_condition(*p).eval3(&known) == Some(true))
+            .map(|p| {
+                let x = &pack.procedures[p];
+                ProcedureRef {
+                    id: x.id.clone(),
+                    title: x.title.clone(),
+                    police: police_for(&x.police, setting)
+                        .map(|r| self.police_ref(r, vec![x.id.clone()])),
+                    route: self.route_for(
+                        setting,
+                        |st| st.procedure.as_deref() == Some(&x.id),
+                        &known,
+                    ),
+                    cites: x.cites.clone(),
+                    notes: x.notes.clone(),
+                }
+            })
+            .collect();
         let mut checklists: Vec<String> = Vec::new();
-        for step in route.iter().flat_map(|r| &r.steps) {
+        let routes = route
+            .iter()
+            .chain(procedures.iter().filter_map(|p| p.route.as_ref()));
+        for step in routes.flat_map(|r| &r.steps) {
             for c in &step.complete {
                 if !checklists.contains(c) {
                     checklists.push(c.clone());
                 }
             }
         }
+        let accepted = pack
+            .accepted_findings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                self.accepted_condition(*i)
+                    .is_some_and(|c| c.eval3(&known) == Some(true))
+            })
+            .map(|(_, f)| AcceptedRef {
+                code: f.code.clone(),
+                message: f.message.clone(),
+                reason: f.reason.clone(),
+                cites: f.cites.clone(),
+            })
+            .collect();
         Ok(Decision {
             level: LevelRef {
                 id: l.id.clone(),
                 title: l.title.clone(),
                 rank: l.rank,
-                police: l.police,
                 cites: l.cites.clone(),
+                notes: l.notes.clone(),
             },
+            police,
             by_otherwise: deciding.is_empty(),
             deciding: deciding.into_iter().map(rule_ref).collect(),
             overruled,
+            suggestions,
+            procedures,
+            accepted,
             policy: pack.policy.kind,
             setting: setting.into(),
             route,
@@ -514,21 +697,112 @@ impl Engine {
         })
     }
 
-    fn undecided(&self, outcome: Outcome) -> AnswerError {
+    /// The police response of a decision: each deciding rule's own response
+    /// for the setting, else the level's; of those the most police, and
+    /// "the document does not say" only when none says.
+    fn decision_police(&self, level: usize, deciding: &[usize], setting: &str) -> PoliceRef {
+        let pack = &self.pack;
+        let level_police = police_for(&pack.levels[level].police, setting);
+        let mut options: Vec<(&pack::Police, String)> = Vec::new();
+        for &r in deciding {
+            let rule = &pack.rules[r];
+            match police_for(&rule.police, setting) {
+                Some(p) => options.push((p, rule.id.clone())),
+                None => {
+                    if let Some(p) = level_police {
+                        options.push((p, "level".into()));
+                    }
+                }
+            }
+        }
+        if options.is_empty()
+            && let Some(p) = level_police
+        {
+            options.push((p, "level".into()));
+        }
+        let best = options
+            .iter()
+            .filter(|(p, _)| rank(p.response).is_some())
+            .max_by_key(|(p, _)| rank(p.response))
+            .or(options.first())
+            .map(|(p, _)| (*p).clone());
+        match best {
+            Some(p) => {
+                let mut from: Vec<String> = options
+                    .iter()
+                    .filter(|(o, _)| **o == p)
+                    .map(|(_, f)| f.clone())
+                    .collect();
+                from.dedup();
+                self.police_ref(&p, from)
+            }
+            None => PoliceRef {
+                response: pack::Response::Unstated,
+                words: response_words(pack::Response::Unstated).into(),
+                by: None,
+                from: Vec::new(),
+            },
+        }
+    }
+
+    fn police_ref(&self, p: &pack::Police, from: Vec<String>) -> PoliceRef {
+        let by = p.by.as_deref().map(|a| self.actor_title(a));
+        let words = match (&by, p.response) {
+            (Some(who), pack::Response::Judgement) => {
+                format!("{who} judges whether to involve the police")
+            }
+            (_, r) => response_words(r).to_string(),
+        };
+        PoliceRef {
+            response: p.response,
+            words,
+            by,
+            from,
+        }
+    }
+
+    /// The route that `setting` follows from the start that `starts`
+    /// picks, walked from there.
+    fn route_for(
+        &self,
+        setting: &str,
+        starts: impl Fn(&pack::Start) -> bool,
+        known: &[Known],
+    ) -> Option<Route> {
+        let r =
+            self.pack.routes.iter().find(|r| {
+                r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
+            })?;
+        let start = r.starts.iter().find(|s| starts(s))?;
+        Some(self.route(r, &start.node, known))
+    }
+
+    fn undecided(&self, outcome: Outcome, known: &[Known]) -> AnswerError {
         let reason = match outcome {
             Outcome::Conflict => {
                 "rules of different levels apply, and the protocol says they must not overlap"
             }
             _ => "no rule applies, and the protocol gives no `otherwise` level",
         };
+        let code = match outcome {
+            Outcome::Conflict => "carepath::conflict",
+            _ => "carepath::gap",
+        };
+        // The accepted findings of this kind whose incidents include this
+        // one (or may: an accept without a region covers every incident).
         AnswerError::NoLevel {
             reason: reason.into(),
             accepted: self
                 .pack
                 .accepted_findings
                 .iter()
-                .filter(|f| f.code == "carepath::gap" || f.code == "carepath::conflict")
-                .map(|f| f.reason.clone())
+                .enumerate()
+                .filter(|(_, f)| f.code == code)
+                .filter(|(i, _)| {
+                    self.accepted_condition(*i)
+                        .is_none_or(|c| c.eval3(known) != Some(false))
+                })
+                .map(|(_, f)| f.reason.clone())
                 .collect(),
         }
     }
@@ -541,13 +815,8 @@ impl Engine {
             .map_or_else(|| id.to_string(), |a| a.title.clone())
     }
 
-    fn route(&self, r: &pack::Route, level: &str, known: &[Known]) -> Route {
-        let start = r
-            .starts
-            .iter()
-            .find(|s| s.level == level)
-            .map(|s| s.node.clone());
-        let mut order: Vec<String> = start.into_iter().collect();
+    fn route(&self, r: &pack::Route, start: &str, known: &[Known]) -> Route {
+        let mut order: Vec<String> = vec![start.to_string()];
         let mut i = 0;
         while i < order.len() {
             if let Some(n) = r.nodes.iter().find(|n| n.id == order[i]) {
@@ -593,6 +862,7 @@ impl Engine {
                 branches: n.branches.clone(),
                 next: n.next.clone(),
                 cites: n.cites.clone(),
+                notes: n.notes.clone(),
             })
             .collect();
         Route {
@@ -629,5 +899,41 @@ impl Engine {
             todo.extend(f.includes.iter().rev().cloned());
         }
         out
+    }
+}
+
+/// Of an element's police responses, the one for `setting`: the one naming
+/// it, else the one naming no setting.
+pub fn police_for<'p>(list: &'p [pack::Police], setting: &str) -> Option<&'p pack::Police> {
+    list.iter()
+        .find(|p| p.settings.iter().any(|s| s == setting))
+        .or_else(|| list.iter().find(|p| p.settings.is_empty()))
+}
+
+/// Position from least to most police involvement; `None` for `unstated`.
+pub fn rank(r: pack::Response) -> Option<u8> {
+    use pack::Response::*;
+    match r {
+        None => Some(0),
+        Judgement => Some(1),
+        Advice => Some(2),
+        Report => Some(3),
+        Prompt => Some(4),
+        Emergency => Some(5),
+        Unstated => Option::None,
+    }
+}
+
+/// A police response in words a care manager reads without a glossary.
+pub fn response_words(r: pack::Response) -> &'static str {
+    use pack::Response::*;
+    match r {
+        None => "no police involvement",
+        Judgement => "a judgement whether to involve the police",
+        Advice => "ask the police for advice, without making a report",
+        Report => "report to the police, not urgently",
+        Prompt => "tell the police promptly, not as an emergency",
+        Emergency => "call the police now: an emergency",
+        Unstated => "the document does not say",
     }
 }

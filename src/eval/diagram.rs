@@ -881,7 +881,7 @@ mod tests {
         .iter()
         .enumerate()
         {
-            agree(&engine(name, ""), name, 7 + i as u64, 40);
+            agree(&engine(name, ""), name, 17 + i as u64, 40);
         }
         let mut extra = String::new();
         for i in 0..12 {

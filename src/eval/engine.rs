@@ -32,8 +32,17 @@ pub struct Engine {
     pub pack: RulePack,
     questions: BTreeMap<String, usize>,
     asked: Vec<Option<Expr>>,
+    /// Every rule's condition, by the pack's rule index.
     rules: Vec<Expr>,
     rule_level: Vec<usize>,
+    /// The rules that decide (not those that only suggest): their
+    /// conditions and levels, and their indices in the pack.
+    deciding: Vec<Expr>,
+    deciding_level: Vec<usize>,
+    deciding_rule: Vec<usize>,
+    procedures: Vec<Expr>,
+    /// Each accepted finding's region, when it names one.
+    accepted: Vec<Option<Expr>>,
     otherwise: Option<usize>,
     factors: Vec<Option<Expr>>,
     /// Per question: the answers worth trying (one per class of answers no
@@ -89,6 +98,10 @@ impl Engine {
         )?;
         let levels = index("level", pack.levels.iter().map(|l| l.id.as_str()).collect())?;
         index("rule", pack.rules.iter().map(|r| r.id.as_str()).collect())?;
+        let procedure_ids = index(
+            "procedure",
+            pack.procedures.iter().map(|p| p.id.as_str()).collect(),
+        )?;
         let settings = index(
             "setting",
             pack.settings.iter().map(|s| s.id.as_str()).collect(),
@@ -164,6 +177,26 @@ impl Engine {
             .iter()
             .map(|r| known(&levels, "level", &r.level, &format!("rule `{}`", r.id)))
             .collect::<Result<Vec<_>, _>>()?;
+        let procedures = pack
+            .procedures
+            .iter()
+            .map(|p| cond(&p.when, &format!("procedure `{}`", p.id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let accepted = pack
+            .accepted_findings
+            .iter()
+            .map(|f| {
+                f.applies_when
+                    .as_ref()
+                    .map(|c| cond(c, &format!("accepted finding \"{}\"", f.message)))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let deciding_rule: Vec<usize> = (0..pack.rules.len())
+            .filter(|r| pack.rules[*r].effect == pack::Effect::Decides)
+            .collect();
+        let deciding: Vec<Expr> = deciding_rule.iter().map(|r| rules[*r].clone()).collect();
+        let deciding_level: Vec<usize> = deciding_rule.iter().map(|r| rule_level[*r]).collect();
         let otherwise = pack
             .policy
             .otherwise
@@ -228,7 +261,20 @@ impl Engine {
                 known(&settings, "setting", s, &format!("route `{}`", r.id))?;
             }
             for s in &r.starts {
-                known(&levels, "level", &s.level, &format!("route `{}`", r.id))?;
+                let at = format!("route `{}`", r.id);
+                match (&s.level, &s.procedure) {
+                    (Some(l), None) => {
+                        known(&levels, "level", l, &at)?;
+                    }
+                    (None, Some(p)) => {
+                        known(&procedure_ids, "procedure", p, &at)?;
+                    }
+                    _ => {
+                        return Err(LoadError(format!(
+                            "{at} has a start for neither or both of a level and a procedure; each start names one"
+                        )));
+                    }
+                }
                 known(&nodes, "step", &s.node, &format!("route `{}`, start", r.id))?;
             }
             for n in &r.nodes {
@@ -263,8 +309,34 @@ impl Engine {
                 }
             }
         }
+        // Who judges, and the settings a police response is for.
+        let police_lists = pack
+            .levels
+            .iter()
+            .map(|l| (format!("level `{}`", l.id), &l.police))
+            .chain(
+                pack.rules
+                    .iter()
+                    .map(|r| (format!("rule `{}`", r.id), &r.police)),
+            )
+            .chain(
+                pack.procedures
+                    .iter()
+                    .map(|p| (format!("procedure `{}`", p.id), &p.police)),
+            );
+        for (at, list) in police_lists {
+            for p in list {
+                if let Some(by) = &p.by {
+                    known(&actors, "actor", by, &at)?;
+                }
+                for s in &p.settings {
+                    known(&settings, "setting", s, &at)?;
+                }
+            }
+        }
         let mut cites: Vec<&pack::Citation> = Vec::new();
         cites.extend(pack.rules.iter().flat_map(|r| &r.cites));
+        cites.extend(pack.procedures.iter().flat_map(|p| &p.cites));
         cites.extend(pack.levels.iter().flat_map(|l| &l.cites));
         cites.extend(pack.questions.iter().flat_map(|q| &q.cites));
         for c in cites {
@@ -272,13 +344,18 @@ impl Engine {
         }
 
         super::verify::check(&pack)?;
-        let cells = cells(&pack, &asked, &rules, &factor_conds);
+        let cells = cells(&pack, &asked, &rules, &procedures, &factor_conds);
         Ok(Engine {
             pack,
             questions,
             asked,
             rules,
             rule_level,
+            deciding,
+            deciding_level,
+            deciding_rule,
+            procedures,
+            accepted,
             otherwise,
             factors: factor_conds,
             cells,
@@ -298,6 +375,29 @@ impl Engine {
         &self.rules[rule]
     }
 
+    /// Whether rule `rule` (a pack index) decides, rather than suggests.
+    pub fn rule_decides(&self, rule: usize) -> bool {
+        self.deciding_rule.binary_search(&rule).is_ok()
+    }
+
+    pub fn procedure_condition(&self, p: usize) -> &Expr {
+        &self.procedures[p]
+    }
+
+    /// The region of accepted finding `i`, when it names one.
+    pub fn accepted_condition(&self, i: usize) -> Option<&Expr> {
+        self.accepted[i].as_ref()
+    }
+
+    /// The setting question's index, when the pack has settings.
+    pub fn setting_question(&self) -> Option<usize> {
+        self.pack
+            .questions
+            .first()
+            .filter(|q| q.kind == QuestionKind::Setting)
+            .map(|_| 0)
+    }
+
     pub fn asked_when(&self, q: usize) -> Option<&Expr> {
         self.asked[q].as_ref()
     }
@@ -311,23 +411,25 @@ impl Engine {
         &self.cells
     }
 
-    /// The rules that hold for complete answers (a value, or `None` for
-    /// "not asked", per question).
+    /// The deciding rules that hold for complete answers (a value, or
+    /// `None` for "not asked", per question), as pack rule indices.
     pub fn matching(&self, answers: &[Option<Val>]) -> Vec<usize> {
-        (0..self.rules.len())
-            .filter(|r| self.rules[*r].eval(answers))
+        (0..self.deciding.len())
+            .filter(|r| self.deciding[*r].eval(answers))
+            .map(|r| self.deciding_rule[r])
             .collect()
     }
 
-    /// What complete answers are decided as, under the pack's policy.
+    /// What complete answers are decided as, under the pack's policy. Only
+    /// rules that decide take part; a `may` rule only suggests.
     pub fn outcome(&self, answers: &[Option<Val>]) -> Outcome {
         let policy = self.pack.policy.kind;
         let mut best: Option<usize> = None;
-        for (r, e) in self.rules.iter().enumerate() {
+        for (r, e) in self.deciding.iter().enumerate() {
             if !e.eval(answers) {
                 continue;
             }
-            let l = self.rule_level[r];
+            let l = self.deciding_level[r];
             match policy {
                 PolicyKind::FirstMatch => return Outcome::Level(l),
                 PolicyKind::MostSerious => best = Some(best.map_or(l, |b| b.max(l))),
@@ -349,19 +451,19 @@ impl Engine {
         let policy = self.pack.policy.kind;
         let mut true_levels: Vec<usize> = Vec::new();
         let mut open_levels: Vec<usize> = Vec::new();
-        for (r, e) in self.rules.iter().enumerate() {
+        for (r, e) in self.deciding.iter().enumerate() {
             match e.eval3(known) {
                 Some(true) => {
                     if policy == PolicyKind::FirstMatch {
-                        return Some(Outcome::Level(self.rule_level[r]));
+                        return Some(Outcome::Level(self.deciding_level[r]));
                     }
-                    true_levels.push(self.rule_level[r]);
+                    true_levels.push(self.deciding_level[r]);
                 }
                 None => {
                     if policy == PolicyKind::FirstMatch {
                         return None;
                     }
-                    open_levels.push(self.rule_level[r]);
+                    open_levels.push(self.deciding_level[r]);
                 }
                 Some(false) => {}
             }
@@ -490,8 +592,8 @@ impl Engine {
             .get_or_init(|| {
                 Diagram::build(&diagram::Source {
                     cells: &self.cells,
-                    rules: &self.rules,
-                    rule_level: &self.rule_level,
+                    rules: &self.deciding,
+                    rule_level: &self.deciding_level,
                     asked: &self.asked,
                     policy: self.pack.policy.kind,
                     otherwise: self.otherwise,
@@ -645,7 +747,7 @@ impl Engine {
                 first(e, known, skip, &mut best);
             }
         };
-        for e in &self.rules {
+        for e in &self.deciding {
             consider(e);
         }
         for (r, c) in self.asked.iter().enumerate() {
@@ -795,11 +897,13 @@ fn cells(
     pack: &RulePack,
     asked: &[Option<Expr>],
     rules: &[Expr],
+    procedures: &[Expr],
     factors: &[Option<Expr>],
 ) -> Vec<Vec<Option<Val>>> {
     let mut cuts: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); pack.questions.len()];
     let conds = rules
         .iter()
+        .chain(procedures)
         .chain(asked.iter().flatten())
         .chain(factors.iter().flatten());
     for e in conds {
@@ -838,9 +942,11 @@ fn cells(
         .map(|(q, question)| {
             let mut out: Vec<Option<Val>> = match question.kind {
                 QuestionKind::YesNo => vec![Some(Val::Bool(false)), Some(Val::Bool(true))],
-                QuestionKind::OneOf | QuestionKind::Scale => (0..question.options.len() as u32)
-                    .map(|o| Some(Val::Opt(o)))
-                    .collect(),
+                QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale => {
+                    (0..question.options.len() as u32)
+                        .map(|o| Some(Val::Opt(o)))
+                        .collect()
+                }
                 QuestionKind::Count | QuestionKind::Amount => {
                     let low = question.minimum.unwrap_or(0);
                     let mut starts = vec![low];

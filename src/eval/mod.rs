@@ -15,6 +15,6 @@ pub mod expr;
 mod read;
 mod verify;
 
-pub use decide::{AnswerError, Answers, Decision};
+pub use decide::{AnswerError, Answers, Decision, Route, police_for, rank, response_words};
 pub use engine::{Engine, LoadError, Outcome};
 pub use read::{Integrity, json_depth};

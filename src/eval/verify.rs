@@ -34,8 +34,90 @@ const ROUTE_CYCLE: &str = "carepath::route-cycle";
 pub(super) fn check(pack: &RulePack) -> Result<(), LoadError> {
     questions(pack)?;
     conditions(pack)?;
+    police(pack)?;
     includes(pack)?;
     routes(pack)?;
+    Ok(())
+}
+
+/// Police responses: a judgement names who judges and nothing else does;
+/// an element gives at most one response for every setting and one per
+/// setting; every level has a response for every setting; a rule suggests
+/// exactly when its strength is `may`.
+fn police(pack: &RulePack) -> Result<(), LoadError> {
+    use crate::emit::pack::{Effect, Response, Strength};
+    let lists = pack
+        .levels
+        .iter()
+        .map(|l| (format!("level `{}`", l.id), &l.police, true))
+        .chain(
+            pack.rules
+                .iter()
+                .map(|r| (format!("rule `{}`", r.id), &r.police, false)),
+        )
+        .chain(
+            pack.procedures
+                .iter()
+                .map(|p| (format!("procedure `{}`", p.id), &p.police, false)),
+        );
+    for (at, list, complete) in lists {
+        let mut defaults = 0;
+        let mut named: Vec<&str> = Vec::new();
+        for p in list {
+            if (p.response == Response::Judgement) != p.by.is_some() {
+                return refuse(format!(
+                    "{at} has a police response `{}` {}; a judgement names who judges, and only a judgement does",
+                    serde_json::to_value(p.response)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or_default(),
+                    if p.by.is_some() {
+                        "with `by`"
+                    } else {
+                        "without `by`"
+                    }
+                ));
+            }
+            if p.settings.is_empty() {
+                defaults += 1;
+            }
+            for s in &p.settings {
+                if named.contains(&s.as_str()) {
+                    return refuse(format!("{at} has two police responses for setting `{s}`"));
+                }
+                named.push(s);
+            }
+        }
+        if defaults > 1 {
+            return refuse(format!("{at} has two police responses for every setting"));
+        }
+        if complete && defaults == 0 {
+            let missing = pack
+                .settings
+                .iter()
+                .find(|s| !named.contains(&s.id.as_str()));
+            match missing {
+                Some(s) => {
+                    return refuse(format!(
+                        "{at} has no police response for setting `{}`",
+                        s.id
+                    ));
+                }
+                None if pack.settings.is_empty() => {
+                    return refuse(format!("{at} has no police response"));
+                }
+                None => {}
+            }
+        }
+    }
+    for r in &pack.rules {
+        if (r.strength == Strength::May) != (r.effect == Effect::Suggests) {
+            return refuse(format!(
+                "rule `{}` has strength and effect that disagree: a `may` rule suggests, and only a `may` rule does",
+                r.id
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -45,6 +127,7 @@ fn refuse<T>(message: String) -> Result<T, LoadError> {
 
 fn kind_word(kind: QuestionKind) -> &'static str {
     match kind {
+        QuestionKind::Setting => "setting",
         QuestionKind::YesNo => "yes/no",
         QuestionKind::OneOf => "one-of",
         QuestionKind::Scale => "scale",
@@ -54,10 +137,40 @@ fn kind_word(kind: QuestionKind) -> &'static str {
 }
 
 fn questions(pack: &RulePack) -> Result<(), LoadError> {
+    // The setting is the first question exactly when there are settings,
+    // and its options are the settings.
+    let settings: Vec<&str> = pack.settings.iter().map(|s| s.id.as_str()).collect();
+    for (i, q) in pack.questions.iter().enumerate() {
+        if q.kind == QuestionKind::Setting {
+            let options: Vec<&str> = q.options.iter().map(|o| o.id.as_str()).collect();
+            if i != 0 || q.id != "setting" || options != settings || settings.is_empty() {
+                return refuse(format!(
+                    "question `{}` is the setting, but the setting question is the first, is                      called `setting`, and has the pack's settings as its options",
+                    q.id
+                ));
+            }
+            if q.asked_when.is_some() {
+                return refuse(
+                    "the setting question has an `asked_when`, but the setting is always known"
+                        .into(),
+                );
+            }
+        }
+    }
+    if !settings.is_empty()
+        && pack
+            .questions
+            .first()
+            .is_none_or(|q| q.kind != QuestionKind::Setting)
+    {
+        return refuse(
+            "the pack has settings but no setting question; conditions test the setting as the first question, `setting`".into(),
+        );
+    }
     for q in &pack.questions {
         let kind = kind_word(q.kind);
         match q.kind {
-            QuestionKind::OneOf | QuestionKind::Scale => {
+            QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale => {
                 if q.options.is_empty() {
                     return refuse(format!(
                         "question `{}` is a {kind} question but has no options to answer with",
@@ -110,6 +223,14 @@ fn conditions(pack: &RulePack) -> Result<(), LoadError> {
     }
     for r in &pack.rules {
         check(&r.when, &format!("rule `{}`", r.id), None)?;
+    }
+    for p in &pack.procedures {
+        check(&p.when, &format!("procedure `{}`", p.id), None)?;
+    }
+    for f in &pack.accepted_findings {
+        if let Some(c) = &f.applies_when {
+            check(c, &format!("accepted finding \"{}\"", f.message), None)?;
+        }
     }
     for f in &pack.factors {
         if let Some(c) = &f.applies_when {
@@ -205,7 +326,7 @@ fn test(
     let id = &q.id;
     let expects = match q.kind {
         QuestionKind::YesNo => "a yes/no question is tested with `true` or `false`".to_string(),
-        QuestionKind::OneOf | QuestionKind::Scale => {
+        QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale => {
             let ids: Vec<String> = q
                 .options
                 .iter()
@@ -220,7 +341,7 @@ fn test(
     };
     let fits = |v: &Value| match q.kind {
         QuestionKind::YesNo => v.is_boolean(),
-        QuestionKind::OneOf | QuestionKind::Scale => v.is_string(),
+        QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale => v.is_string(),
         QuestionKind::Count | QuestionKind::Amount => v.is_number(),
     };
     if op == "in" {
@@ -341,38 +462,59 @@ fn routes(pack: &RulePack) -> Result<(), LoadError> {
             }
         }
         for (i, st) in r.starts.iter().enumerate() {
-            if r.starts[..i].iter().any(|o| o.level == st.level) {
+            if r.starts[..i]
+                .iter()
+                .any(|o| o.level == st.level && o.procedure == st.procedure)
+            {
+                let what = st
+                    .level
+                    .as_deref()
+                    .or(st.procedure.as_deref())
+                    .unwrap_or_default();
                 return refuse(format!(
-                    "route `{}` starts level `{}` twice; a level enters a route at one place",
-                    r.id, st.level
+                    "route `{}` starts `{what}` twice; a level or procedure enters a route at one place",
+                    r.id
                 ));
             }
         }
     }
+    let entries = pack
+        .levels
+        .iter()
+        .map(|l| ("level", &l.id, true))
+        .chain(pack.procedures.iter().map(|p| ("procedure", &p.id, false)));
+    let entries: Vec<(&str, &String, bool)> = entries.collect();
     for s in pack.settings.iter().filter(|s| s.no_route.is_none()) {
-        for l in &pack.levels {
+        for &(what, id, is_level) in &entries {
             let covering: Vec<&str> = pack
                 .routes
                 .iter()
                 .filter(|r| {
-                    r.settings.contains(&s.id) && r.starts.iter().any(|st| st.level == l.id)
+                    r.settings.contains(&s.id)
+                        && r.starts.iter().any(|st| {
+                            if is_level {
+                                st.level.as_ref() == Some(id)
+                            } else {
+                                st.procedure.as_ref() == Some(id)
+                            }
+                        })
                 })
                 .map(|r| r.id.as_str())
                 .collect();
             match covering.as_slice() {
                 [] => {
                     return refuse(format!(
-                        "level `{}` has no route for setting `{}`: no route for that setting \
-                         starts at this level, and the setting does not say it has no route, so \
+                        "{what} `{id}` has no route for setting `{}`: no route for that setting \
+                         starts there, and the setting does not say it has no route, so \
                          nothing would say what staff do",
-                        l.id, s.id
+                        s.id
                     ));
                 }
                 [_] => {}
                 [first, second, ..] => {
                     return refuse(format!(
-                        "level `{}` has two routes for setting `{}`: `{first}` and `{second}`",
-                        l.id, s.id
+                        "{what} `{id}` has two routes for setting `{}`: `{first}` and `{second}`",
+                        s.id
                     ));
                 }
             }

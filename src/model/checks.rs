@@ -20,6 +20,7 @@ const MAX_COMBINATIONS: usize = 4096;
 impl Lowerer<'_> {
     pub(crate) fn check_model(&mut self, model: &mut Model) {
         self.check_question_order(model);
+        self.check_level_order(model);
         if model.is_protocol() {
             self.check_routes(model);
         }
@@ -34,29 +35,136 @@ impl Lowerer<'_> {
     }
 
     /// A question may only depend on questions asked before it, so staff can
-    /// be asked in order and conditions cannot go round in circles.
-    fn check_question_order(&mut self, model: &Model) {
-        for (i, q) in model.questions.iter().enumerate() {
+    /// be asked in order and conditions cannot go round in circles. The
+    /// order is the `ask first` questions, then the others in model order;
+    /// it is stored in the header. The setting is always known.
+    fn check_question_order(&mut self, model: &mut Model) {
+        let mut order = std::mem::take(&mut model.header.ask_order);
+        let moved = !order.is_empty();
+        for i in 0..model.questions.len() {
+            let q = QuestionId(i as u32);
+            if !order.contains(&q) && !model.question(q).is_setting {
+                order.push(q);
+            }
+        }
+        let mut pos = vec![usize::MAX; model.questions.len()];
+        for (n, q) in order.iter().enumerate() {
+            pos[q.index()] = n;
+        }
+        for &qid in &order {
+            let q = model.question(qid);
             let Some(c) = &q.asked_when else { continue };
             for a in c.atoms() {
-                if a.question.index() >= i {
-                    let other = &model.questions[a.question.index()];
-                    let message = if a.question.index() == i {
-                        format!("`{}` is asked only when it has been answered", q.meta.id)
-                    } else {
+                let other = model.question(a.question);
+                if other.is_setting || pos[a.question.index()] < pos[qid.index()] {
+                    continue;
+                }
+                let message = if a.question == qid {
+                    format!("`{}` is asked only when it has been answered", q.meta.id)
+                } else {
+                    format!(
+                        "`{}` is asked only when `{}` is answered, but `{}` is asked later",
+                        q.meta.id, other.meta.id, other.meta.id
+                    )
+                };
+                let help = if moved {
+                    format!(
+                        "a question can depend only on questions asked before it: define `{}` before `{}`, or list it before `{}` in `ask first`",
+                        other.meta.id, q.meta.id, q.meta.id
+                    )
+                } else {
+                    format!(
+                        "define `{}` before `{}`; a question can depend only on earlier ones",
+                        other.meta.id, q.meta.id
+                    )
+                };
+                self.diags.push(
+                    Diagnostic::new(Code::QuestionOrder, a.span, message)
+                        .with_label("refers to a question not yet asked")
+                        .with_secondary(other.meta.span, "defined here")
+                        .with_help(help),
+                );
+            }
+        }
+        model.header.ask_order = order;
+    }
+
+    /// Levels rank least serious first in the order they are written. Where
+    /// they come from several files that order is an accident of imports,
+    /// so the protocol must state it (`levels a, b, c`); a stated order
+    /// lists every level once.
+    fn check_level_order(&mut self, model: &Model) {
+        let Some(h) = scope::header(self.ws, self.root) else {
+            return;
+        };
+        let stated = h.props.iter().find_map(|p| match &p.node {
+            crate::syntax::ast::HeaderProp::Levels(ls) => Some((ls, p.span)),
+            _ => None,
+        });
+        match stated {
+            None => {
+                let mut files: Vec<crate::source::FileId> =
+                    model.levels.iter().map(|l| l.meta.span.file).collect();
+                files.sort();
+                files.dedup();
+                if files.len() > 1 && model.is_protocol() {
+                    let names: Vec<String> =
+                        model.levels.iter().map(|l| l.meta.id.clone()).collect();
+                    let mut d = Diagnostic::new(
+                        Code::LevelOrder,
+                        h.name.span,
                         format!(
-                            "`{}` is asked only when `{}` is answered, but `{}` comes later",
-                            q.meta.id, other.meta.id, other.meta.id
-                        )
-                    };
+                            "the levels of `{}` come from {} files, so their order must be stated",
+                            h.name.node,
+                            files.len()
+                        ),
+                    )
+                    .with_label("no `levels` here")
+                    .with_help(format!(
+                        "say which is least and which most serious, e.g. `levels {}`",
+                        names.join(", ")
+                    ));
+                    for l in &model.levels {
+                        if l.meta.span.file != self.root {
+                            d = d.with_secondary(l.meta.span, "imported level");
+                        }
+                    }
+                    self.diags.push(d);
+                }
+            }
+            Some((names, span)) => {
+                let mut seen: Vec<&str> = Vec::new();
+                for n in names {
+                    if seen.contains(&n.node.as_str()) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::LevelOrder,
+                                n.span,
+                                format!("`{}` is listed twice in `levels`", n.node),
+                            )
+                            .with_label("second")
+                            .with_help("list each level once, least serious first"),
+                        );
+                    }
+                    seen.push(&n.node);
+                    // An unknown name is reported by `resolve`.
+                    let _ = self.resolve(self.root, n, scope::LEVEL);
+                }
+                let missing: Vec<String> = model
+                    .levels
+                    .iter()
+                    .filter(|l| !seen.contains(&l.meta.id.as_str()))
+                    .map(|l| format!("`{}`", l.meta.id))
+                    .collect();
+                if !missing.is_empty() {
                     self.diags.push(
-                        Diagnostic::new(Code::QuestionOrder, a.span, message)
-                            .with_label("refers to a question not yet asked")
-                            .with_secondary(other.meta.span, "defined here")
-                            .with_help(format!(
-                                "define `{}` before `{}`; a question can depend only on earlier ones",
-                                other.meta.id, q.meta.id
-                            )),
+                        Diagnostic::new(
+                            Code::LevelOrder,
+                            span,
+                            format!("`levels` leaves out {}", join_and(&missing)),
+                        )
+                        .with_label("incomplete order")
+                        .with_help("list every level of the protocol, least serious first"),
                     );
                 }
             }
@@ -88,7 +196,7 @@ impl Lowerer<'_> {
             }
             // One route per level and setting.
             for (i, start) in r.starts.iter().enumerate() {
-                if let Some(first) = r.starts[..i].iter().find(|s| s.level == start.level) {
+                if let Some(first) = r.starts[..i].iter().find(|s| s.entry == start.entry) {
                     self.diags.push(
                         Diagnostic::new(
                             Code::DuplicateDefinition,
@@ -96,12 +204,12 @@ impl Lowerer<'_> {
                             format!(
                                 "route `{}` starts `{}` twice",
                                 r.meta.id,
-                                model.level(start.level).meta.id
+                                model.entry_id(start.entry)
                             ),
                         )
                         .with_label("second start")
                         .with_secondary(first.span, "first start")
-                        .with_help("a level enters a route at one place"),
+                        .with_help("a level or procedure enters a route at one place"),
                     );
                 }
             }
@@ -111,29 +219,37 @@ impl Lowerer<'_> {
             if setting.no_route.is_some() {
                 continue;
             }
-            for (li, level) in model.levels.iter().enumerate() {
-                let l = LevelId(li as u32);
+            let entries = (0..model.levels.len())
+                .map(|i| Entry::Level(LevelId(i as u32)))
+                .chain(
+                    (0..model.procedures.len()).map(|i| Entry::Procedure(ProcedureId(i as u32))),
+                );
+            for l in entries {
+                let (what, meta) = match l {
+                    Entry::Level(x) => ("level", &model.level(x).meta),
+                    Entry::Procedure(x) => ("procedure", &model.procedures[x.index()].meta),
+                };
                 let routes: Vec<(&Route, &Start)> = model
                     .routes
                     .iter()
                     .filter(|r| r.settings.contains(&s))
-                    .filter_map(|r| r.starts.iter().find(|st| st.level == l).map(|st| (r, st)))
+                    .filter_map(|r| r.starts.iter().find(|st| st.entry == l).map(|st| (r, st)))
                     .collect();
                 match routes.as_slice() {
                     [] => self.diags.push(
                         Diagnostic::new(
                             Code::MissingRoute,
-                            level.meta.span,
+                            meta.span,
                             format!(
-                                "level `{}` has no route for setting `{}`",
-                                level.meta.id, setting.meta.id
+                                "{what} `{}` has no route for setting `{}`",
+                                meta.id, setting.meta.id
                             ),
                         )
                         .with_label(format!("nothing says what happens here in `{}`", setting.meta.id))
                         .with_secondary(setting.meta.span, "the protocol covers this setting")
                         .with_help(format!(
                             "add `start {} -> <step>` to a route `for {}`, or write `no route \"why\"` in setting `{}`",
-                            level.meta.id, setting.meta.id, setting.meta.id
+                            meta.id, setting.meta.id, setting.meta.id
                         )),
                     ),
                     [_] => {}
@@ -144,13 +260,13 @@ impl Lowerer<'_> {
                                     Code::DuplicateDefinition,
                                     st.span,
                                     format!(
-                                        "level `{}` has two routes for setting `{}`: `{}` and `{}`",
-                                        level.meta.id, setting.meta.id, first.meta.id, r.meta.id
+                                        "{what} `{}` has two routes for setting `{}`: `{}` and `{}`",
+                                        meta.id, setting.meta.id, first.meta.id, r.meta.id
                                     ),
                                 )
                                 .with_label("second route")
                                 .with_secondary(first.meta.span, "first route")
-                                .with_help("keep one route per level and setting"),
+                                .with_help("keep one route per level or procedure and setting"),
                             );
                         }
                     }
@@ -333,7 +449,13 @@ impl Lowerer<'_> {
         let mut cands: Vec<Vec<Option<Answer>>> = Vec::with_capacity(model.questions.len());
         for (i, q) in model.questions.iter().enumerate() {
             let atoms: Vec<&Atom> = given.iter().filter(|a| a.question.index() == i).collect();
-            let base: Vec<Option<Answer>> = if atoms.is_empty() {
+            let base: Vec<Option<Answer>> = if atoms.is_empty() && q.is_setting {
+                // An example that names no setting holds in every setting.
+                representatives(&q.kind, &consts[i])
+                    .into_iter()
+                    .map(Some)
+                    .collect()
+            } else if atoms.is_empty() {
                 vec![Some(baseline(&q.kind))]
             } else {
                 let vals: Vec<Option<Answer>> = representatives(&q.kind, &consts[i])

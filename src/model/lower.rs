@@ -124,7 +124,40 @@ impl<'a> Lowerer<'a> {
     fn run(&mut self) -> Option<Model> {
         self.documents();
         let header = self.header();
-        // Questions first: conditions anywhere need their kinds.
+        // Questions first: conditions anywhere need their kinds. The setting
+        // is question 0 when there are settings (see `scope::closure`).
+        let setting_choices: Vec<Choice> = self
+            .cl
+            .defs
+            .iter()
+            .filter_map(|&d| match scope::item(self.ws, d) {
+                Item::Setting(s) => Some(Choice {
+                    id: s.name.node.clone(),
+                    title: Some(s.title.node.clone()),
+                    span: s.name.span,
+                    cites: Vec::new(),
+                    notes: Vec::new(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if !setting_choices.is_empty() {
+            let span = scope::header(self.ws, self.root)
+                .map(|h| h.name.span)
+                .unwrap_or(Span::new(self.root, 0, 0));
+            self.questions.push(Question {
+                meta: Meta {
+                    id: SETTING_QUESTION.to_string(),
+                    span,
+                    cites: Vec::new(),
+                    notes: Vec::new(),
+                },
+                text: "Where does the child live?".to_string(),
+                kind: QuestionKind::OneOf(setting_choices),
+                asked_when: None,
+                is_setting: true,
+            });
+        }
         for &d in &self.cl.defs {
             if let Item::Question(q) = scope::item(self.ws, d) {
                 let q = self.question_shell(d.file, q);
@@ -134,6 +167,7 @@ impl<'a> Lowerer<'a> {
         let mut settings = Vec::new();
         let mut levels = Vec::new();
         let mut rules = Vec::new();
+        let mut procedures = Vec::new();
         let mut routes = Vec::new();
         let mut factors = Vec::new();
         let mut checklists = Vec::new();
@@ -147,6 +181,7 @@ impl<'a> Lowerer<'a> {
                 Item::Setting(s) => settings.push(self.setting(file, s)),
                 Item::Level(l) => levels.push(self.level(file, l)),
                 Item::Rule(r) => rules.push(self.rule(file, r)),
+                Item::Procedure(x) => procedures.push(self.procedure(file, x)),
                 Item::Route(r) => routes.push(self.route(file, r)),
                 Item::Factors(f) => factors.push(self.factors(file, f)),
                 Item::Checklist(c) => checklists.push(self.checklist(file, c)),
@@ -155,7 +190,8 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        for (q, cond) in self.questions.iter_mut().zip(asked_when) {
+        let first = usize::from(self.questions.first().is_some_and(|q| q.is_setting));
+        for (q, cond) in self.questions[first..].iter_mut().zip(asked_when) {
             q.asked_when = cond;
         }
         let accepts = self.accepts();
@@ -169,6 +205,7 @@ impl<'a> Lowerer<'a> {
             // A rule that failed to lower is left out; the errors already
             // reported mean this model is not returned.
             rules: rules.into_iter().flatten().collect(),
+            procedures: procedures.into_iter().flatten().collect(),
             routes,
             factors,
             checklists,
@@ -343,6 +380,7 @@ impl<'a> Lowerer<'a> {
         let mut policy = None;
         let mut otherwise = None;
         let mut notes = Vec::new();
+        let mut ask_first = Vec::new();
         for p in &h.props {
             let span = p.span;
             match &p.node {
@@ -404,6 +442,32 @@ impl<'a> Lowerer<'a> {
                         otherwise = Some(self.cited(file, level, c, l.span));
                     }
                 }
+                ast::HeaderProp::Levels(_) => {
+                    // Checked with the levels, in `checks.rs`.
+                    props.once("levels", span, &mut self.diags);
+                }
+                ast::HeaderProp::AskFirst(qs) => {
+                    if props.once("ask first", span, &mut self.diags) {
+                        for q in qs {
+                            if let Some(ModelRef::Question(id)) =
+                                self.resolve(file, q, scope::QUESTION)
+                            {
+                                if ask_first.contains(&id) {
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::DuplicateProperty,
+                                            q.span,
+                                            format!("`{}` is listed twice in `ask first`", q.node),
+                                        )
+                                        .with_help("list each question once"),
+                                    );
+                                } else {
+                                    ask_first.push(id);
+                                }
+                            }
+                        }
+                    }
+                }
                 ast::HeaderProp::Note(n) => notes.push(n.node.clone()),
             }
         }
@@ -460,6 +524,8 @@ impl<'a> Lowerer<'a> {
             source,
             policy,
             otherwise,
+            // Completed once every question is known (`run`).
+            ask_order: ask_first,
             notes,
         })
     }
@@ -531,7 +597,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn choices(&mut self, options: &[ast::OptionDef]) -> Vec<Choice> {
+    fn choices(&mut self, file: FileId, options: &[ast::OptionDef]) -> Vec<Choice> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut out = Vec::new();
         for o in options {
@@ -549,10 +615,14 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             seen.insert(&o.name.node, o.name.span);
+            let mut props = Props::new();
+            o.props.iter().for_each(|c| props.common(c));
             out.push(Choice {
                 id: o.name.node.clone(),
                 title: o.title.as_ref().map(|t| t.node.clone()),
                 span: o.name.span,
+                cites: self.cites(file, &props.cites),
+                notes: props.notes,
             });
         }
         out
@@ -569,8 +639,8 @@ impl<'a> Lowerer<'a> {
                     }
                     kind = Some(match k {
                         ast::AnswerKind::YesNo => QuestionKind::YesNo,
-                        ast::AnswerKind::OneOf(o) => QuestionKind::OneOf(self.choices(o)),
-                        ast::AnswerKind::Scale(o) => QuestionKind::Scale(self.choices(o)),
+                        ast::AnswerKind::OneOf(o) => QuestionKind::OneOf(self.choices(file, o)),
+                        ast::AnswerKind::Scale(o) => QuestionKind::Scale(self.choices(file, o)),
                         ast::AnswerKind::Count { from } => {
                             let from = match from {
                                 None => 0,
@@ -606,6 +676,19 @@ impl<'a> Lowerer<'a> {
             self.diags
                 .push(missing("answer", "question", &q.name, "answer yes or no"));
         }
+        if q.name.node == SETTING_QUESTION {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::ReservedName,
+                    q.name.span,
+                    "a question cannot be called `setting`",
+                )
+                .with_label("reserved")
+                .with_help(
+                    "conditions use `setting` for where the child lives (`setting == foster`); give the question another name",
+                ),
+            );
+        }
         Question {
             meta: self.meta(file, &q.name, props),
             text: q.text.node.clone(),
@@ -613,6 +696,7 @@ impl<'a> Lowerer<'a> {
             // the other checks going.
             kind: kind.unwrap_or(QuestionKind::YesNo),
             asked_when: None,
+            is_setting: false,
         }
     }
 
@@ -626,16 +710,12 @@ impl<'a> Lowerer<'a> {
 
     fn level(&mut self, file: FileId, l: &ast::Level) -> Level {
         let mut props = Props::new();
-        let mut police = None;
+        let mut police = Vec::new();
         let mut meaning = None;
         let mut examples = Vec::new();
         for p in &l.props {
             match &p.node {
-                ast::LevelProp::Police(r) => {
-                    if props.once("police", p.span, &mut self.diags) {
-                        police = Some(r.node);
-                    }
-                }
+                ast::LevelProp::Police(r) => police.push(r),
                 ast::LevelProp::Meaning(m) => {
                     if props.once("meaning", p.span, &mut self.diags) {
                         meaning = Some(m.node.clone());
@@ -645,21 +725,189 @@ impl<'a> Lowerer<'a> {
                 ast::LevelProp::Common(c) => props.common(c),
             }
         }
-        if police.is_none() {
+        if police.is_empty() {
             self.diags.push(
                 missing("police", "level", &l.name, "police none").with_help(
-                    "say what police response the level means: `police none`, `police later`, `police immediate` or `police unstated`",
+                    "say how the police are involved at this level: `police none`, `police judgement by <who>`, `police advice`, `police report`, `police prompt`, `police emergency`, or `police unstated` where the document does not say",
                 ),
             );
         }
+        let police = self.police(file, &police, "level", &l.name, true);
         Level {
             meta: self.meta(file, &l.name, props),
             title: l.title.node.clone(),
-            // Missing police response is an error already.
-            police: police.unwrap_or(PoliceResponse::Unstated),
+            police,
             meaning,
             examples,
         }
+    }
+
+    /// The police responses of a level, rule or procedure: old names are
+    /// refused with their replacement, a judgement names who judges, and
+    /// each setting has at most one response. `complete`: every setting of
+    /// the model must have one (levels).
+    fn police(
+        &mut self,
+        file: FileId,
+        given: &[&ast::Police],
+        what: &str,
+        owner: &ast::Name,
+        complete: bool,
+    ) -> Vec<Police> {
+        let mut out: Vec<Police> = Vec::new();
+        let mut default_at: Option<Span> = None;
+        let mut setting_at: HashMap<SettingId, Span> = HashMap::new();
+        for p in given {
+            let span = p.response.span;
+            let response = match p.response.node {
+                ast::PoliceResponse::None => Response::None,
+                ast::PoliceResponse::Judgement => Response::Judgement,
+                ast::PoliceResponse::Advice => Response::Advice,
+                ast::PoliceResponse::Report => Response::Report,
+                ast::PoliceResponse::Prompt => Response::Prompt,
+                ast::PoliceResponse::Emergency => Response::Emergency,
+                ast::PoliceResponse::Unstated => Response::Unstated,
+                old @ (ast::PoliceResponse::OldLater | ast::PoliceResponse::OldImmediate) => {
+                    let (was, now) = if old == ast::PoliceResponse::OldLater {
+                        (
+                            "later",
+                            "write `report` (not urgent) or `prompt` (promptly, not an emergency), whichever the document means",
+                        )
+                    } else {
+                        (
+                            "immediate",
+                            "write `emergency` (call the police now), or `prompt` if the document means promptly but not as an emergency",
+                        )
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidPolice,
+                            span,
+                            format!("`police {was}` is no longer a police response"),
+                        )
+                        .with_label("old name")
+                        .with_help(now),
+                    );
+                    continue;
+                }
+            };
+            let by = match (&p.by, response) {
+                (Some(who), Response::Judgement) => self
+                    .actor_refs(file, std::slice::from_ref(who))
+                    .first()
+                    .copied(),
+                (None, Response::Judgement) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidPolice,
+                            span,
+                            "a judgement whether to involve the police must say who judges",
+                        )
+                        .with_label("who judges?")
+                        .with_help("name the actor, e.g. `police judgement by registered-manager`"),
+                    );
+                    None
+                }
+                (Some(who), _) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidPolice,
+                            who.span,
+                            format!(
+                                "only a judgement names who judges; `police {}` does not",
+                                response.keyword()
+                            ),
+                        )
+                        .with_label("not a judgement")
+                        .with_help(format!(
+                            "remove `by {}`, or write `police judgement by {}`",
+                            who.node, who.node
+                        )),
+                    );
+                    None
+                }
+                (None, _) => None,
+            };
+            let mut settings = Vec::new();
+            for n in &p.settings {
+                if let Some(ModelRef::Setting(sid)) = self.resolve(file, n, scope::SETTING) {
+                    if let Some(&first) = setting_at.get(&sid) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::InvalidPolice,
+                                n.span,
+                                format!(
+                                    "{what} `{}` has two police responses for `{}`",
+                                    owner.node, n.node
+                                ),
+                            )
+                            .with_label("second")
+                            .with_secondary(first, "first")
+                            .with_help("give each setting one response"),
+                        );
+                        continue;
+                    }
+                    setting_at.insert(sid, n.span);
+                    settings.push(sid);
+                }
+            }
+            if p.settings.is_empty() {
+                if let Some(first) = default_at {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::InvalidPolice,
+                            span,
+                            format!("{what} `{}` has two police responses for every setting", owner.node),
+                        )
+                        .with_label("second")
+                        .with_secondary(first, "first")
+                        .with_help("keep one, or say which settings each is for: `police report for foster`"),
+                    );
+                    continue;
+                }
+                default_at = Some(span);
+            } else if settings.is_empty() {
+                continue;
+            }
+            out.push(Police {
+                response,
+                by,
+                settings,
+                span,
+            });
+        }
+        if complete && default_at.is_none() && !out.is_empty() {
+            let uncovered: Vec<String> = self
+                .cl
+                .defs
+                .iter()
+                .filter(|d| matches!(scope::item(self.ws, **d), Item::Setting(_)))
+                .filter_map(|d| match self.cl.ids.get(d) {
+                    Some(ModelRef::Setting(sid)) if !setting_at.contains_key(sid) => {
+                        Some(format!("`{}`", scope::name_of(self.ws, *d).node))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !uncovered.is_empty() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::InvalidPolice,
+                        owner.span,
+                        format!(
+                            "{what} `{}` gives no police response for {}",
+                            owner.node,
+                            uncovered.join(", ")
+                        ),
+                    )
+                    .with_label("response missing for some settings")
+                    .with_help(
+                        "add a response without `for`, which holds for every setting not named",
+                    ),
+                );
+            }
+        }
+        out
     }
 
     fn example(&mut self, file: FileId, e: &ast::Example) -> Example {
@@ -689,6 +937,7 @@ impl<'a> Lowerer<'a> {
         let mut when = None;
         let mut level = None;
         let mut strength = Strength::Must;
+        let mut police = Vec::new();
         let mut saw_when = false;
         let mut saw_then = false;
         for p in &r.props {
@@ -710,9 +959,11 @@ impl<'a> Lowerer<'a> {
                         strength = s.node;
                     }
                 }
+                ast::RuleProp::Police(x) => police.push(x),
                 ast::RuleProp::Common(c) => props.common(c),
             }
         }
+        let police = self.police(file, &police, "rule", &r.name, false);
         if !saw_when {
             self.diags
                 .push(missing("when", "rule", &r.name, "when injury >= serious"));
@@ -727,6 +978,37 @@ impl<'a> Lowerer<'a> {
             when: when?,
             level: level?,
             strength,
+            police,
+        })
+    }
+
+    fn procedure(&mut self, file: FileId, x: &ast::Procedure) -> Option<Procedure> {
+        let mut props = Props::new();
+        let mut when = None;
+        let mut saw_when = false;
+        let mut police = Vec::new();
+        for p in &x.props {
+            match &p.node {
+                ast::ProcedureProp::When(e) => {
+                    if props.once("when", p.span, &mut self.diags) {
+                        saw_when = true;
+                        when = self.cond(file, e);
+                    }
+                }
+                ast::ProcedureProp::Police(x) => police.push(x),
+                ast::ProcedureProp::Common(c) => props.common(c),
+            }
+        }
+        if !saw_when {
+            self.diags
+                .push(missing("when", "procedure", &x.name, "when drugs-found"));
+        }
+        let police = self.police(file, &police, "procedure", &x.name, false);
+        Some(Procedure {
+            meta: self.meta(file, &x.name, props),
+            title: x.title.node.clone(),
+            when: when?,
+            police,
         })
     }
 
@@ -861,10 +1143,14 @@ impl<'a> Lowerer<'a> {
                 ast::RouteProp::Start { levels, node } => {
                     let target = node_ref(self, node);
                     for l in levels {
-                        let level = self.level_ref(file, l);
-                        if let (Some(level), Some(node)) = (level, target) {
+                        let entry = match self.resolve(file, l, scope::ENTRY) {
+                            Some(ModelRef::Level(x)) => Some(Entry::Level(x)),
+                            Some(ModelRef::Procedure(x)) => Some(Entry::Procedure(x)),
+                            _ => None,
+                        };
+                        if let (Some(entry), Some(node)) = (entry, target) {
                             starts.push(Start {
-                                level,
+                                entry,
                                 node,
                                 span: l.span,
                             });
@@ -951,9 +1237,11 @@ impl<'a> Lowerer<'a> {
                                         id: id.to_string(),
                                         title: None,
                                         span: q.span,
+                                        cites: Vec::new(),
+                                        notes: Vec::new(),
                                     })
                                     .collect(),
-                                ast::Answers::OneOf(o) => self.choices(o),
+                                ast::Answers::OneOf(o) => self.choices(file, o),
                             });
                         }
                     }

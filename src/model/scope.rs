@@ -32,10 +32,11 @@ pub(crate) enum Kind {
     Checklist,
     Actor,
     Contact,
+    Procedure,
 }
 
 impl Kind {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     pub const ALL: [Kind; Kind::COUNT] = [
         Kind::Setting,
         Kind::Question,
@@ -46,6 +47,7 @@ impl Kind {
         Kind::Checklist,
         Kind::Actor,
         Kind::Contact,
+        Kind::Procedure,
     ];
 
     pub fn of(item: &Item) -> Option<Kind> {
@@ -59,6 +61,7 @@ impl Kind {
             Item::Checklist(_) => Kind::Checklist,
             Item::Actor(_) => Kind::Actor,
             Item::Contact(_) => Kind::Contact,
+            Item::Procedure(_) => Kind::Procedure,
             _ => return None,
         })
     }
@@ -74,6 +77,7 @@ impl Kind {
             Kind::Checklist => "a checklist",
             Kind::Actor => "an actor",
             Kind::Contact => "a contact",
+            Kind::Procedure => "a procedure",
         }
     }
 }
@@ -90,6 +94,7 @@ pub(crate) enum ModelRef {
     Checklist(ChecklistId),
     Actor(ActorId),
     Contact(ContactId),
+    Procedure(ProcedureId),
 }
 
 /// What a file can see: names are unique per kind (a route may share its
@@ -223,10 +228,18 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
         }
     }
 
-    // Model order: files after their imports, items in source order.
+    // Model order: files after their imports, items in source order, and
+    // levels in the order the protocol states (`levels a, b, c`), if it does.
     let mut defs = Vec::new();
     let mut ids = HashMap::new();
-    let mut counts = [0u32; 9];
+    let mut counts = [0u32; Kind::COUNT];
+    // A model with settings has the setting as its first question.
+    if included
+        .iter()
+        .any(|d| matches!(item(ws, *d), Item::Setting(_)))
+    {
+        counts[Kind::Question as usize] = 1;
+    }
     let mut by_name: HashMap<(Kind, &str), DefRef> = HashMap::new();
     for &f in &files {
         let Some(ast) = ws.ast(f) else { continue };
@@ -274,12 +287,14 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
                 Kind::Checklist => ModelRef::Checklist(ChecklistId(*n)),
                 Kind::Actor => ModelRef::Actor(ActorId(*n)),
                 Kind::Contact => ModelRef::Contact(ContactId(*n)),
+                Kind::Procedure => ModelRef::Procedure(ProcedureId(*n)),
             };
             *n += 1;
             ids.insert(d, r);
             defs.push(d);
         }
     }
+    order_levels(ws, root, &scopes, &mut defs, &mut ids);
     let incomplete = cyclic || scopes.values().any(|s| s.poisoned);
     Closure {
         files,
@@ -288,6 +303,42 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
         ids,
         named_imports,
         incomplete,
+    }
+}
+
+/// Put the levels in the order the root's `levels` property states: listed
+/// levels first, in that order, then any others in model order (an
+/// incomplete list is reported by lowering). Level ids follow the new order.
+fn order_levels(
+    ws: &Workspace,
+    root: FileId,
+    scopes: &HashMap<FileId, Scope>,
+    defs: &mut [DefRef],
+    ids: &mut HashMap<DefRef, ModelRef>,
+) {
+    let Some(names) = header(ws, root).and_then(|h| {
+        h.props.iter().find_map(|p| match &p.node {
+            ast::HeaderProp::Levels(ls) => Some(ls),
+            _ => None,
+        })
+    }) else {
+        return;
+    };
+    let Some(scope) = scopes.get(&root) else {
+        return;
+    };
+    let listed: Vec<DefRef> = names
+        .iter()
+        .filter_map(|n| scope.get(Kind::Level, &n.node))
+        .collect();
+    let slots: Vec<usize> = (0..defs.len())
+        .filter(|&i| matches!(ids.get(&defs[i]), Some(ModelRef::Level(_))))
+        .collect();
+    let mut levels: Vec<DefRef> = slots.iter().map(|&i| defs[i]).collect();
+    levels.sort_by_key(|d| listed.iter().position(|l| l == d).unwrap_or(usize::MAX));
+    for (n, (&slot, d)) in slots.iter().zip(levels).enumerate() {
+        defs[slot] = d;
+        ids.insert(d, ModelRef::Level(LevelId(n as u32)));
     }
 }
 
@@ -511,6 +562,8 @@ fn build_scope(
 /// The kinds a reference may resolve to.
 pub(crate) const QUESTION: &[Kind] = &[Kind::Question];
 pub(crate) const LEVEL: &[Kind] = &[Kind::Level];
+/// What a route may start for.
+pub(crate) const ENTRY: &[Kind] = &[Kind::Level, Kind::Procedure];
 pub(crate) const SETTING: &[Kind] = &[Kind::Setting];
 pub(crate) const ACTOR: &[Kind] = &[Kind::Actor];
 pub(crate) const CONTACT: &[Kind] = &[Kind::Contact, Kind::Actor];
@@ -521,6 +574,12 @@ type Ref<'a> = (&'static [Kind], &'a String);
 
 /// The global names a definition refers to, with the kinds each may be.
 pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
+    fn police<'a>(p: &'a ast::Police, out: &mut Vec<Ref<'a>>) {
+        if let Some(by) = &p.by {
+            out.push((ACTOR, &by.node));
+        }
+        names(SETTING, &p.settings, out);
+    }
     fn expr<'a>(e: &'a ast::Expr, out: &mut Vec<Ref<'a>>) {
         match &e.node {
             ast::ExprKind::Question(q) => out.push((QUESTION, &q.node)),
@@ -546,12 +605,16 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
         }
         Item::Level(l) => {
             for p in &l.props {
-                if let ast::LevelProp::Example(ex) = &p.node {
-                    for ep in &ex.props {
-                        if let ast::ExampleProp::Given(e) = &ep.node {
-                            expr(e, out);
+                match &p.node {
+                    ast::LevelProp::Example(ex) => {
+                        for ep in &ex.props {
+                            if let ast::ExampleProp::Given(e) = &ep.node {
+                                expr(e, out);
+                            }
                         }
                     }
+                    ast::LevelProp::Police(x) => police(x, out),
+                    _ => {}
                 }
             }
         }
@@ -560,6 +623,7 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
                 match &p.node {
                     ast::RuleProp::When(e) => expr(e, out),
                     ast::RuleProp::Then(l) => out.push((LEVEL, &l.node)),
+                    ast::RuleProp::Police(x) => police(x, out),
                     _ => {}
                 }
             }
@@ -568,7 +632,7 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
             for p in &r.props {
                 match &p.node {
                     ast::RouteProp::For(s) => names(SETTING, s, out),
-                    ast::RouteProp::Start { levels, .. } => names(LEVEL, levels, out),
+                    ast::RouteProp::Start { levels, .. } => names(ENTRY, levels, out),
                     ast::RouteProp::Step(s) => {
                         for sp in &s.props {
                             match &sp.node {
@@ -618,14 +682,26 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
         }
         Item::Header(h) => {
             for p in &h.props {
-                if let ast::HeaderProp::Otherwise(l, _) = &p.node {
-                    out.push((LEVEL, &l.node));
+                match &p.node {
+                    ast::HeaderProp::Otherwise(l, _) => out.push((LEVEL, &l.node)),
+                    ast::HeaderProp::Levels(ls) => names(LEVEL, ls, out),
+                    ast::HeaderProp::AskFirst(qs) => names(QUESTION, qs, out),
+                    _ => {}
                 }
             }
         }
         Item::Accept(a) => {
             if let Some(e) = &a.when {
                 expr(e, out);
+            }
+        }
+        Item::Procedure(x) => {
+            for p in &x.props {
+                match &p.node {
+                    ast::ProcedureProp::When(e) => expr(e, out),
+                    ast::ProcedureProp::Police(x) => police(x, out),
+                    _ => {}
+                }
             }
         }
         Item::Setting(_) | Item::Actor(_) | Item::Contact(_) | Item::Import(_) => {}

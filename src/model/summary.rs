@@ -221,7 +221,7 @@ pub fn dump(model: &Model) -> String {
     }
 
     let _ = writeln!(o, "questions");
-    for q in &model.questions {
+    for q in model.questions.iter().filter(|q| !q.is_setting) {
         let kind = match &q.kind {
             QuestionKind::YesNo => "yes or no".to_string(),
             QuestionKind::OneOf(c) => format!("one of {{{}}}", names(c, |c| c.id.clone())),
@@ -251,17 +251,22 @@ pub fn dump(model: &Model) -> String {
         notes(&mut o, "    ", &q.meta.notes);
     }
 
+    let order: Vec<&str> = model
+        .header
+        .ask_order
+        .iter()
+        .map(|q| model.question(*q).meta.id.as_str())
+        .collect();
+    if !order.is_empty() {
+        let _ = writeln!(o, "asked in the order {}", order.join(", "));
+    }
+
     let _ = writeln!(o, "levels (least serious first)");
     for l in &model.levels {
-        let police = match l.police {
-            PoliceResponse::None => "none",
-            PoliceResponse::Later => "later",
-            PoliceResponse::Immediate => "immediate",
-            PoliceResponse::Unstated => "unstated",
-        };
+        let police = police(model, &l.police);
         let _ = writeln!(
             o,
-            "  {} \"{}\" police {police}{}",
+            "  {} \"{}\" {police}{}",
             l.meta.id,
             l.title,
             cites(model, &l.meta.cites)
@@ -292,15 +297,37 @@ pub fn dump(model: &Model) -> String {
             .as_deref()
             .map(|t| format!(" \"{t}\""))
             .unwrap_or_default();
+        let effect = if r.decides() { "->" } else { "suggests" };
         let _ = writeln!(
             o,
-            "  {}{title} -> {} ({strength}){}",
+            "  {}{title} {effect} {} ({strength}){}",
             r.meta.id,
             model.level(r.level).meta.id,
             cites(model, &r.meta.cites)
         );
         let _ = writeln!(o, "    when {}", condition(model, &r.when));
+        if !r.police.is_empty() {
+            let _ = writeln!(o, "    {}", police(model, &r.police));
+        }
         notes(&mut o, "    ", &r.meta.notes);
+    }
+
+    if !model.procedures.is_empty() {
+        let _ = writeln!(o, "procedures");
+    }
+    for p in &model.procedures {
+        let _ = writeln!(
+            o,
+            "  {} \"{}\"{}",
+            p.meta.id,
+            p.title,
+            cites(model, &p.meta.cites)
+        );
+        let _ = writeln!(o, "    when {}", condition(model, &p.when));
+        if !p.police.is_empty() {
+            let _ = writeln!(o, "    {}", police(model, &p.police));
+        }
+        notes(&mut o, "    ", &p.meta.notes);
     }
 
     let _ = writeln!(o, "routes");
@@ -318,7 +345,7 @@ pub fn dump(model: &Model) -> String {
             let _ = writeln!(
                 o,
                 "    start {} -> {}",
-                model.level(s.level).meta.id,
+                model.entry_id(s.entry),
                 r.nodes[s.node.index()].meta.id
             );
         }
@@ -524,6 +551,28 @@ pub fn dump(model: &Model) -> String {
     o
 }
 
+/// Police responses as written: `police report; police emergency for foster`.
+fn police(model: &Model, list: &[Police]) -> String {
+    list.iter()
+        .map(|p| {
+            let mut s = format!("police {}", p.response.keyword());
+            if let Some(by) = p.by {
+                s.push_str(&format!(" by {}", model.actors[by.index()].meta.id));
+            }
+            if !p.settings.is_empty() {
+                let names: Vec<&str> = p
+                    .settings
+                    .iter()
+                    .map(|s| model.settings[s.index()].meta.id.as_str())
+                    .collect();
+                s.push_str(&format!(" for {}", names.join(", ")));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::amount;
@@ -535,3 +584,4 @@ mod tests {
         assert_eq!(amount(5), "0.05");
     }
 }
+

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::source::Span;
-pub use crate::syntax::ast::{CmpOp, HeaderKind, PoliceResponse, Policy, Strength, Unit};
+pub use crate::syntax::ast::{CmpOp, HeaderKind, Policy, Strength, Unit};
 
 macro_rules! ids {
     ($($name:ident),*) => {$(
@@ -35,7 +35,8 @@ ids!(
     FactorsId,
     ChecklistId,
     ActorId,
-    ContactId
+    ContactId,
+    ProcedureId
 );
 
 /// A protocol (or a library checked on its own).
@@ -49,6 +50,8 @@ pub struct Model {
     /// Least serious first.
     pub levels: Vec<Level>,
     pub rules: Vec<Rule>,
+    /// Procedures that run alongside the level, in source order.
+    pub procedures: Vec<Procedure>,
     pub routes: Vec<Route>,
     pub factors: Vec<Factors>,
     pub checklists: Vec<Checklist>,
@@ -106,6 +109,9 @@ pub struct Header {
     /// Libraries have no policy; they are given `MostSerious` and it is unused.
     pub policy: Cited<Policy>,
     pub otherwise: Option<Cited<LevelId>>,
+    /// The order in which questions are asked: the `ask first` questions,
+    /// then the others in model order. Every question once.
+    pub ask_order: Vec<QuestionId>,
     pub notes: Vec<String>,
 }
 
@@ -147,7 +153,15 @@ pub struct Question {
     /// The question applies only when this holds; otherwise it is not asked
     /// and has no answer.
     pub asked_when: Option<Cond>,
+    /// The setting, which conditions may test as `setting == foster`: a
+    /// one-of question whose options are the settings, always answered
+    /// (by the setting the incident is decided for), never asked. A model
+    /// with settings has it as its first question.
+    pub is_setting: bool,
 }
+
+/// The id conditions use for the setting.
+pub const SETTING_QUESTION: &str = "setting";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum QuestionKind {
@@ -200,6 +214,8 @@ pub struct Choice {
     pub id: String,
     pub title: Option<String>,
     pub span: Span,
+    pub cites: Vec<Citation>,
+    pub notes: Vec<String>,
 }
 
 impl Choice {
@@ -212,7 +228,9 @@ impl Choice {
 pub struct Level {
     pub meta: Meta,
     pub title: String,
-    pub police: PoliceResponse,
+    /// The level's police response: one without settings for every setting
+    /// not named, and one per setting named (`police report for foster`).
+    pub police: Vec<Police>,
     pub meaning: Option<String>,
     pub examples: Vec<Example>,
 }
@@ -237,7 +255,124 @@ pub struct Rule {
     pub title: Option<String>,
     pub when: Cond,
     pub level: LevelId,
+    /// `must` and `should` rules decide the level; a `may` rule only
+    /// suggests it (see [`Rule::decides`]).
     pub strength: Strength,
+    /// The rule's own police response within its level, when it has one
+    /// (Dorset Level 3: 999 by 6.20, online or 101 by 6.22).
+    pub police: Vec<Police>,
+}
+
+impl Rule {
+    /// Does this rule decide the level it names? A `may` rule ("may warrant
+    /// police involvement") suggests it instead.
+    pub fn decides(&self) -> bool {
+        self.strength != Strength::May
+    }
+}
+
+/// A police response as the document states it, for every setting or for
+/// the settings named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Police {
+    pub response: Response,
+    /// Who judges, for [`Response::Judgement`].
+    pub by: Option<ActorId>,
+    /// Empty: every setting not named by another response of the element.
+    pub settings: Vec<SettingId>,
+    pub span: Span,
+}
+
+/// How the police are involved, in the documents' own terms. Ordered from
+/// no police involvement to an emergency call, except `Unstated`, which
+/// is not comparable with the others (see [`Response::rank`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Response {
+    /// The incident is handled without the police.
+    None,
+    /// Someone named judges whether to involve the police (the home's own
+    /// threshold; the manager decides; "either way").
+    Judgement,
+    /// Ask the police for advice and assistance, without making a report.
+    Advice,
+    /// Report to the police, not urgently (online, 101, the next day).
+    Report,
+    /// Tell the police promptly, not as an emergency (the control room).
+    Prompt,
+    /// Call the police now (999).
+    Emergency,
+    /// The document does not say.
+    Unstated,
+}
+
+impl Response {
+    pub const ALL: [Response; 7] = [
+        Response::None,
+        Response::Judgement,
+        Response::Advice,
+        Response::Report,
+        Response::Prompt,
+        Response::Emergency,
+        Response::Unstated,
+    ];
+
+    /// The word written in protocols and rule packs.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Response::None => "none",
+            Response::Judgement => "judgement",
+            Response::Advice => "advice",
+            Response::Report => "report",
+            Response::Prompt => "prompt",
+            Response::Emergency => "emergency",
+            Response::Unstated => "unstated",
+        }
+    }
+
+    /// Position from least to most police involvement; `None` for
+    /// `Unstated`, which cannot be compared.
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            Response::None => Some(0),
+            Response::Judgement => Some(1),
+            Response::Advice => Some(2),
+            Response::Report => Some(3),
+            Response::Prompt => Some(4),
+            Response::Emergency => Some(5),
+            Response::Unstated => None,
+        }
+    }
+
+    /// The response in words a care manager reads without a glossary.
+    pub fn words(self) -> &'static str {
+        match self {
+            Response::None => "no police involvement",
+            Response::Judgement => "a judgement whether to involve the police",
+            Response::Advice => "ask the police for advice, without making a report",
+            Response::Report => "report to the police, not urgently",
+            Response::Prompt => "tell the police promptly, not as an emergency",
+            Response::Emergency => "call the police now: an emergency",
+            Response::Unstated => "the document does not say",
+        }
+    }
+}
+
+/// A procedure that runs alongside the level when its condition holds
+/// (drugs found, a missing child, a disclosure of past abuse), with its
+/// own route. It is not ranked against the levels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Procedure {
+    pub meta: Meta,
+    pub title: String,
+    pub when: Cond,
+    pub police: Vec<Police>,
+}
+
+/// What a route start is for: incidents at a level, or a procedure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Level(LevelId),
+    Procedure(ProcedureId),
 }
 
 /// A condition over the answers.
@@ -342,7 +477,7 @@ pub struct Route {
 /// Where a route begins for incidents at one level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Start {
-    pub level: LevelId,
+    pub entry: Entry,
     pub node: NodeId,
     pub span: Span,
 }
@@ -544,6 +679,7 @@ impl Model {
             .iter()
             .filter_map(|q| q.asked_when.as_ref())
             .chain(self.rules.iter().map(|r| &r.when))
+            .chain(self.procedures.iter().map(|p| &p.when))
             .chain(self.factors.iter().filter_map(|x| x.applies_when.as_ref()))
             .chain(self.accepts.iter().filter_map(|a| a.when.as_ref()));
         for c in conds {
@@ -556,17 +692,48 @@ impl Model {
         }
     }
 
-    /// The route a setting follows for a level, if there is one.
-    pub fn route_for(&self, level: LevelId, setting: SettingId) -> Option<(RouteId, NodeId)> {
+    /// The route a setting follows for a level or procedure, if there is one.
+    pub fn route_for(&self, entry: Entry, setting: SettingId) -> Option<(RouteId, NodeId)> {
         self.routes.iter().enumerate().find_map(|(i, r)| {
             if !r.settings.contains(&setting) {
                 return None;
             }
             r.starts
                 .iter()
-                .find(|s| s.level == level)
+                .find(|s| s.entry == entry)
                 .map(|s| (RouteId(i as u32), s.node))
         })
+    }
+
+    /// The id of a level or procedure.
+    pub fn entry_id(&self, e: Entry) -> &str {
+        match e {
+            Entry::Level(l) => &self.level(l).meta.id,
+            Entry::Procedure(p) => &self.procedures[p.index()].meta.id,
+        }
+    }
+
+    /// The setting question, when the model has settings.
+    pub fn setting_question(&self) -> Option<QuestionId> {
+        self.questions
+            .first()
+            .filter(|q| q.is_setting)
+            .map(|_| QuestionId(0))
+    }
+
+    /// The police response of a list for a setting: the one naming the
+    /// setting, else the one naming none.
+    pub fn police_for(police: &[Police], setting: Option<SettingId>) -> Option<&Police> {
+        setting
+            .and_then(|s| police.iter().find(|p| p.settings.contains(&s)))
+            .or_else(|| police.iter().find(|p| p.settings.is_empty()))
+    }
+
+    /// The response of a rule for a setting: its own, else its level's.
+    pub fn rule_police(&self, rule: RuleId, setting: Option<SettingId>) -> Option<&Police> {
+        let r = self.rule(rule);
+        Model::police_for(&r.police, setting)
+            .or_else(|| Model::police_for(&self.level(r.level).police, setting))
     }
 
     /// The sections a list of citations names, e.g. `6.20; 6.21`, with

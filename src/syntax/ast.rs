@@ -31,6 +31,7 @@ pub enum Item {
     Actor(Actor),
     Contact(Contact),
     Accept(Accept),
+    Procedure(Procedure),
 }
 
 /// A property of a definition, with the span of the whole property.
@@ -72,6 +73,10 @@ pub enum HeaderProp {
     Source(Text, Cite),
     Policy(Spanned<Policy>, Cite),
     Otherwise(Name, Cite),
+    /// `levels a, b, c`: the order of the levels, least serious first.
+    Levels(Vec<Name>),
+    /// `ask first q, r`: questions asked before every other one.
+    AskFirst(Vec<Name>),
     Note(Text),
 }
 
@@ -131,6 +136,8 @@ pub enum AnswerKind {
 pub struct OptionDef {
     pub name: Name,
     pub title: Option<Text>,
+    /// Citations and notes of this option (`{ cite "2.7.4" }`).
+    pub props: Vec<Common>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,18 +150,34 @@ pub struct Level {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LevelProp {
-    Police(Spanned<PoliceResponse>),
+    Police(Police),
     Meaning(Text),
     Example(Example),
     Common(Common),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PoliceResponse {
     None,
-    Later,
-    Immediate,
+    Judgement,
+    Advice,
+    Report,
+    Prompt,
+    Emergency,
     Unstated,
+    /// `later`, the earlier name of `report`: refused by lowering with that hint.
+    OldLater,
+    /// `immediate`, the earlier name of `emergency`: likewise.
+    OldImmediate,
+}
+
+/// `police report`, `police judgement by registered-manager`,
+/// `police emergency for foster`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Police {
+    pub response: Spanned<PoliceResponse>,
+    pub by: Option<Name>,
+    pub settings: Vec<Name>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -182,6 +205,7 @@ pub struct RuleDef {
 pub enum RuleProp {
     When(Expr),
     Then(Name),
+    Police(Police),
     Strength(Spanned<Strength>),
     Common(Common),
 }
@@ -371,6 +395,22 @@ pub struct Accept {
 }
 
 /// A condition.
+/// A procedure that runs alongside the level when its condition holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Procedure {
+    pub name: Name,
+    pub title: Text,
+    pub props: Vec<Prop<ProcedureProp>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProcedureProp {
+    When(Expr),
+    Police(Police),
+    Common(Common),
+}
+
 pub type Expr = Spanned<ExprKind>;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -442,6 +482,7 @@ impl Item {
             Item::Checklist(x) => &x.name,
             Item::Actor(x) => &x.name,
             Item::Contact(x) => &x.name,
+            Item::Procedure(x) => &x.name,
             Item::Import(_) | Item::Header(_) | Item::Accept(_) => return None,
         })
     }

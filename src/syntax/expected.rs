@@ -43,6 +43,9 @@ fn describe(rule: Rule) -> Option<(Group, &'static str)> {
         kw_actor => (Definition, "`actor`"),
         kw_contact => (Property, "`contact`"),
         kw_accept => (Definition, "`accept`"),
+        kw_procedure => (Definition, "`procedure`"),
+        kw_levels => (Property, "`levels`"),
+        kw_ask_first => (Property, "`ask first`"),
 
         kw_title => (Property, "`title`"),
         kw_authority => (Property, "`authority`"),
@@ -114,7 +117,7 @@ fn describe(rule: Rule) -> Option<(Group, &'static str)> {
         ),
         police_kind => (
             Thing,
-            "a police response: `none`, `later`, `immediate` or `unstated`",
+            "a police response: `none`, `judgement`, `advice`, `report`, `prompt`, `emergency` or `unstated`",
         ),
         strength_kind => (Thing, "a strength: `must`, `should` or `may`"),
         unit => (Thing, "a unit: `hours`, `days`, `weeks` or `months`"),

@@ -78,6 +78,9 @@ fn is_token(rule: Rule) -> bool {
             | kw_actor
             | kw_contact
             | kw_accept
+            | kw_procedure
+            | kw_levels
+            | kw_ask_first
             | kw_title
             | kw_authority
             | kw_partner
@@ -226,6 +229,7 @@ impl Mapper {
             Rule::actor => Item::Actor(self.actor(pair)?),
             Rule::contact => Item::Contact(self.contact(pair)?),
             Rule::accept => Item::Accept(self.accept(pair)?),
+            Rule::procedure => Item::Procedure(self.procedure(pair)?),
             _ => return Err(self.bug(self.span(&pair))),
         })
     }
@@ -276,6 +280,8 @@ impl Mapper {
                     let level = self.name(k.expect(self)?);
                     HeaderProp::Otherwise(level, self.cite_tail(&mut k))
                 }
+                Rule::level_order => HeaderProp::Levels(self.names(&mut k)),
+                Rule::ask_first => HeaderProp::AskFirst(self.names(&mut k)),
                 Rule::effective | Rule::review => {
                     let date = self.raw(k.expect(self)?);
                     let cite = self.cite_tail(&mut k);
@@ -357,8 +363,18 @@ impl Mapper {
         while let Some(p) = kids.next() {
             let mut k = self.kids(p);
             let name = self.name(k.expect(self)?);
-            let title = k.next().map(|t| self.text(t));
-            out.push(OptionDef { name, title });
+            let mut title = None;
+            let mut props = Vec::new();
+            while let Some(x) = k.next() {
+                if x.as_rule() == Rule::string && title.is_none() && props.is_empty() {
+                    title = Some(self.text(x));
+                } else if let Some(c) = self.common(x.clone()) {
+                    props.push(c);
+                } else {
+                    return Err(self.bug(self.span(&x)));
+                }
+            }
+            out.push(OptionDef { name, title, props });
         }
         Ok(out)
     }
@@ -410,20 +426,11 @@ impl Mapper {
             if rule == Rule::example {
                 return Ok(LevelProp::Example(self.example(p)?));
             }
+            if rule == Rule::police {
+                return Ok(LevelProp::Police(self.police(p)?));
+            }
             let mut k = self.kids(p);
-            let inner = k.expect(self)?;
-            Ok(match rule {
-                Rule::police => {
-                    let r = match inner.as_str() {
-                        "none" => PoliceResponse::None,
-                        "later" => PoliceResponse::Later,
-                        "immediate" => PoliceResponse::Immediate,
-                        _ => PoliceResponse::Unstated,
-                    };
-                    LevelProp::Police(Spanned::new(r, self.span(&inner)))
-                }
-                _ => LevelProp::Meaning(self.text(inner)),
-            })
+            Ok(LevelProp::Meaning(self.text(k.expect(self)?)))
         })?;
         Ok(Level {
             title: self.required_title(title, span)?,
@@ -458,6 +465,9 @@ impl Mapper {
                 return Ok(RuleProp::Common(c));
             }
             let rule = p.as_rule();
+            if rule == Rule::police {
+                return Ok(RuleProp::Police(self.police(p)?));
+            }
             let mut k = self.kids(p);
             let inner = k.expect(self)?;
             Ok(match rule {
@@ -476,6 +486,56 @@ impl Mapper {
         Ok(RuleDef {
             name,
             title,
+            props,
+            span,
+        })
+    }
+
+    /// `police report`, `police judgement by manager`, `police emergency for foster`.
+    fn police(&self, pair: Pair<'_, Rule>) -> Result<Police> {
+        let mut k = self.kids(pair);
+        let kind = k.expect(self)?;
+        let response = match kind.as_str() {
+            "none" => PoliceResponse::None,
+            "judgement" => PoliceResponse::Judgement,
+            "advice" => PoliceResponse::Advice,
+            "report" => PoliceResponse::Report,
+            "prompt" => PoliceResponse::Prompt,
+            "emergency" => PoliceResponse::Emergency,
+            "unstated" => PoliceResponse::Unstated,
+            "later" => PoliceResponse::OldLater,
+            _ => PoliceResponse::OldImmediate,
+        };
+        let response = Spanned::new(response, self.span(&kind));
+        let mut by = None;
+        let mut settings = Vec::new();
+        while let Some(p) = k.next() {
+            match p.as_rule() {
+                Rule::actor_ref => by = Some(self.name(p)),
+                _ => settings.push(self.name(p)),
+            }
+        }
+        Ok(Police {
+            response,
+            by,
+            settings,
+        })
+    }
+
+    fn procedure(&self, pair: Pair<'_, Rule>) -> Result<Procedure> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(ProcedureProp::Common(c));
+            }
+            if p.as_rule() == Rule::police {
+                return Ok(ProcedureProp::Police(self.police(p)?));
+            }
+            let mut k = self.kids(p);
+            Ok(ProcedureProp::When(self.expr(k.expect(self)?)?))
+        })?;
+        Ok(Procedure {
+            title: self.required_title(title, span)?,
+            name,
             props,
             span,
         })
