@@ -584,4 +584,3 @@ mod tests {
         assert_eq!(amount(5), "0.05");
     }
 }
-

@@ -105,6 +105,42 @@ impl Workspace {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut out = self.diagnostics.clone();
         out.extend(self.import_cycles());
+        out.extend(self.duplicate_protocols());
+        out
+    }
+
+    /// Two root files that declare the same protocol id would write the same
+    /// rule pack: the second of each pair is an error.
+    fn duplicate_protocols(&self) -> Vec<Diagnostic> {
+        let mut first: std::collections::HashMap<&str, &ast::Header> =
+            std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for &root in &self.roots {
+            let Some(file) = self.ast(root) else { continue };
+            let header = file.items.iter().find_map(|i| match i {
+                ast::Item::Header(h) if h.kind == ast::HeaderKind::Protocol => Some(h),
+                _ => None,
+            });
+            let Some(h) = header else { continue };
+            match first.get(h.name.node.as_str()) {
+                Some(earlier) => out.push(
+                    Diagnostic::new(
+                        Code::DuplicateProtocol,
+                        h.name.span,
+                        format!(
+                            "two files declare the protocol `{}`, so both would be built as `{}.json`",
+                            h.name.node, h.name.node
+                        ),
+                    )
+                    .with_label("second declaration")
+                    .with_secondary(earlier.name.span, "first declaration")
+                    .with_help("give each protocol its own id, or check one of the files at a time"),
+                ),
+                None => {
+                    first.insert(&h.name.node, h);
+                }
+            }
+        }
         out
     }
 
