@@ -511,3 +511,294 @@ fn thousands_of_count_thresholds_do_not_stall_the_next_question() {
         assert_eq!(decision.level.id, level, "{occasions} occasions");
     }
 }
+
+// ------------------------------------------------------------ Model 2
+
+/// A protocol with every construct of Model 2 that `decide` reports: a
+/// judgement, per-setting and per-rule responses, a rule that tests the
+/// setting, a `may` rule, a procedure with its own route, notes, and an
+/// accepted gap with its region.
+const MODEL_2: &str = r#"protocol model-two {
+  title "Model 2"
+  authority "A council"
+  source "A document"
+  policy most-serious
+}
+setting home "Children's home"
+setting foster "Foster carers"
+actor manager "The registered manager"
+actor staff "Staff"
+contact police-999 "Police" { phone "999" }
+question harm "Is anyone at risk of serious harm?" { answer yes or no cite "1" }
+question damage "Damage?" { answer scale { none < minor < major } }
+question drugs-found "Were drugs found?" { answer yes or no }
+question prolonged "Was it prolonged?" { answer yes or no }
+level internal "Internal" {
+  police none
+  note "Handled in the home."
+}
+level threshold "The home's threshold" {
+  police judgement by manager
+  police advice for foster
+  cite "2"
+}
+level serious "Serious" {
+  police report
+  cite "3"
+}
+rule minor-damage { when damage == minor then threshold cite "2.1" }
+rule major-damage { when damage == major then serious cite "3.1" note "Major damage is always reported." }
+rule harm-999 { when harm then serious police emergency cite "3.2" }
+rule foster-harm { when setting == foster and damage >= minor then serious cite "3.3" }
+rule long { when prolonged then threshold strength may cite "2.2" note "May warrant involvement." }
+rule calm { when damage == none and not harm and not prolonged then internal cite "1.1" }
+procedure store-drugs "Drugs found: store them and hand them to the police" {
+  when drugs-found
+  police prompt
+  cite "4"
+  note "Never dispose of them."
+}
+accept gap when damage == none and not harm and prolonged because "The document says nothing of a prolonged incident without damage." cite "2.2"
+route main "Main" {
+  for home, foster
+  start internal -> record
+  start threshold -> decide
+  start serious -> call
+  start store-drugs -> store
+  step record "Record it" { by staff then done }
+  decision decide "Manager decides" { by manager answers yes or no yes -> call no -> record }
+  step call "Contact the police" { by staff contact police-999 then done note "Say it is a child in care." }
+  step store "Store the drugs in a sealed bag" { by staff then done }
+  outcome done "Done"
+}
+"#;
+
+fn model_two() -> Engine {
+    let (_, pack) = crate::support::compile_in_memory("model-two.carepath", MODEL_2, "model 2");
+    Engine::new(pack).expect("loads")
+}
+
+fn decide_model_two(
+    given: Value,
+    setting: &str,
+) -> Result<carepath::eval::Decision, Vec<AnswerError>> {
+    let engine = model_two();
+    let answers = engine
+        .answers(given.as_object().expect("object"))
+        .expect("valid answers");
+    engine.decide(&answers, setting)
+}
+
+#[test]
+fn a_judgement_names_who_judges_and_a_setting_can_have_its_own_response() {
+    let given = json!({"harm": false, "damage": "minor", "drugs-found": false, "prolonged": false});
+    let home = decide_model_two(given.clone(), "home").expect("a decision");
+    assert_eq!(home.level.id, "threshold");
+    assert_eq!(
+        home.police.response,
+        carepath::emit::pack::Response::Judgement
+    );
+    assert_eq!(home.police.by.as_deref(), Some("The registered manager"));
+    assert_eq!(
+        home.police.words,
+        "The registered manager judges whether to involve the police"
+    );
+    // In foster care the same answers meet the foster rule: serious.
+    let foster = decide_model_two(given, "foster").expect("a decision");
+    assert_eq!(foster.level.id, "serious");
+    assert_eq!(foster.deciding[0].id, "foster-harm");
+}
+
+#[test]
+fn a_rule_s_own_response_replaces_the_level_s_and_the_most_police_wins() {
+    let given = json!({"harm": true, "damage": "major", "drugs-found": false, "prolonged": false});
+    let d = decide_model_two(given, "home").expect("a decision");
+    assert_eq!(d.level.id, "serious");
+    assert_eq!(d.police.response, carepath::emit::pack::Response::Emergency);
+    assert_eq!(d.police.from, vec!["harm-999".to_string()]);
+    let given = json!({"harm": false, "damage": "major", "drugs-found": false, "prolonged": false});
+    let d = decide_model_two(given, "home").expect("a decision");
+    assert_eq!(d.police.response, carepath::emit::pack::Response::Report);
+    assert_eq!(d.police.from, vec!["level".to_string()]);
+    assert!(
+        d.deciding[0]
+            .notes
+            .contains(&"Major damage is always reported.".to_string())
+    );
+}
+
+#[test]
+fn a_may_rule_suggests_without_deciding() {
+    let given = json!({"harm": false, "damage": "minor", "drugs-found": false, "prolonged": true});
+    let d = decide_model_two(given, "home").expect("a decision");
+    // `long` holds but does not decide; the level comes from `minor-damage`.
+    assert_eq!(d.level.id, "threshold");
+    assert!(d.deciding.iter().all(|r| r.id != "long"));
+    assert!(
+        d.suggestions.is_empty(),
+        "suggests the level already decided"
+    );
+    let given = json!({"harm": false, "damage": "none", "drugs-found": false, "prolonged": true});
+    let e = decide_model_two(given, "home").expect_err("the accepted gap");
+    // The gap's reason is given, because the incident is inside its region.
+    match e.as_slice() {
+        [AnswerError::NoLevel { accepted, .. }] => assert_eq!(
+            accepted,
+            &vec!["The document says nothing of a prolonged incident without damage.".to_string()]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_procedure_runs_alongside_the_level_with_its_own_route_and_response() {
+    let given = json!({"harm": false, "damage": "none", "drugs-found": true, "prolonged": false});
+    let d = decide_model_two(given, "foster").expect("a decision");
+    assert_eq!(d.level.id, "internal");
+    assert_eq!(d.police.response, carepath::emit::pack::Response::None);
+    assert_eq!(d.level.notes, vec!["Handled in the home.".to_string()]);
+    let [p] = d.procedures.as_slice() else {
+        panic!("{:?}", d.procedures)
+    };
+    assert_eq!(p.id, "store-drugs");
+    assert_eq!(
+        p.police.as_ref().map(|x| x.response),
+        Some(carepath::emit::pack::Response::Prompt)
+    );
+    assert_eq!(p.notes, vec!["Never dispose of them.".to_string()]);
+    let steps: Vec<&str> = p
+        .route
+        .as_ref()
+        .expect("its route")
+        .steps
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(steps, ["store", "done"]);
+    // Without drugs, no procedure.
+    let given = json!({"harm": false, "damage": "none", "drugs-found": false, "prolonged": false});
+    assert!(
+        decide_model_two(given, "foster")
+            .expect("a decision")
+            .procedures
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_procedure_s_open_condition_is_a_missing_answer_and_the_next_question() {
+    let engine = model_two();
+    let given = json!({"harm": false, "damage": "none", "prolonged": false});
+    let answers = engine
+        .answers(given.as_object().expect("object"))
+        .expect("valid");
+    match engine
+        .decide(&answers, "home")
+        .expect_err("drugs-found is open")
+        .as_slice()
+    {
+        [AnswerError::Missing { questions }] => assert_eq!(questions, &["drugs-found"]),
+        other => panic!("{other:?}"),
+    }
+    let answers = engine.with_setting(&answers, "home").expect("a setting");
+    assert_eq!(
+        engine.next_question(&answers).map(|q| q.id.as_str()),
+        Some("drugs-found")
+    );
+}
+
+#[test]
+fn the_setting_is_never_asked_and_answers_that_name_another_are_refused() {
+    let engine = model_two();
+    let given = json!({"setting": "home", "harm": false, "damage": "minor", "drugs-found": false, "prolonged": false});
+    let answers = engine
+        .answers(given.as_object().expect("object"))
+        .expect("valid");
+    match engine
+        .decide(&answers, "foster")
+        .expect_err("two settings")
+        .as_slice()
+    {
+        [AnswerError::SettingDiffers { given, setting }] => {
+            assert_eq!((given.as_str(), setting.as_str()), ("home", "foster"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let none = engine.answers(&serde_json::Map::new()).expect("no answers");
+    let open = engine.open_questions(&engine.with_setting(&none, "home").expect("setting"));
+    assert!(
+        open.iter()
+            .all(|q| engine.pack.questions[*q].id != "setting"),
+        "{open:?}"
+    );
+}
+
+#[test]
+fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_notes() {
+    let dir = scratch("model-two");
+    let file = dir.join("model-two.carepath");
+    fs::write(&file, MODEL_2).expect("write");
+    let out = carepath(
+        &[
+            "decide",
+            file.to_str().expect("utf-8"),
+            "--setting",
+            "home",
+            "--answer",
+            "harm=no",
+            "--answer",
+            "damage=none",
+            "--answer",
+            "drugs-found=yes",
+            "--answer",
+            "prolonged=no",
+        ],
+        "",
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for want in [
+        "Level: Internal",
+        "Police: no police involvement",
+        "note: Handled in the home.",
+        "Alongside: Drugs found: store them and hand them to the police (4)",
+        "Police: tell the police promptly, not as an emergency",
+        "note: Never dispose of them.",
+        "Store the drugs in a sealed bag",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    let out = carepath(
+        &[
+            "decide",
+            file.to_str().expect("utf-8"),
+            "--setting",
+            "home",
+            "--answer",
+            "harm=no",
+            "--answer",
+            "damage=minor",
+            "--answer",
+            "drugs-found=no",
+            "--answer",
+            "prolonged=no",
+        ],
+        "",
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Police: The registered manager judges whether to involve the police"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("police involved"), "{stdout}");
+}
+
+#[test]
+fn a_version_1_pack_is_refused_with_how_to_get_a_version_2_one() {
+    let text = fs::read_to_string("out/dorset.json")
+        .expect("pack")
+        .replace("carepath-rulepack/2", "carepath-rulepack/1");
+    let e = Engine::from_json(&text).err().expect("refused").to_string();
+    assert!(e.contains("old format `carepath-rulepack/1`"), "{e}");
+    assert!(e.contains("carepath build"), "{e}");
+}

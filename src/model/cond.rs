@@ -38,6 +38,23 @@ impl Lowerer<'_> {
     }
 
     fn question_of(&mut self, file: FileId, name: &ast::Name) -> Option<QuestionId> {
+        if name.node == SETTING_QUESTION {
+            // The setting, question 0 of a model with settings.
+            if self.questions.first().is_some_and(|q| q.is_setting) {
+                self.used.insert(QuestionId(0));
+                return Some(QuestionId(0));
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    name.span,
+                    "`setting` is tested here, but the protocol declares no settings",
+                )
+                .with_label("no settings to test")
+                .with_help("declare the settings the protocol covers, e.g. `setting foster \"Foster carers\"`"),
+            );
+            return None;
+        }
         match self.resolve(file, name, scope::QUESTION)? {
             ModelRef::Question(q) => {
                 self.used.insert(q);
