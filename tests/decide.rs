@@ -89,7 +89,8 @@ fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
     let contacts: Vec<&str> = route
         .steps
         .iter()
-        .flat_map(|s| &s.contacts)
+        .flat_map(|s| &s.actions)
+        .flat_map(|a| a.targets.iter().flatten())
         .map(|c| c.id.as_str())
         .collect();
     assert!(contacts.contains(&"police-999"), "{contacts:?}");

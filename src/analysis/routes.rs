@@ -16,7 +16,7 @@ fn kind_word(kind: &NodeKind) -> &'static str {
     match kind {
         NodeKind::Step(_) => "step",
         NodeKind::Decision(_) => "decision",
-        NodeKind::Outcome => "outcome",
+        NodeKind::Outcome(_) => "outcome",
     }
 }
 
@@ -57,7 +57,7 @@ fn check_route(model: &Model, route: &Route, out: &mut Vec<Diagnostic>) {
                     g.add_edge(ids[i], ids[b.target.index()], k);
                 }
             }
-            NodeKind::Outcome => {}
+            NodeKind::Outcome(_) => {}
         }
     }
 
@@ -128,7 +128,7 @@ fn check_route(model: &Model, route: &Route, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let stops = g.edges(ids[i]).next().is_none();
-        if stops && !matches!(n.kind, NodeKind::Outcome) {
+        if stops && !matches!(n.kind, NodeKind::Outcome(_)) {
             let path = path_to(i);
             out.push(
                 Diagnostic::new(

@@ -430,8 +430,10 @@ fn strength(s: emit::pack::Strength) -> &'static str {
     }
 }
 
-/// A route's steps, numbered, with who, contacts, timing, factors to weigh,
-/// branches and notes.
+/// A route as the incident goes through it, numbered in order: who acts,
+/// whom to contact (with fallbacks and conditions), timing, and each
+/// decision with its answer or, when staff decide, its branches by the titles
+/// they lead to and the factors to weigh.
 fn route_lines(
     out: &mut String,
     route: &carepath::eval::Route,
@@ -439,21 +441,50 @@ fn route_lines(
 ) {
     for (i, s) in route.steps.iter().enumerate() {
         out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(&s.cites)));
+        if let Some(c) = &s.only_if {
+            out.push_str(&format!("     only if: {c}\n"));
+        }
         if !s.by.is_empty() {
             out.push_str(&format!("     by: {}\n", s.by.join(", ")));
         }
-        for c in &s.contacts {
-            let how: Vec<&str> = [&c.phone, &c.web, &c.email]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
+        for a in &s.actions {
+            let whom: Vec<String> = a
+                .targets
+                .iter()
+                .map(|chain| {
+                    chain
+                        .iter()
+                        .map(|c| {
+                            let how: Vec<&str> = [&c.phone, &c.web, &c.email]
+                                .into_iter()
+                                .flatten()
+                                .map(String::as_str)
+                                .collect();
+                            if how.is_empty() {
+                                c.title.clone()
+                            } else {
+                                format!("{} ({})", c.title, how.join(", "))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", or if not available, ")
+                })
                 .collect();
-            let how = if how.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", how.join(", "))
+            let verb = match a.kind {
+                emit::pack::ActionKind::Contact => "contact",
+                emit::pack::ActionKind::Consult => "consult",
+                emit::pack::ActionKind::Inform => "inform",
+                emit::pack::ActionKind::Report => "report to",
             };
-            out.push_str(&format!("     contact: {}{how}\n", c.title));
+            let mut line = format!("     {verb}: {}", whom.join("; "));
+            if a.in_doubt {
+                line.push_str(" (in cases of doubt)");
+            }
+            if let Some(c) = &a.only_if {
+                line.push_str(&format!(" (if {c})"));
+            }
+            out.push_str(&line);
+            out.push('\n');
         }
         if !s.timing.is_empty() {
             out.push_str(&format!("     when: {}\n", s.timing.join(", ")));
@@ -465,8 +496,29 @@ fn route_lines(
                 f.items.join("; ")
             ));
         }
-        for b in &s.branches {
-            out.push_str(&format!("     {} -> {}\n", b.answer, b.to));
+        match (&s.answer, s.settled_by.as_deref()) {
+            (Some(answer), by) => {
+                let title = s
+                    .branches
+                    .iter()
+                    .find(|b| b.answer == *answer)
+                    .map_or(answer.as_str(), |b| b.title.as_str());
+                let why = match by {
+                    Some("document") => "the protocol fixes this answer",
+                    _ => "from the answers given",
+                };
+                out.push_str(&format!("     answer: {title} ({why})\n"));
+            }
+            (None, _) if !s.branches.is_empty() => {
+                out.push_str("     staff decide:\n");
+                for b in &s.branches {
+                    out.push_str(&format!("       {} -> {}\n", b.title, b.to_text));
+                }
+            }
+            _ => {}
+        }
+        if let Some(again) = &s.then_again {
+            out.push_str(&format!("     then back to `{again}`\n"));
         }
         for n in &s.notes {
             out.push_str(&format!("     note: {n}\n"));

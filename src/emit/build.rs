@@ -8,7 +8,8 @@ use super::pack::{self, RulePack};
 use crate::diagnostic::Diagnostic;
 use crate::model::summary;
 use crate::model::{
-    ActorId, Citation, ContactRef, Entry, Model, NodeKind, Policy, QuestionKind, Response, Strength,
+    ActionKind, ActorId, Citation, ContactRef, DecideOn, Entry, Model, NodeKind, Policy,
+    QuestionKind, Response, Strength,
 };
 
 /// A source file of the protocol, as the pack records it.
@@ -233,117 +234,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 notes: p.meta.notes.clone(),
             })
             .collect(),
-        routes: model
-            .routes
-            .iter()
-            .map(|r| {
-                let node_id = |n: crate::model::NodeId| r.nodes[n.index()].meta.id.clone();
-                pack::Route {
-                    id: r.meta.id.clone(),
-                    title: r.title.clone(),
-                    settings: r
-                        .settings
-                        .iter()
-                        .map(|s| model.settings[s.index()].meta.id.clone())
-                        .collect(),
-                    starts: r
-                        .starts
-                        .iter()
-                        .map(|s| pack::Start {
-                            level: match s.entry {
-                                Entry::Level(l) => Some(model.level(l).meta.id.clone()),
-                                Entry::Procedure(_) => None,
-                            },
-                            procedure: match s.entry {
-                                Entry::Procedure(p) => {
-                                    Some(model.procedures[p.index()].meta.id.clone())
-                                }
-                                Entry::Level(_) => None,
-                            },
-                            node: node_id(s.node),
-                        })
-                        .collect(),
-                    nodes: r
-                        .nodes
-                        .iter()
-                        .map(|n| {
-                            let mut node = pack::RouteNode {
-                                id: n.meta.id.clone(),
-                                kind: pack::NodeKind::Outcome,
-                                text: n.text.clone(),
-                                by: Vec::new(),
-                                contacts: Vec::new(),
-                                timing: Vec::new(),
-                                complete: Vec::new(),
-                                weigh: Vec::new(),
-                                answers: Vec::new(),
-                                branches: Vec::new(),
-                                next: None,
-                                cites: cites(&n.meta.cites),
-                                notes: n.meta.notes.clone(),
-                            };
-                            match &n.kind {
-                                NodeKind::Step(s) => {
-                                    node.kind = pack::NodeKind::Step;
-                                    node.by = s.by.iter().map(actor).collect();
-                                    node.contacts = s
-                                        .contacts
-                                        .iter()
-                                        .map(|c| match c {
-                                            ContactRef::Contact(c) => {
-                                                model.contacts[c.index()].meta.id.clone()
-                                            }
-                                            ContactRef::Actor(a) => actor(a),
-                                        })
-                                        .collect();
-                                    node.timing =
-                                        s.timing.iter().map(ToString::to_string).collect();
-                                    node.complete = s
-                                        .complete
-                                        .iter()
-                                        .map(|c| model.checklists[c.index()].meta.id.clone())
-                                        .collect();
-                                    node.next = s.next.map(node_id);
-                                }
-                                NodeKind::Decision(d) => {
-                                    node.kind = pack::NodeKind::Decision;
-                                    node.by = d.by.iter().map(actor).collect();
-                                    node.timing =
-                                        d.timing.iter().map(ToString::to_string).collect();
-                                    node.weigh = d
-                                        .weigh
-                                        .iter()
-                                        .map(|f| model.factors[f.index()].meta.id.clone())
-                                        .collect();
-                                    node.answers = d
-                                        .answers
-                                        .iter()
-                                        .map(|c| pack::Choice {
-                                            id: c.id.clone(),
-                                            title: c.label().to_string(),
-                                            cites: cites(&c.cites),
-                                            notes: c.notes.clone(),
-                                        })
-                                        .collect();
-                                    node.branches = d
-                                        .branches
-                                        .iter()
-                                        .map(|b| pack::Branch {
-                                            answer: d.answers[b.answer as usize].id.clone(),
-                                            to: node_id(b.target),
-                                        })
-                                        .collect();
-                                }
-                                NodeKind::Outcome => {}
-                            }
-                            node
-                        })
-                        .collect(),
-                    cites: cites(&r.meta.cites),
-                    notes: r.meta.notes.clone(),
-                }
-            })
-            .collect(),
+        routes: model.routes.iter().map(|r| route(model, r)).collect(),
         factors: model
             .factors
             .iter()
@@ -420,6 +311,199 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
     };
     super::digest::seal(&mut built);
     built
+}
+
+fn citations(model: &Model, cs: &[Citation]) -> Vec<pack::Citation> {
+    cs.iter()
+        .map(|c| pack::Citation {
+            document: model.documents[c.document.index()].id.clone(),
+            section: c.section.clone(),
+        })
+        .collect()
+}
+
+/// A route as the pack holds it: a graph of nodes, with its conditions as
+/// JsonLogic.
+fn route(model: &Model, r: &crate::model::Route) -> pack::Route {
+    let node_id = |n: crate::model::NodeId| r.nodes[n.index()].meta.id.clone();
+    let condition = |c: &crate::model::Cond| {
+        (
+            Some(jsonlogic::condition(model, c)),
+            Some(summary::condition(model, c)),
+        )
+    };
+    let by = |list: &[crate::model::ByActor]| -> Vec<pack::ByActor> {
+        list.iter()
+            .map(|b| pack::ByActor {
+                actor: model.actors[b.actor.index()].meta.id.clone(),
+                settings: b
+                    .settings
+                    .iter()
+                    .map(|s| model.settings[s.index()].meta.id.clone())
+                    .collect(),
+            })
+            .collect()
+    };
+    let timing = |list: &[crate::model::CondTiming]| -> Vec<pack::Timing> {
+        list.iter()
+            .map(|t| {
+                let (when, when_text) = t.when.as_ref().map(condition).unwrap_or_default();
+                pack::Timing {
+                    text: t.timing.to_string(),
+                    when,
+                    when_text,
+                    qualifier: t.qualifier.clone(),
+                }
+            })
+            .collect()
+    };
+    let contact = |c: &ContactRef| match c {
+        ContactRef::Contact(c) => model.contacts[c.index()].meta.id.clone(),
+        ContactRef::Actor(a) => model.actors[a.index()].meta.id.clone(),
+    };
+    let node = |n: &crate::model::Node| {
+        let mut node = pack::RouteNode {
+            id: n.meta.id.clone(),
+            kind: pack::NodeKind::Outcome,
+            text: n.text.clone(),
+            only_when: None,
+            only_when_text: None,
+            by: by(n.by()),
+            actions: Vec::new(),
+            timing: Vec::new(),
+            complete: Vec::new(),
+            weigh: Vec::new(),
+            answers: Vec::new(),
+            on: None,
+            always: Vec::new(),
+            branches: Vec::new(),
+            next: None,
+            cites: citations(model, &n.meta.cites),
+            notes: n.meta.notes.clone(),
+        };
+        match &n.kind {
+            NodeKind::Step(s) => {
+                node.kind = pack::NodeKind::Step;
+                (node.only_when, node.only_when_text) =
+                    s.only_when.as_ref().map(condition).unwrap_or_default();
+                node.actions = s
+                    .actions
+                    .iter()
+                    .map(|a| {
+                        let (when, when_text) = a.when.as_ref().map(condition).unwrap_or_default();
+                        pack::Action {
+                            kind: match a.kind {
+                                ActionKind::Contact => pack::ActionKind::Contact,
+                                ActionKind::Consult => pack::ActionKind::Consult,
+                                ActionKind::Inform => pack::ActionKind::Inform,
+                                ActionKind::Report => pack::ActionKind::Report,
+                            },
+                            targets: a
+                                .targets
+                                .iter()
+                                .map(|chain| chain.iter().map(contact).collect())
+                                .collect(),
+                            when,
+                            when_text,
+                            in_doubt: a.in_doubt,
+                        }
+                    })
+                    .collect();
+                node.timing = timing(&s.timing);
+                node.complete = s
+                    .complete
+                    .iter()
+                    .map(|c| model.checklists[c.index()].meta.id.clone())
+                    .collect();
+                node.next = s.next.map(node_id);
+            }
+            NodeKind::Decision(d) => {
+                node.kind = pack::NodeKind::Decision;
+                node.timing = timing(&d.timing);
+                node.weigh = d
+                    .weigh
+                    .iter()
+                    .map(|f| model.factors[f.index()].meta.id.clone())
+                    .collect();
+                node.answers = d
+                    .answers
+                    .iter()
+                    .map(|c| pack::Choice {
+                        id: c.id.clone(),
+                        title: c.label().to_string(),
+                        cites: citations(model, &c.cites),
+                        notes: c.notes.clone(),
+                    })
+                    .collect();
+                node.on = d.on.as_ref().map(|on| match on {
+                    DecideOn::Question(q) => pack::DecideOn {
+                        question: Some(model.question(*q).meta.id.clone()),
+                        when: None,
+                        when_text: None,
+                    },
+                    DecideOn::Condition(c) => {
+                        let (when, when_text) = condition(c);
+                        pack::DecideOn {
+                            question: None,
+                            when,
+                            when_text,
+                        }
+                    }
+                });
+                node.always = d
+                    .always
+                    .iter()
+                    .map(|(a, c)| pack::Always {
+                        answer: d.answers[*a as usize].id.clone(),
+                        when: jsonlogic::condition(model, c),
+                        when_text: summary::condition(model, c),
+                    })
+                    .collect();
+                node.branches = d
+                    .branches
+                    .iter()
+                    .map(|b| pack::Branch {
+                        answer: d.answers[b.answer as usize].id.clone(),
+                        to: node_id(b.target),
+                    })
+                    .collect();
+            }
+            NodeKind::Outcome(_) => {}
+        }
+        node
+    };
+    pack::Route {
+        id: r.meta.id.clone(),
+        title: r.title.clone(),
+        settings: r
+            .settings
+            .iter()
+            .map(|s| model.settings[s.index()].meta.id.clone())
+            .collect(),
+        starts: r
+            .starts
+            .iter()
+            .map(|s| {
+                let mut start = pack::Start {
+                    level: None,
+                    procedure: None,
+                    rule: None,
+                    node: node_id(s.node),
+                };
+                match s.entry {
+                    Entry::Level(l) => start.level = Some(model.level(l).meta.id.clone()),
+                    Entry::Procedure(p) => {
+                        start.procedure = Some(model.procedures[p.index()].meta.id.clone())
+                    }
+                    Entry::Rule(x) => start.rule = Some(model.rule(x).meta.id.clone()),
+                }
+                start
+            })
+            .collect(),
+        nodes: r.nodes.iter().map(node).collect(),
+        cites: citations(model, &r.meta.cites),
+        notes: r.meta.notes.clone(),
+    }
 }
 
 fn police(model: &Model, list: &[crate::model::Police]) -> Vec<pack::Police> {

@@ -17,7 +17,8 @@ use crate::analysis::decide::{ChartTarget, Outcome};
 use crate::analysis::domain::Cells;
 use crate::model::summary;
 use crate::model::{
-    Citation, Entry, Level, LevelId, Model, NodeKind, QuestionId, QuestionKind, Response,
+    Citation, CondTiming, ContactRef, DecideOn, Entry, Level, LevelId, Model, NodeKind, QuestionId,
+    QuestionKind, Response, Step,
 };
 
 /// Characters per line of a wrapped label.
@@ -138,6 +139,63 @@ fn level_police(model: &Model, l: LevelId) -> (String, Response) {
         .max_by_key(|r| r.rank())
         .unwrap_or(Response::Unstated);
     (parts.join("; "), colour)
+}
+
+/// A step's label: its text, the condition it is taken under, the actions
+/// that are not simply done every time (conditional, in doubt, with a
+/// fallback), and its timings.
+fn step_label(model: &Model, text: &str, s: &Step) -> String {
+    let mut label = String::new();
+    if let Some(c) = &s.only_when {
+        label.push_str(&format!("Only if {}:\n", summary::condition(model, c)));
+    }
+    label.push_str(text);
+    let name = |c: &ContactRef| match c {
+        ContactRef::Contact(c) => model.contacts[c.index()].title.clone(),
+        ContactRef::Actor(a) => model.actors[a.index()].title.clone(),
+    };
+    for a in &s.actions {
+        if a.when.is_none() && !a.in_doubt && a.targets.iter().all(|t| t.len() < 2) {
+            continue;
+        }
+        let whom: Vec<String> = a
+            .targets
+            .iter()
+            .map(|chain| {
+                let mut names = chain.iter().map(name);
+                let first = names.next().unwrap_or_default();
+                names.fold(first, |acc, n| format!("{acc}, or if not available {n}"))
+            })
+            .collect();
+        let mut line = format!("{} {}", a.kind.keyword(), whom.join("; "));
+        if a.in_doubt {
+            line.push_str(" if in doubt");
+        }
+        if let Some(c) = &a.when {
+            line.push_str(&format!(" if {}", summary::condition(model, c)));
+        }
+        if let Some(first) = line.get(..1) {
+            line = first.to_uppercase() + &line[1..];
+        }
+        label.push_str(&format!("\n{line}"));
+    }
+    let timing: Vec<String> = s.timing.iter().map(|t| timing_words(model, t)).collect();
+    if !timing.is_empty() {
+        label.push_str(&format!("\n({})", timing.join(", ")));
+    }
+    label
+}
+
+/// A timing in words with its condition or qualifier.
+fn timing_words(model: &Model, t: &CondTiming) -> String {
+    let mut s = t.timing.to_string();
+    if let Some(c) = &t.when {
+        s.push_str(&format!(" if {}", summary::condition(model, c)));
+    }
+    if let Some(q) = &t.qualifier {
+        s.push_str(&format!(", {q}"));
+    }
+    s
 }
 
 const GREY: &str = "#eeeeee";
@@ -318,16 +376,22 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
         let base = chart.nodes.len();
         for (ni, n) in route.nodes.iter().enumerate() {
             let (shape, fill, label) = match &n.kind {
-                NodeKind::Step(s) => {
+                NodeKind::Step(s) => (Shape::Step, WHITE, step_label(model, &n.text, s)),
+                NodeKind::Decision(d) => {
                     let mut label = n.text.clone();
-                    let timing: Vec<String> = s.timing.iter().map(ToString::to_string).collect();
-                    if !timing.is_empty() {
-                        label.push_str(&format!("\n({})", timing.join(", ")));
+                    if let Some(DecideOn::Condition(c)) = &d.on {
+                        label.push_str(&format!("\n(yes if {})", summary::condition(model, c)));
                     }
-                    (Shape::Step, WHITE, label)
+                    for (a, c) in &d.always {
+                        label.push_str(&format!(
+                            "\n(always {} if {})",
+                            d.answers[*a as usize].label(),
+                            summary::condition(model, c)
+                        ));
+                    }
+                    (Shape::Decision, WHITE, label)
                 }
-                NodeKind::Decision(_) => (Shape::Decision, WHITE, n.text.clone()),
-                NodeKind::Outcome => (Shape::Outcome, GREY, n.text.clone()),
+                NodeKind::Outcome(_) => (Shape::Outcome, GREY, n.text.clone()),
             };
             add(
                 &mut chart,
@@ -356,17 +420,24 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
                             .push(edge(base + ni, base + b.target.index(), &label));
                     }
                 }
-                NodeKind::Outcome => {}
+                NodeKind::Outcome(_) => {}
             }
         }
         for s in &route.starts {
-            let from = match s.entry {
-                Entry::Level(l) => levels[l.index()],
-                Entry::Procedure(p) => procedures[p.index()],
+            let (from, label) = match s.entry {
+                Entry::Level(l) => (levels[l.index()], String::new()),
+                Entry::Procedure(p) => (procedures[p.index()], String::new()),
+                Entry::Rule(r) => {
+                    let rule = model.rule(r);
+                    (
+                        levels[rule.level.index()],
+                        format!("if by {}", rule.title.as_deref().unwrap_or(&rule.meta.id)),
+                    )
+                }
             };
             chart.edges.push(ChartEdge {
                 dashed: true,
-                ..edge(from, base + s.node.index(), "")
+                ..edge(from, base + s.node.index(), &label)
             });
         }
     }

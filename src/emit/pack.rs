@@ -454,12 +454,15 @@ pub struct Route {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-/// Exactly one of `level` and `procedure`.
+/// Exactly one of `level`, `procedure` and `rule`. A rule's start is where
+/// incidents that rule decides enter, instead of their level's start.
 pub struct Start {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub level: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub procedure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rule: Option<String>,
     pub node: String,
 }
 
@@ -480,15 +483,22 @@ pub struct RouteNode {
     pub id: String,
     pub kind: NodeKind,
     pub text: String,
-    /// Actor ids: who does the step or takes the decision.
+    /// A step taken only when this holds (JsonLogic over the answers);
+    /// otherwise the route goes straight on to `next`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub only_when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub only_when_text: Option<String>,
+    /// Who does the step, takes the decision or owns the outcome.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub by: Vec<String>,
-    /// Whom a step contacts: contact or actor ids.
+    pub by: Vec<ByActor>,
+    /// Whom a step contacts, consults, informs or reports to.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub contacts: Vec<String>,
-    /// When, in words: `within 24 hours`, `immediately`.
+    pub actions: Vec<Action>,
+    /// When.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub timing: Vec<String>,
+    pub timing: Vec<Timing>,
     /// Checklist ids to complete at this step.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub complete: Vec<String>,
@@ -498,6 +508,14 @@ pub struct RouteNode {
     /// A decision's answers.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub answers: Vec<Choice>,
+    /// What settles a decision from the incident's answers, if anything;
+    /// staff decide otherwise, and where the answers do not settle it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on: Option<DecideOn>,
+    /// Answers the document fixes: the first whose condition holds is the
+    /// decision's answer.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub always: Vec<Always>,
     /// A decision's branches: answer id to node id.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub branches: Vec<Branch>,
@@ -506,6 +524,87 @@ pub struct RouteNode {
     pub next: Option<String>,
     pub cites: Vec<Citation>,
     pub notes: Vec<String>,
+}
+
+/// An actor, in every setting (`settings` empty) or in those listed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ByActor {
+    pub actor: String,
+    pub settings: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// Contact, as the document says it without saying which of the others.
+    Contact,
+    /// Ask for advice.
+    Consult,
+    /// Tell, for their information.
+    Inform,
+    /// Make a report.
+    Report,
+}
+
+/// Whom a step contacts, consults, informs or reports to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// Contact or actor ids: each entry is one target with the ones to try,
+    /// in order, if it is not available.
+    pub targets: Vec<Vec<String>>,
+    /// Taken only when this holds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub when_text: Option<String>,
+    /// "In cases of doubt": a judgement for staff, not done every time.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub in_doubt: bool,
+}
+
+/// A timing in words, with the condition it holds under or the document's
+/// qualifier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// `within 24 hours`, `immediately`.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub when_text: Option<String>,
+    /// "wherever possible and safe to do so".
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub qualifier: Option<String>,
+}
+
+/// What settles a decision: a question's answer (the branches are named by
+/// its answers), or a condition (`yes` when it holds, `no` when not).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideOn {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub question: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schemars(with = "Option<JsonLogic>")]
+    pub when: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub when_text: Option<String>,
+}
+
+/// An answer the document fixes, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Always {
+    pub answer: String,
+    #[schemars(with = "JsonLogic")]
+    pub when: Value,
+    pub when_text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

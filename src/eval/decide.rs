@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::engine::{Engine, Outcome};
-use super::expr::{Known, Val};
+use super::engine::{Engine, NodeConds, On, Outcome};
+use super::expr::{Expr, Known, Val};
 use crate::diagnostic::did_you_mean;
 use crate::emit::pack::{self, NodeKind, QuestionKind};
 
@@ -153,24 +153,65 @@ pub struct AcceptedRef {
     pub cites: Vec<pack::Citation>,
 }
 
-/// A step of the route, with whom it involves.
+/// A step of the route as the incident goes through it: a step taken, a
+/// decision (settled by the answers or the document, or open for staff),
+/// or the outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RouteStep {
     pub id: String,
     pub kind: NodeKind,
     pub text: String,
+    /// The step's `only when` condition, when the answers do not settle it:
+    /// staff take the step if it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only_if: Option<String>,
+    /// Who acts in this setting (actor titles).
     pub by: Vec<String>,
-    pub contacts: Vec<ContactRef>,
+    /// Whom to contact, consult, inform or report to, and when.
+    pub actions: Vec<ActionRef>,
     pub timing: Vec<String>,
     pub complete: Vec<String>,
-    /// For decisions: the factors to weigh (lists that apply to this
+    /// For an open decision: the factors to weigh (lists that apply to this
     /// incident, with the lists they include).
     pub weigh: Vec<FactorsRef>,
-    pub branches: Vec<pack::Branch>,
+    /// For a decision: every answer, with where it leads.
+    pub branches: Vec<BranchRef>,
+    /// For a decision the answers or the document settle: its answer.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    pub answer: Option<String>,
+    /// How that answer was reached: `answers` (the incident's) or
+    /// `document` (an answer the protocol fixes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<String>,
+    /// The node the route goes back to after this one, when it has been
+    /// walked already (a loop the protocol accepts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub then_again: Option<String>,
     pub cites: Vec<pack::Citation>,
     pub notes: Vec<String>,
+}
+
+/// An action of a step for this incident.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActionRef {
+    pub kind: pack::ActionKind,
+    /// Each target with its fallbacks, in order.
+    pub targets: Vec<Vec<ContactRef>>,
+    /// The action's condition, when the answers do not settle it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only_if: Option<String>,
+    pub in_doubt: bool,
+}
+
+/// A decision's answer and where it leads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BranchRef {
+    pub answer: String,
+    /// The answer's title.
+    pub title: String,
+    pub to: String,
+    /// The text of the node it leads to.
+    pub to_text: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -196,8 +237,13 @@ pub struct FactorsRef {
 pub struct Route {
     pub id: String,
     pub title: String,
-    /// From the start, every step that can follow, in order of distance.
+    /// The route as the incident goes through it, from its start: steps
+    /// whose condition fails are left out, decisions the answers or the
+    /// document settle are followed, and the walk stops at an outcome or at
+    /// a decision left to staff.
     pub steps: Vec<RouteStep>,
+    /// The whole route, as the rule pack holds it.
+    pub graph: Vec<pack::RouteNode>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -612,7 +658,14 @@ impl Engine {
             .collect();
         let l = &pack.levels[level];
         let police = self.decision_police(level, &deciding, setting);
-        let route = self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), &known);
+        // A deciding rule's own start comes before its level's.
+        let route = deciding
+            .iter()
+            .find_map(|r| {
+                let id = &pack.rules[*r].id;
+                self.route_for(setting, |st| st.rule.as_deref() == Some(id), &known)
+            })
+            .or_else(|| self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), &known));
         let procedures: Vec<ProcedureRef> = (0..pack.procedures.len())
             .filter(|p| self.procedure_condition(*p).eval3(&known) == Some(true))
             .map(|p| {
@@ -769,12 +822,197 @@ impl Engine {
         starts: impl Fn(&pack::Start) -> bool,
         known: &[Known],
     ) -> Option<Route> {
-        let r =
-            self.pack.routes.iter().find(|r| {
-                r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
-            })?;
-        let start = r.starts.iter().find(|s| starts(s))?;
-        Some(self.route(r, &start.node, known))
+        let ri = self.pack.routes.iter().position(|r| {
+            r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
+        })?;
+        let start = self.pack.routes[ri].starts.iter().find(|s| starts(s))?;
+        Some(self.walk(ri, &start.node, known, setting))
+    }
+
+    /// Walk route `ri` from `start` for an incident: in order, taking the
+    /// steps whose condition holds (or may), following decisions that the
+    /// answers or the document settle, and stopping at an outcome, at a
+    /// decision left to staff, or where the route comes back to a node
+    /// already walked.
+    pub fn walk(&self, ri: usize, start: &str, known: &[Known], setting: &str) -> Route {
+        let r = &self.pack.routes[ri];
+        let index = |id: &str| r.nodes.iter().position(|n| n.id == id);
+        let mut steps: Vec<RouteStep> = Vec::new();
+        let mut seen: Vec<usize> = Vec::new();
+        let mut at = index(start);
+        while let Some(ni) = at {
+            if seen.contains(&ni) {
+                if let Some(last) = steps.last_mut() {
+                    last.then_again = Some(r.nodes[ni].id.clone());
+                }
+                break;
+            }
+            seen.push(ni);
+            let n = &r.nodes[ni];
+            let conds = self.node_conds(ri, ni);
+            let held = |c: &Option<Expr>| c.as_ref().map_or(Some(true), |c| c.eval3(known));
+            let only_if = match held(&conds.only_when) {
+                // Not taken: straight on.
+                Some(false) => {
+                    at = n.next.as_deref().and_then(index);
+                    continue;
+                }
+                Some(true) => None,
+                None => n.only_when_text.clone(),
+            };
+            let mut step = RouteStep {
+                id: n.id.clone(),
+                kind: n.kind,
+                text: n.text.clone(),
+                only_if,
+                by: n
+                    .by
+                    .iter()
+                    .filter(|b| b.settings.is_empty() || b.settings.iter().any(|s| s == setting))
+                    .map(|b| self.actor_title(&b.actor))
+                    .collect(),
+                actions: n
+                    .actions
+                    .iter()
+                    .zip(&conds.actions)
+                    .filter_map(|(a, c)| {
+                        let only_if = match held(c) {
+                            Some(false) => return None,
+                            Some(true) => None,
+                            None => a.when_text.clone(),
+                        };
+                        Some(ActionRef {
+                            kind: a.kind,
+                            targets: a
+                                .targets
+                                .iter()
+                                .map(|chain| chain.iter().map(|c| self.contact_ref(c)).collect())
+                                .collect(),
+                            only_if,
+                            in_doubt: a.in_doubt,
+                        })
+                    })
+                    .collect(),
+                timing: n
+                    .timing
+                    .iter()
+                    .zip(&conds.timing)
+                    .filter_map(|(t, c)| {
+                        let mut words = t.text.clone();
+                        match held(c) {
+                            Some(false) => return None,
+                            Some(true) => {}
+                            None => words.push_str(&format!(
+                                " (if {})",
+                                t.when_text.as_deref().unwrap_or_default()
+                            )),
+                        }
+                        if let Some(q) = &t.qualifier {
+                            words.push_str(&format!(", {q}"));
+                        }
+                        Some(words)
+                    })
+                    .collect(),
+                complete: n.complete.clone(),
+                weigh: Vec::new(),
+                branches: n
+                    .branches
+                    .iter()
+                    .map(|b| BranchRef {
+                        answer: b.answer.clone(),
+                        title: n
+                            .answers
+                            .iter()
+                            .find(|a| a.id == b.answer)
+                            .map_or_else(|| b.answer.clone(), |a| a.title.clone()),
+                        to: b.to.clone(),
+                        to_text: index(&b.to)
+                            .map(|t| r.nodes[t].text.clone())
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                answer: None,
+                settled_by: None,
+                then_again: None,
+                cites: n.cites.clone(),
+                notes: n.notes.clone(),
+            };
+            at = match n.kind {
+                NodeKind::Step => n.next.as_deref().and_then(index),
+                NodeKind::Outcome => None,
+                NodeKind::Decision => match self.settle(n, conds, known) {
+                    Some((answer, by)) => {
+                        let next = n
+                            .branches
+                            .iter()
+                            .find(|b| b.answer == answer)
+                            .and_then(|b| index(&b.to));
+                        step.answer = Some(answer);
+                        step.settled_by = Some(by.into());
+                        next
+                    }
+                    None => {
+                        step.weigh = self.factors_for(&n.weigh, known);
+                        None
+                    }
+                },
+            };
+            steps.push(step);
+        }
+        Route {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            steps,
+            graph: r.nodes.clone(),
+        }
+    }
+
+    /// A decision's answer when the document fixes it for this incident or
+    /// the incident's answers settle it, with which; `None` when staff
+    /// decide.
+    fn settle(
+        &self,
+        n: &pack::RouteNode,
+        conds: &NodeConds,
+        known: &[Known],
+    ) -> Option<(String, &'static str)> {
+        if let Some((i, _)) = conds
+            .always
+            .iter()
+            .find(|(_, c)| c.eval3(known) == Some(true))
+        {
+            return Some((n.answers[*i].id.clone(), "document"));
+        }
+        let answer = match conds.on.as_ref()? {
+            On::Question(q) => match known[*q] {
+                Known::Is(Some(Val::Bool(b))) => if b { "yes" } else { "no" }.to_string(),
+                Known::Is(Some(Val::Opt(o))) => {
+                    self.pack.questions[*q].options[o as usize].id.clone()
+                }
+                _ => return None,
+            },
+            On::Cond(c) => if c.eval3(known)? { "yes" } else { "no" }.to_string(),
+        };
+        Some((answer, "answers"))
+    }
+
+    fn contact_ref(&self, c: &str) -> ContactRef {
+        match self.pack.contacts.iter().find(|x| x.id == c) {
+            Some(x) => ContactRef {
+                id: x.id.clone(),
+                title: x.title.clone(),
+                phone: x.phone.clone(),
+                web: x.web.clone(),
+                email: x.email.clone(),
+            },
+            None => ContactRef {
+                id: c.to_string(),
+                title: self.actor_title(c),
+                phone: None,
+                web: None,
+                email: None,
+            },
+        }
     }
 
     fn undecided(&self, outcome: Outcome, known: &[Known]) -> AnswerError {
@@ -813,63 +1051,6 @@ impl Engine {
             .iter()
             .find(|a| a.id == id)
             .map_or_else(|| id.to_string(), |a| a.title.clone())
-    }
-
-    fn route(&self, r: &pack::Route, start: &str, known: &[Known]) -> Route {
-        let mut order: Vec<String> = vec![start.to_string()];
-        let mut i = 0;
-        while i < order.len() {
-            if let Some(n) = r.nodes.iter().find(|n| n.id == order[i]) {
-                for next in n.next.iter().chain(n.branches.iter().map(|b| &b.to)) {
-                    if !order.contains(next) {
-                        order.push(next.clone());
-                    }
-                }
-            }
-            i += 1;
-        }
-        let steps = order
-            .iter()
-            .filter_map(|id| r.nodes.iter().find(|n| n.id == *id))
-            .map(|n| RouteStep {
-                id: n.id.clone(),
-                kind: n.kind,
-                text: n.text.clone(),
-                by: n.by.iter().map(|a| self.actor_title(a)).collect(),
-                contacts: n
-                    .contacts
-                    .iter()
-                    .map(|c| match self.pack.contacts.iter().find(|x| x.id == *c) {
-                        Some(x) => ContactRef {
-                            id: x.id.clone(),
-                            title: x.title.clone(),
-                            phone: x.phone.clone(),
-                            web: x.web.clone(),
-                            email: x.email.clone(),
-                        },
-                        None => ContactRef {
-                            id: c.clone(),
-                            title: self.actor_title(c),
-                            phone: None,
-                            web: None,
-                            email: None,
-                        },
-                    })
-                    .collect(),
-                timing: n.timing.clone(),
-                complete: n.complete.clone(),
-                weigh: self.factors_for(&n.weigh, known),
-                branches: n.branches.clone(),
-                next: n.next.clone(),
-                cites: n.cites.clone(),
-                notes: n.notes.clone(),
-            })
-            .collect();
-        Route {
-            id: r.id.clone(),
-            title: r.title.clone(),
-            steps,
-        }
     }
 
     /// The factor lists named, with the lists they include, that apply to

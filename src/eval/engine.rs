@@ -27,6 +27,26 @@ pub enum Outcome {
     Conflict,
 }
 
+/// What settles a route decision from the answers.
+pub enum On {
+    /// A question's answer (index into the pack's questions).
+    Question(usize),
+    /// A condition: yes when it holds.
+    Cond(Expr),
+}
+
+/// A route node's conditions, compiled.
+pub struct NodeConds {
+    pub only_when: Option<Expr>,
+    /// Per action, when it is taken.
+    pub actions: Vec<Option<Expr>>,
+    /// Per timing, when it holds.
+    pub timing: Vec<Option<Expr>>,
+    pub on: Option<On>,
+    /// Answers the document fixes: answer index and when.
+    pub always: Vec<(usize, Expr)>,
+}
+
 /// A rule pack ready to decide.
 pub struct Engine {
     pub pack: RulePack,
@@ -43,6 +63,8 @@ pub struct Engine {
     procedures: Vec<Expr>,
     /// Each accepted finding's region, when it names one.
     accepted: Vec<Option<Expr>>,
+    /// Per route, per node: its conditions, compiled.
+    route_conds: Vec<Vec<NodeConds>>,
     otherwise: Option<usize>,
     factors: Vec<Option<Expr>>,
     /// Per question: the answers worth trying (one per class of answers no
@@ -97,7 +119,7 @@ impl Engine {
             pack.questions.iter().map(|q| q.id.as_str()).collect(),
         )?;
         let levels = index("level", pack.levels.iter().map(|l| l.id.as_str()).collect())?;
-        index("rule", pack.rules.iter().map(|r| r.id.as_str()).collect())?;
+        let rule_ids = index("rule", pack.rules.iter().map(|r| r.id.as_str()).collect())?;
         let procedure_ids = index(
             "procedure",
             pack.procedures.iter().map(|p| p.id.as_str()).collect(),
@@ -192,6 +214,55 @@ impl Engine {
                     .transpose()
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut route_conds = Vec::with_capacity(pack.routes.len());
+        for r in &pack.routes {
+            let mut nodes = Vec::with_capacity(r.nodes.len());
+            for n in &r.nodes {
+                let at = format!("route `{}`, step `{}`", r.id, n.id);
+                let opt = |c: &Option<Value>, what: &str| -> Result<Option<Expr>, LoadError> {
+                    c.as_ref()
+                        .map(|c| cond(c, &format!("{at}, {what}")))
+                        .transpose()
+                };
+                let on = match &n.on {
+                    None => None,
+                    Some(o) => match (&o.question, &o.when) {
+                        (Some(q), None) => Some(On::Question(questions.get(q).copied().ok_or_else(
+                            || LoadError(format!("{at} is settled on question `{q}`, which the rule pack does not define")),
+                        )?)),
+                        (None, Some(c)) => Some(On::Cond(cond(c, &format!("{at}, on"))?)),
+                        _ => {
+                            return Err(LoadError(format!(
+                                "{at} is settled `on` neither or both of a question and a condition"
+                            )));
+                        }
+                    },
+                };
+                nodes.push(NodeConds {
+                    only_when: opt(&n.only_when, "only_when")?,
+                    actions: n
+                        .actions
+                        .iter()
+                        .map(|a| opt(&a.when, "action"))
+                        .collect::<Result<_, _>>()?,
+                    timing: n
+                        .timing
+                        .iter()
+                        .map(|t| opt(&t.when, "timing"))
+                        .collect::<Result<_, _>>()?,
+                    on,
+                    always: n
+                        .always
+                        .iter()
+                        .map(|a| {
+                            let i = n.answers.iter().position(|x| x.id == a.answer).unwrap_or(0);
+                            cond(&a.when, &format!("{at}, always")).map(|e| (i, e))
+                        })
+                        .collect::<Result<_, _>>()?,
+                });
+            }
+            route_conds.push(nodes);
+        }
         let deciding_rule: Vec<usize> = (0..pack.rules.len())
             .filter(|r| pack.rules[*r].effect == pack::Effect::Decides)
             .collect();
@@ -262,16 +333,19 @@ impl Engine {
             }
             for s in &r.starts {
                 let at = format!("route `{}`", r.id);
-                match (&s.level, &s.procedure) {
-                    (Some(l), None) => {
+                match (&s.level, &s.procedure, &s.rule) {
+                    (Some(l), None, None) => {
                         known(&levels, "level", l, &at)?;
                     }
-                    (None, Some(p)) => {
+                    (None, Some(p), None) => {
                         known(&procedure_ids, "procedure", p, &at)?;
+                    }
+                    (None, None, Some(r)) => {
+                        known(&rule_ids, "rule", r, &at)?;
                     }
                     _ => {
                         return Err(LoadError(format!(
-                            "{at} has a start for neither or both of a level and a procedure; each start names one"
+                            "{at} has a start that names not exactly one of a level, a procedure and a rule"
                         )));
                     }
                 }
@@ -291,13 +365,39 @@ impl Engine {
                         )));
                     }
                 }
-                for a in &n.by {
-                    known(&actors, "actor", a, &at)?;
+                for b in &n.by {
+                    known(&actors, "actor", &b.actor, &at)?;
+                    for s in &b.settings {
+                        known(&settings, "setting", s, &at)?;
+                    }
                 }
-                for c in &n.contacts {
+                for c in n.actions.iter().flat_map(|a| &a.targets).flatten() {
                     if !contacts.contains_key(c) && !actors.contains_key(c) {
                         return Err(LoadError(format!(
                             "{at} names contact `{c}`, which the rule pack does not define"
+                        )));
+                    }
+                }
+                if let Some(q) = n.on.as_ref().and_then(|o| o.question.as_ref()) {
+                    let qi = known(&questions, "question", q, &at)?;
+                    let question = &pack.questions[qi];
+                    let want: Vec<&str> = match question.kind {
+                        QuestionKind::YesNo => vec!["yes", "no"],
+                        QuestionKind::Count | QuestionKind::Amount => Vec::new(),
+                        _ => question.options.iter().map(|o| o.id.as_str()).collect(),
+                    };
+                    let have: Vec<&str> = n.answers.iter().map(|a| a.id.as_str()).collect();
+                    if want.is_empty() || want != have {
+                        return Err(LoadError(format!(
+                            "{at} is settled on question `{q}`, but its answers are not that question's answers"
+                        )));
+                    }
+                }
+                for a in &n.always {
+                    if !n.answers.iter().any(|x| x.id == a.answer) {
+                        return Err(LoadError(format!(
+                            "{at} fixes the answer `{}`, which is not one of its answers",
+                            a.answer
                         )));
                     }
                 }
@@ -356,6 +456,7 @@ impl Engine {
             deciding_rule,
             procedures,
             accepted,
+            route_conds,
             otherwise,
             factors: factor_conds,
             cells,
@@ -382,6 +483,11 @@ impl Engine {
 
     pub fn procedure_condition(&self, p: usize) -> &Expr {
         &self.procedures[p]
+    }
+
+    /// The compiled conditions of node `node` of route `route`.
+    pub fn node_conds(&self, route: usize, node: usize) -> &NodeConds {
+        &self.route_conds[route][node]
     }
 
     /// The region of accepted finding `i`, when it names one.

@@ -227,6 +227,21 @@ fn conditions(pack: &RulePack) -> Result<(), LoadError> {
     for p in &pack.procedures {
         check(&p.when, &format!("procedure `{}`", p.id), None)?;
     }
+    for r in &pack.routes {
+        for n in &r.nodes {
+            let at = format!("route `{}`, step `{}`", r.id, n.id);
+            let conds = n
+                .only_when
+                .iter()
+                .chain(n.actions.iter().filter_map(|a| a.when.as_ref()))
+                .chain(n.timing.iter().filter_map(|t| t.when.as_ref()))
+                .chain(n.on.iter().filter_map(|o| o.when.as_ref()))
+                .chain(n.always.iter().map(|a| &a.when));
+            for c in conds {
+                check(c, &at, None)?;
+            }
+        }
+    }
     for f in &pack.accepted_findings {
         if let Some(c) = &f.applies_when {
             check(c, &format!("accepted finding \"{}\"", f.message), None)?;

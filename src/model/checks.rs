@@ -228,6 +228,7 @@ impl Lowerer<'_> {
                 let (what, meta) = match l {
                     Entry::Level(x) => ("level", &model.level(x).meta),
                     Entry::Procedure(x) => ("procedure", &model.procedures[x.index()].meta),
+                    Entry::Rule(x) => ("rule", &model.rule(x).meta),
                 };
                 let routes: Vec<(&Route, &Start)> = model
                     .routes

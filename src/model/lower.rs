@@ -67,14 +67,14 @@ pub(crate) struct Lowerer<'a> {
 }
 
 /// Collects the properties of one definition and reports repeats.
-struct Props {
+pub(crate) struct Props {
     seen: HashMap<&'static str, Span>,
     cites: Vec<Spanned<String>>,
     notes: Vec<String>,
 }
 
 impl Props {
-    fn new() -> Props {
+    pub(crate) fn new() -> Props {
         Props {
             seen: HashMap::new(),
             cites: Vec::new(),
@@ -84,7 +84,7 @@ impl Props {
 
     /// Record a property that may appear once; false (and a diagnostic) if
     /// it already appeared.
-    fn once(&mut self, name: &'static str, span: Span, diags: &mut Vec<Diagnostic>) -> bool {
+    pub(crate) fn once(&mut self, name: &'static str, span: Span, diags: &mut Vec<Diagnostic>) -> bool {
         if let Some(&first) = self.seen.get(name) {
             diags.push(
                 Diagnostic::new(
@@ -102,7 +102,7 @@ impl Props {
         true
     }
 
-    fn common(&mut self, c: &ast::Common) {
+    pub(crate) fn common(&mut self, c: &ast::Common) {
         match c {
             ast::Common::Cite(cs) => self.cites.extend(cs.iter().cloned()),
             ast::Common::Note(n) => self.notes.push(n.node.clone()),
@@ -110,7 +110,7 @@ impl Props {
     }
 }
 
-fn missing(what: &str, def: &str, name: &ast::Name, example: &str) -> Diagnostic {
+pub(crate) fn missing(what: &str, def: &str, name: &ast::Name, example: &str) -> Diagnostic {
     Diagnostic::new(
         Code::MissingProperty,
         name.span,
@@ -255,7 +255,7 @@ impl<'a> Lowerer<'a> {
             .collect()
     }
 
-    fn meta(&self, file: FileId, name: &ast::Name, props: Props) -> Meta {
+    pub(crate) fn meta(&self, file: FileId, name: &ast::Name, props: Props) -> Meta {
         Meta {
             id: name.node.clone(),
             span: name.span,
@@ -354,7 +354,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn actor_refs(&mut self, file: FileId, names: &[ast::Name]) -> Vec<ActorId> {
+    pub(crate) fn actor_refs(&mut self, file: FileId, names: &[ast::Name]) -> Vec<ActorId> {
         names
             .iter()
             .filter_map(|n| match self.resolve(file, n, scope::ACTOR)? {
@@ -597,7 +597,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn choices(&mut self, file: FileId, options: &[ast::OptionDef]) -> Vec<Choice> {
+    pub(crate) fn choices(&mut self, file: FileId, options: &[ast::OptionDef]) -> Vec<Choice> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut out = Vec::new();
         for o in options {
@@ -1010,391 +1010,6 @@ impl<'a> Lowerer<'a> {
             when: when?,
             police,
         })
-    }
-
-    fn timing(&mut self, t: &ast::Timing) -> Option<Timing> {
-        let mut num = |s: &Spanned<String>| -> Option<u32> {
-            match s.node.parse::<u32>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::InvalidNumber,
-                            s.span,
-                            format!("`{}` is not a length of time", s.node),
-                        )
-                        .with_help(
-                            "use a whole number of hours, days, weeks or months, e.g. `24 hours`",
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-        Some(match t {
-            ast::Timing::Within(d) => Timing::Within(num(&d.amount)?, d.unit),
-            ast::Timing::After(d) => Timing::After(num(&d.amount)?, d.unit),
-            ast::Timing::Every { from, to, unit } => {
-                let f = num(from)?;
-                let t2 = match to {
-                    Some(t) => Some(num(t)?),
-                    None => None,
-                };
-                if let (Some(t2), Some(to)) = (t2, to)
-                    && t2 < f
-                {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::InvalidNumber,
-                            to.span,
-                            format!("`every {f} to {t2}` runs backwards"),
-                        )
-                        .with_help(format!(
-                            "write the smaller number first: `every {t2} to {f}`"
-                        )),
-                    );
-                    return None;
-                }
-                Timing::Every {
-                    from: f,
-                    to: t2,
-                    unit: *unit,
-                }
-            }
-            ast::Timing::Immediately => Timing::Immediately,
-            ast::Timing::Text(t) => Timing::Text(t.node.clone()),
-        })
-    }
-
-    /// A route with whatever could be resolved; unresolved references are
-    /// reported and left out.
-    fn route(&mut self, file: FileId, r: &ast::Route) -> Route {
-        let mut props = Props::new();
-        // Route-local names first, so that `then` can point forwards.
-        let mut local: HashMap<&str, (NodeId, Span)> = HashMap::new();
-        let mut order: Vec<(&ast::Name, Span)> = Vec::new();
-        for p in &r.props {
-            let name = match &p.node {
-                ast::RouteProp::Step(s) => &s.name,
-                ast::RouteProp::Decision(d) => &d.name,
-                ast::RouteProp::Outcome(o) => &o.name,
-                _ => continue,
-            };
-            if let Some(&(_, first)) = local.get(name.node.as_str()) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::DuplicateDefinition,
-                        name.span,
-                        format!(
-                            "route `{}` has two steps named `{}`",
-                            r.name.node, name.node
-                        ),
-                    )
-                    .with_label("second")
-                    .with_secondary(first, "first")
-                    .with_help("name each step, decision and outcome of a route differently"),
-                );
-                continue;
-            }
-            local.insert(&name.node, (NodeId(order.len() as u32), name.span));
-            order.push((name, p.span));
-        }
-        let node_names: Vec<&str> = order.iter().map(|(n, _)| n.node.as_str()).collect();
-        let node_ref = |this: &mut Self, n: &ast::Name| -> Option<NodeId> {
-            match local.get(n.node.as_str()) {
-                Some(&(id, _)) => Some(id),
-                None => {
-                    let mut d = Diagnostic::new(
-                        Code::UnknownName,
-                        n.span,
-                        format!(
-                            "route `{}` has no step, decision or outcome named `{}`",
-                            r.name.node, n.node
-                        ),
-                    )
-                    .with_label("not in this route");
-                    if let Some(close) = did_you_mean(&n.node, node_names.iter().copied()) {
-                        d = d.with_help(format!("did you mean `{close}`?"));
-                    } else {
-                        d = d.with_help(format!(
-                            "add `step {} \"...\" {{ ... }}` or `outcome {} \"...\"` to the route",
-                            n.node, n.node
-                        ));
-                    }
-                    this.diags.push(d);
-                    None
-                }
-            }
-        };
-
-        let mut settings = Vec::new();
-        let mut starts = Vec::new();
-        let mut nodes = Vec::new();
-        let mut seen_nodes: HashSet<&str> = HashSet::new();
-        for p in &r.props {
-            match &p.node {
-                ast::RouteProp::For(names) => {
-                    for n in names {
-                        if let Some(ModelRef::Setting(s)) = self.resolve(file, n, scope::SETTING) {
-                            settings.push((s, n.span));
-                        }
-                    }
-                }
-                ast::RouteProp::Start { levels, node } => {
-                    let target = node_ref(self, node);
-                    for l in levels {
-                        let entry = match self.resolve(file, l, scope::ENTRY) {
-                            Some(ModelRef::Level(x)) => Some(Entry::Level(x)),
-                            Some(ModelRef::Procedure(x)) => Some(Entry::Procedure(x)),
-                            _ => None,
-                        };
-                        if let (Some(entry), Some(node)) = (entry, target) {
-                            starts.push(Start {
-                                entry,
-                                node,
-                                span: l.span,
-                            });
-                        }
-                    }
-                }
-                ast::RouteProp::Step(s) => {
-                    if !seen_nodes.insert(&s.name.node) {
-                        continue;
-                    }
-                    let mut sp = Props::new();
-                    let mut step = Step {
-                        by: Vec::new(),
-                        contacts: Vec::new(),
-                        timing: Vec::new(),
-                        complete: Vec::new(),
-                        next: None,
-                    };
-                    for q in &s.props {
-                        match &q.node {
-                            ast::StepProp::By(n) => step.by.extend(self.actor_refs(file, n)),
-                            ast::StepProp::Contact(ns) => {
-                                for n in ns {
-                                    match self.resolve(file, n, scope::CONTACT) {
-                                        Some(ModelRef::Contact(c)) => {
-                                            step.contacts.push(ContactRef::Contact(c))
-                                        }
-                                        Some(ModelRef::Actor(a)) => {
-                                            step.contacts.push(ContactRef::Actor(a))
-                                        }
-                                        _ => {}
-                                    }
-                                }
-                            }
-                            ast::StepProp::Timing(t) => {
-                                if let Some(t) = self.timing(t) {
-                                    step.timing.push(t);
-                                }
-                            }
-                            ast::StepProp::Complete(ns) => {
-                                for n in ns {
-                                    if let Some(ModelRef::Checklist(c)) =
-                                        self.resolve(file, n, scope::CHECKLIST)
-                                    {
-                                        step.complete.push(c);
-                                    }
-                                }
-                            }
-                            ast::StepProp::Then(n) => {
-                                if sp.once("then", q.span, &mut self.diags) {
-                                    step.next = node_ref(self, n);
-                                }
-                            }
-                            ast::StepProp::Common(c) => sp.common(c),
-                        }
-                    }
-                    nodes.push(Node {
-                        meta: self.meta(file, &s.name, sp),
-                        text: s.text.node.clone(),
-                        kind: NodeKind::Step(step),
-                    });
-                }
-                ast::RouteProp::Decision(d) => {
-                    if !seen_nodes.insert(&d.name.node) {
-                        continue;
-                    }
-                    let mut dp = Props::new();
-                    let mut answers: Option<Vec<Choice>> = None;
-                    let mut dec = Decision {
-                        by: Vec::new(),
-                        weigh: Vec::new(),
-                        answers: Vec::new(),
-                        branches: Vec::new(),
-                        timing: Vec::new(),
-                    };
-                    for q in &d.props {
-                        if let ast::DecisionProp::Answers(a) = &q.node
-                            && dp.once("answers", q.span, &mut self.diags)
-                        {
-                            answers = Some(match a {
-                                ast::Answers::YesNo => ["yes", "no"]
-                                    .iter()
-                                    .map(|id| Choice {
-                                        id: id.to_string(),
-                                        title: None,
-                                        span: q.span,
-                                        cites: Vec::new(),
-                                        notes: Vec::new(),
-                                    })
-                                    .collect(),
-                                ast::Answers::OneOf(o) => self.choices(file, o),
-                            });
-                        }
-                    }
-                    if answers.is_none() {
-                        self.diags.push(missing(
-                            "answers",
-                            "decision",
-                            &d.name,
-                            "answers yes or no",
-                        ));
-                    }
-                    let answer_list = answers.clone().unwrap_or_default();
-                    let mut branch_seen: HashMap<u32, Span> = HashMap::new();
-                    for q in &d.props {
-                        match &q.node {
-                            ast::DecisionProp::By(n) => dec.by.extend(self.actor_refs(file, n)),
-                            ast::DecisionProp::Weigh(ns) => {
-                                for n in ns {
-                                    if let Some(ModelRef::Factors(f)) =
-                                        self.resolve(file, n, scope::FACTORS)
-                                    {
-                                        dec.weigh.push(f);
-                                    }
-                                }
-                            }
-                            ast::DecisionProp::Timing(t) => {
-                                if let Some(t) = self.timing(t) {
-                                    dec.timing.push(t);
-                                }
-                            }
-                            ast::DecisionProp::Branch { answer, target } => {
-                                let target = node_ref(self, target);
-                                if answers.is_none() {
-                                    continue;
-                                }
-                                let Some(index) =
-                                    answer_list.iter().position(|c| c.id == answer.node)
-                                else {
-                                    let ids: Vec<String> =
-                                        answer_list.iter().map(|c| format!("`{}`", c.id)).collect();
-                                    let mut diag = Diagnostic::new(
-                                        Code::UnknownOption,
-                                        answer.span,
-                                        format!(
-                                            "decision `{}` has no answer `{}`",
-                                            d.name.node, answer.node
-                                        ),
-                                    )
-                                    .with_label("not one of its answers");
-                                    diag = match did_you_mean(
-                                        &answer.node,
-                                        answer_list.iter().map(|c| c.id.as_str()),
-                                    ) {
-                                        Some(close) => {
-                                            diag.with_help(format!("did you mean `{close}`?"))
-                                        }
-                                        None => diag.with_help(format!(
-                                            "its answers are {}",
-                                            join_or(&ids)
-                                        )),
-                                    };
-                                    self.diags.push(diag);
-                                    continue;
-                                };
-                                let index = index as u32;
-                                if let Some(&first) = branch_seen.get(&index) {
-                                    self.diags.push(
-                                        Diagnostic::new(
-                                            Code::DuplicateDefinition,
-                                            answer.span,
-                                            format!(
-                                                "decision `{}` has two branches for `{}`",
-                                                d.name.node, answer.node
-                                            ),
-                                        )
-                                        .with_label("second")
-                                        .with_secondary(first, "first")
-                                        .with_help("each answer leads one way"),
-                                    );
-                                    continue;
-                                }
-                                branch_seen.insert(index, answer.span);
-                                if let Some(target) = target {
-                                    dec.branches.push(Branch {
-                                        answer: index,
-                                        target,
-                                        span: answer.span,
-                                    });
-                                }
-                            }
-                            ast::DecisionProp::Common(c) => dp.common(c),
-                            ast::DecisionProp::Answers(_) => {}
-                        }
-                    }
-                    dec.answers = answer_list;
-                    nodes.push(Node {
-                        meta: self.meta(file, &d.name, dp),
-                        text: d.text.node.clone(),
-                        kind: NodeKind::Decision(dec),
-                    });
-                }
-                ast::RouteProp::Outcome(o) => {
-                    if !seen_nodes.insert(&o.name.node) {
-                        continue;
-                    }
-                    let mut op = Props::new();
-                    for q in &o.props {
-                        op.common(&q.node);
-                    }
-                    nodes.push(Node {
-                        meta: self.meta(file, &o.name, op),
-                        text: o.text.node.clone(),
-                        kind: NodeKind::Outcome,
-                    });
-                }
-                ast::RouteProp::Common(c) => props.common(c),
-            }
-        }
-        if settings.is_empty()
-            && !r
-                .props
-                .iter()
-                .any(|p| matches!(p.node, ast::RouteProp::For(_)))
-        {
-            self.diags
-                .push(missing("for", "route", &r.name, "for residential"));
-        }
-        if starts.is_empty()
-            && !r
-                .props
-                .iter()
-                .any(|p| matches!(p.node, ast::RouteProp::Start { .. }))
-        {
-            self.diags.push(missing(
-                "start",
-                "route",
-                &r.name,
-                "start level-1 -> first-step",
-            ));
-        }
-        let mut setting_ids = Vec::new();
-        for (s, _) in settings {
-            if !setting_ids.contains(&s) {
-                setting_ids.push(s);
-            }
-        }
-        Route {
-            meta: self.meta(file, &r.name, props),
-            title: r.title.node.clone(),
-            settings: setting_ids,
-            starts,
-            nodes,
-        }
     }
 
     fn factors(&mut self, file: FileId, f: &ast::Factors) -> Factors {

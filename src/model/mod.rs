@@ -8,6 +8,7 @@ mod checks;
 mod cond;
 pub mod example;
 mod lower;
+mod routes;
 mod scope;
 pub mod summary;
 mod types;

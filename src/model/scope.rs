@@ -563,7 +563,7 @@ fn build_scope(
 pub(crate) const QUESTION: &[Kind] = &[Kind::Question];
 pub(crate) const LEVEL: &[Kind] = &[Kind::Level];
 /// What a route may start for.
-pub(crate) const ENTRY: &[Kind] = &[Kind::Level, Kind::Procedure];
+pub(crate) const ENTRY: &[Kind] = &[Kind::Level, Kind::Procedure, Kind::Rule];
 pub(crate) const SETTING: &[Kind] = &[Kind::Setting];
 pub(crate) const ACTOR: &[Kind] = &[Kind::Actor];
 pub(crate) const CONTACT: &[Kind] = &[Kind::Contact, Kind::Actor];
@@ -574,6 +574,10 @@ type Ref<'a> = (&'static [Kind], &'a String);
 
 /// The global names a definition refers to, with the kinds each may be.
 pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
+    fn by<'a>(b: &'a ast::By, out: &mut Vec<Ref<'a>>) {
+        names(ACTOR, &b.actors, out);
+        names(SETTING, &b.settings, out);
+    }
     fn police<'a>(p: &'a ast::Police, out: &mut Vec<Ref<'a>>) {
         if let Some(by) = &p.by {
             out.push((ACTOR, &by.node));
@@ -636,8 +640,21 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
                     ast::RouteProp::Step(s) => {
                         for sp in &s.props {
                             match &sp.node {
-                                ast::StepProp::By(n) => names(ACTOR, n, out),
-                                ast::StepProp::Contact(n) => names(CONTACT, n, out),
+                                ast::StepProp::OnlyWhen(e) => expr(e, out),
+                                ast::StepProp::By(b) => by(b, out),
+                                ast::StepProp::Action(a) => {
+                                    for chain in &a.targets {
+                                        names(CONTACT, chain, out);
+                                    }
+                                    if let Some(e) = &a.when {
+                                        expr(e, out);
+                                    }
+                                }
+                                ast::StepProp::Timing(t) => {
+                                    if let Some(e) = &t.when {
+                                        expr(e, out);
+                                    }
+                                }
                                 ast::StepProp::Complete(n) => names(CHECKLIST, n, out),
                                 _ => {}
                             }
@@ -646,9 +663,23 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
                     ast::RouteProp::Decision(d) => {
                         for dp in &d.props {
                             match &dp.node {
-                                ast::DecisionProp::By(n) => names(ACTOR, n, out),
+                                ast::DecisionProp::By(b) => by(b, out),
                                 ast::DecisionProp::Weigh(n) => names(FACTORS, n, out),
+                                ast::DecisionProp::On(e) => expr(e, out),
+                                ast::DecisionProp::Always { when, .. } => expr(when, out),
+                                ast::DecisionProp::Timing(t) => {
+                                    if let Some(e) = &t.when {
+                                        expr(e, out);
+                                    }
+                                }
                                 _ => {}
+                            }
+                        }
+                    }
+                    ast::RouteProp::Outcome(o) => {
+                        for op in &o.props {
+                            if let ast::OutcomeProp::By(b) = &op.node {
+                                by(b, out);
                             }
                         }
                     }

@@ -354,25 +354,17 @@ pub fn dump(model: &Model) -> String {
             match &n.kind {
                 NodeKind::Step(s) => {
                     let _ = writeln!(o, "    step {} \"{}\"{c}", n.meta.id, n.text);
-                    if !s.by.is_empty() {
-                        let _ = writeln!(
-                            o,
-                            "      by {}",
-                            names(&s.by, |a| model.actors[a.index()].meta.id.clone())
-                        );
+                    if let Some(c) = &s.only_when {
+                        let _ = writeln!(o, "      only when {}", condition(model, c));
                     }
-                    if !s.contacts.is_empty() {
-                        let _ = writeln!(
-                            o,
-                            "      contact {}",
-                            names(&s.contacts, |c| match c {
-                                ContactRef::Contact(c) => model.contacts[c.index()].meta.id.clone(),
-                                ContactRef::Actor(a) => model.actors[a.index()].meta.id.clone(),
-                            })
-                        );
+                    for line in by(model, &s.by) {
+                        let _ = writeln!(o, "      {line}");
+                    }
+                    for a in &s.actions {
+                        let _ = writeln!(o, "      {}", action(model, a));
                     }
                     for t in &s.timing {
-                        let _ = writeln!(o, "      timing {t}");
+                        let _ = writeln!(o, "      timing {}", timing(model, t));
                     }
                     if !s.complete.is_empty() {
                         let _ = writeln!(
@@ -387,11 +379,24 @@ pub fn dump(model: &Model) -> String {
                 }
                 NodeKind::Decision(d) => {
                     let _ = writeln!(o, "    decision {} \"{}\"{c}", n.meta.id, n.text);
-                    if !d.by.is_empty() {
+                    for line in by(model, &d.by) {
+                        let _ = writeln!(o, "      {line}");
+                    }
+                    match &d.on {
+                        Some(DecideOn::Question(q)) => {
+                            let _ = writeln!(o, "      on {}", model.question(*q).meta.id);
+                        }
+                        Some(DecideOn::Condition(c)) => {
+                            let _ = writeln!(o, "      on {}", condition(model, c));
+                        }
+                        None => {}
+                    }
+                    for (a, c) in &d.always {
                         let _ = writeln!(
                             o,
-                            "      by {}",
-                            names(&d.by, |a| model.actors[a.index()].meta.id.clone())
+                            "      always {} when {}",
+                            d.answers[*a as usize].id,
+                            condition(model, c)
                         );
                     }
                     if !d.weigh.is_empty() {
@@ -402,7 +407,7 @@ pub fn dump(model: &Model) -> String {
                         );
                     }
                     for t in &d.timing {
-                        let _ = writeln!(o, "      timing {t}");
+                        let _ = writeln!(o, "      timing {}", timing(model, t));
                     }
                     let _ = writeln!(o, "      answers {}", names(&d.answers, |c| c.id.clone()));
                     for b in &d.branches {
@@ -414,8 +419,11 @@ pub fn dump(model: &Model) -> String {
                         );
                     }
                 }
-                NodeKind::Outcome => {
+                NodeKind::Outcome(out) => {
                     let _ = writeln!(o, "    outcome {} \"{}\"{c}", n.meta.id, n.text);
+                    for line in by(model, &out.by) {
+                        let _ = writeln!(o, "      {line}");
+                    }
                 }
             }
             notes(&mut o, "      ", &n.meta.notes);
@@ -549,6 +557,65 @@ pub fn dump(model: &Model) -> String {
         }
     }
     o
+}
+
+/// `by` lines as written: the actors of each set of settings.
+pub fn by(model: &Model, list: &[ByActor]) -> Vec<String> {
+    let mut groups: Vec<(&[SettingId], Vec<&str>)> = Vec::new();
+    for b in list {
+        let actor = model.actors[b.actor.index()].meta.id.as_str();
+        match groups.iter_mut().find(|(s, _)| *s == b.settings.as_slice()) {
+            Some((_, actors)) => actors.push(actor),
+            None => groups.push((&b.settings, vec![actor])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(settings, actors)| {
+            let mut line = format!("by {}", actors.join(", "));
+            if !settings.is_empty() {
+                let names: Vec<&str> = settings
+                    .iter()
+                    .map(|s| model.settings[s.index()].meta.id.as_str())
+                    .collect();
+                line.push_str(&format!(" for {}", names.join(", ")));
+            }
+            line
+        })
+        .collect()
+}
+
+/// An action as written: `consult police-liaison if in doubt`.
+pub fn action(model: &Model, a: &Action) -> String {
+    let id = |c: &ContactRef| match c {
+        ContactRef::Contact(c) => model.contacts[c.index()].meta.id.clone(),
+        ContactRef::Actor(a) => model.actors[a.index()].meta.id.clone(),
+    };
+    let targets: Vec<String> = a
+        .targets
+        .iter()
+        .map(|chain| chain.iter().map(id).collect::<Vec<_>>().join(" else "))
+        .collect();
+    let mut line = format!("{} {}", a.kind.keyword(), targets.join(", "));
+    if a.in_doubt {
+        line.push_str(" if in doubt");
+    }
+    if let Some(c) = &a.when {
+        line.push_str(&format!(" when {}", condition(model, c)));
+    }
+    line
+}
+
+/// A timing as written: `within 24 hours when drugs == use`.
+pub fn timing(model: &Model, t: &CondTiming) -> String {
+    let mut s = t.timing.to_string();
+    if let Some(c) = &t.when {
+        s.push_str(&format!(" when {}", condition(model, c)));
+    }
+    if let Some(q) = &t.qualifier {
+        s.push_str(&format!(" if \"{q}\""));
+    }
+    s
 }
 
 /// Police responses as written: `police report; police emergency for foster`.

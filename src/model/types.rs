@@ -368,11 +368,14 @@ pub struct Procedure {
     pub police: Vec<Police>,
 }
 
-/// What a route start is for: incidents at a level, or a procedure.
+/// What a route start is for: incidents at a level, a procedure, or
+/// incidents a particular rule decides (which enter where that rule's start
+/// says, rather than at their level's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entry {
     Level(LevelId),
     Procedure(ProcedureId),
+    Rule(RuleId),
 }
 
 /// A condition over the answers.
@@ -489,20 +492,114 @@ pub struct Node {
     pub kind: NodeKind,
 }
 
+impl Node {
+    /// Every condition on the node: when it is taken, when its actions and
+    /// timings hold, what settles a decision and the answers it fixes.
+    pub fn conditions(&self) -> Vec<&Cond> {
+        let mut out = Vec::new();
+        match &self.kind {
+            NodeKind::Step(s) => {
+                out.extend(s.only_when.as_ref());
+                out.extend(s.actions.iter().filter_map(|a| a.when.as_ref()));
+                out.extend(s.timing.iter().filter_map(|t| t.when.as_ref()));
+            }
+            NodeKind::Decision(d) => {
+                if let Some(DecideOn::Condition(c)) = &d.on {
+                    out.push(c);
+                }
+                out.extend(d.always.iter().map(|(_, c)| c));
+                out.extend(d.timing.iter().filter_map(|t| t.when.as_ref()));
+            }
+            NodeKind::Outcome(_) => {}
+        }
+        out
+    }
+
+    /// The actors of a step, decision or outcome.
+    pub fn by(&self) -> &[ByActor] {
+        match &self.kind {
+            NodeKind::Step(s) => &s.by,
+            NodeKind::Decision(d) => &d.by,
+            NodeKind::Outcome(o) => &o.by,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum NodeKind {
     Step(Step),
     Decision(Decision),
-    Outcome,
+    Outcome(Outcome),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
-    pub by: Vec<ActorId>,
-    pub contacts: Vec<ContactRef>,
-    pub timing: Vec<Timing>,
+    /// The step is taken only when this holds (`only when`); otherwise the
+    /// route goes straight on to `next`.
+    pub only_when: Option<Cond>,
+    pub by: Vec<ByActor>,
+    /// Whom the step contacts, consults, informs or reports to.
+    pub actions: Vec<Action>,
+    pub timing: Vec<CondTiming>,
     pub complete: Vec<ChecklistId>,
     pub next: Option<NodeId>,
+}
+
+/// An outcome: where a route ends, and who owns it.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Outcome {
+    pub by: Vec<ByActor>,
+}
+
+/// Who acts: in every setting (`settings` empty) or in those named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByActor {
+    pub actor: ActorId,
+    pub settings: Vec<SettingId>,
+}
+
+/// Consult, inform and report are different acts and read differently;
+/// `Contact` is what a document says without saying which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    Contact,
+    Consult,
+    Inform,
+    Report,
+}
+
+impl ActionKind {
+    /// The keyword written in protocols and rule packs.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ActionKind::Contact => "contact",
+            ActionKind::Consult => "consult",
+            ActionKind::Inform => "inform",
+            ActionKind::Report => "report to",
+        }
+    }
+}
+
+/// `consult police-liaison if in doubt`, `contact a else b when harm`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// Whom, each with the ones to try if it is not available, in order.
+    pub targets: Vec<Vec<ContactRef>>,
+    /// The action is taken only when this holds.
+    pub when: Option<Cond>,
+    /// "In cases of doubt": a judgement for staff, not an act every time.
+    pub in_doubt: bool,
+    pub span: Span,
+}
+
+/// A timing, with the condition it holds under or the document's qualifier
+/// ("wherever possible and safe to do so").
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondTiming {
+    pub timing: Timing,
+    pub when: Option<Cond>,
+    pub qualifier: Option<String>,
 }
 
 /// Whom a step contacts: a contact point (999, an online form) or a person.
@@ -514,12 +611,28 @@ pub enum ContactRef {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
-    pub by: Vec<ActorId>,
+    pub by: Vec<ByActor>,
     pub weigh: Vec<FactorsId>,
-    /// The answers the decision can take; `yes` and `no` for a yes/no one.
+    /// The answers the decision can take; `yes` and `no` for a yes/no one,
+    /// a question's options for one `on` that question.
     pub answers: Vec<Choice>,
     pub branches: Vec<Branch>,
-    pub timing: Vec<Timing>,
+    pub timing: Vec<CondTiming>,
+    /// What settles it from the incident's answers (`on ...`); staff decide
+    /// when there is nothing, or the answers do not settle it.
+    pub on: Option<DecideOn>,
+    /// Answers the document fixes (`always yes when ...`): index into
+    /// `answers`, and when.
+    pub always: Vec<(u32, Cond)>,
+}
+
+/// A route decision settled by the incident's answers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DecideOn {
+    /// The answer to a question: branches are named by its answers.
+    Question(QuestionId),
+    /// A condition: `yes` when it holds, `no` when it does not.
+    Condition(Cond),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -674,10 +787,17 @@ impl Model {
     /// Every atom of the model: in "asked when" conditions, rules, factor
     /// lists, accepted findings and examples.
     pub fn for_each_atom(&self, mut f: impl FnMut(&Atom)) {
+        let route_conds: Vec<&Cond> = self
+            .routes
+            .iter()
+            .flat_map(|r| &r.nodes)
+            .flat_map(|n| n.conditions())
+            .collect();
         let conds = self
             .questions
             .iter()
             .filter_map(|q| q.asked_when.as_ref())
+            .chain(route_conds)
             .chain(self.rules.iter().map(|r| &r.when))
             .chain(self.procedures.iter().map(|p| &p.when))
             .chain(self.factors.iter().filter_map(|x| x.applies_when.as_ref()))
@@ -710,6 +830,7 @@ impl Model {
         match e {
             Entry::Level(l) => &self.level(l).meta.id,
             Entry::Procedure(p) => &self.procedures[p.index()].meta.id,
+            Entry::Rule(r) => &self.rule(r).meta.id,
         }
     }
 

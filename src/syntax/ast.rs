@@ -245,12 +245,49 @@ pub struct Step {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepProp {
-    By(Vec<Name>),
-    Contact(Vec<Name>),
-    Timing(Timing),
+    /// `only when <condition>`: the step is taken only when this holds.
+    OnlyWhen(Expr),
+    By(By),
+    Action(Action),
+    Timing(CondTiming),
     Complete(Vec<Name>),
     Then(Name),
     Common(Common),
+}
+
+/// `by staff, manager for residential`: who acts, in the settings named
+/// (every setting when none is).
+#[derive(Clone, Debug, PartialEq)]
+pub struct By {
+    pub actors: Vec<Name>,
+    pub settings: Vec<Name>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionKind {
+    Contact,
+    Consult,
+    Inform,
+    Report,
+}
+
+/// `consult police-liaison if in doubt`, `contact a else b when harm`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    pub kind: Spanned<ActionKind>,
+    /// Each target with its fallbacks, in order (`a else b`).
+    pub targets: Vec<Vec<Name>>,
+    pub when: Option<Expr>,
+    pub in_doubt: bool,
+}
+
+/// A timing with the condition it holds under (`when ...`) or the
+/// document's qualifier (`if "wherever possible and safe"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CondTiming {
+    pub timing: Timing,
+    pub when: Option<Expr>,
+    pub qualifier: Option<Text>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -290,11 +327,15 @@ pub struct Decision {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DecisionProp {
-    By(Vec<Name>),
+    By(By),
     Weigh(Vec<Name>),
     Answers(Answers),
+    /// `on <condition>`: the incident's answers decide.
+    On(Expr),
+    /// `always yes when <condition>`: an answer the document fixes.
+    Always { answer: Name, when: Expr },
     Branch { answer: Name, target: Name },
-    Timing(Timing),
+    Timing(CondTiming),
     Common(Common),
 }
 
@@ -308,8 +349,14 @@ pub enum Answers {
 pub struct Outcome {
     pub name: Name,
     pub text: Text,
-    pub props: Vec<Prop<Common>>,
+    pub props: Vec<Prop<OutcomeProp>>,
     pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutcomeProp {
+    By(By),
+    Common(Common),
 }
 
 #[derive(Clone, Debug, PartialEq)]

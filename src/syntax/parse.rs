@@ -79,6 +79,15 @@ fn is_token(rule: Rule) -> bool {
             | kw_contact
             | kw_accept
             | kw_procedure
+            | kw_consult
+            | kw_inform
+            | kw_report_to
+            | kw_else
+            | kw_if_in_doubt
+            | kw_if
+            | kw_only_when
+            | kw_on
+            | kw_always
             | kw_levels
             | kw_ask_first
             | kw_title
@@ -573,10 +582,30 @@ impl Mapper {
         })
     }
 
-    fn timing(&self, pair: Pair<'_, Rule>) -> Result<Timing> {
+    /// A timing with its condition or qualifier, if any.
+    fn timing(&self, pair: Pair<'_, Rule>) -> Result<CondTiming> {
         let span = self.span(&pair);
         let mut k = self.kids(pair);
         let inner = k.expect(self)?;
+        let timing = self.bare_timing(inner, span)?;
+        let (mut when, mut qualifier) = (None, None);
+        if let Some(cond) = k.next() {
+            let mut ck = self.kids(cond);
+            let x = ck.expect(self)?;
+            if x.as_rule() == Rule::string {
+                qualifier = Some(self.text(x));
+            } else {
+                when = Some(self.expr(x)?);
+            }
+        }
+        Ok(CondTiming {
+            timing,
+            when,
+            qualifier,
+        })
+    }
+
+    fn bare_timing(&self, inner: Pair<'_, Rule>, span: Span) -> Result<Timing> {
         let rule = inner.as_rule();
         let mut ik = self.kids(inner);
         Ok(match rule {
@@ -624,10 +653,13 @@ impl Mapper {
             if rule == Rule::timing {
                 return Ok(StepProp::Timing(self.timing(p)?));
             }
+            if rule == Rule::action {
+                return Ok(StepProp::Action(self.action(p)?));
+            }
             let mut k = self.kids(p);
             Ok(match rule {
-                Rule::by => StepProp::By(self.names(&mut k)),
-                Rule::contacts => StepProp::Contact(self.names(&mut k)),
+                Rule::only_when => StepProp::OnlyWhen(self.expr(k.expect(self)?)?),
+                Rule::step_by => StepProp::By(self.by(&mut k)),
                 Rule::complete => StepProp::Complete(self.names(&mut k)),
                 _ => StepProp::Then(self.name(k.expect(self)?)),
             })
@@ -651,8 +683,16 @@ impl Mapper {
             }
             let mut k = self.kids(p);
             Ok(match rule {
-                Rule::by => DecisionProp::By(self.names(&mut k)),
+                Rule::step_by => DecisionProp::By(self.by(&mut k)),
                 Rule::weigh => DecisionProp::Weigh(self.names(&mut k)),
+                Rule::decide_on => DecisionProp::On(self.expr(k.expect(self)?)?),
+                Rule::always => {
+                    let answer = k.expect(self)?;
+                    let answer =
+                        Spanned::new(answer.as_str().trim().to_string(), self.span(&answer));
+                    let when = self.expr(k.expect(self)?)?;
+                    DecisionProp::Always { answer, when }
+                }
                 Rule::answers => {
                     let inner = k.expect(self)?;
                     if inner.as_rule() == Rule::yes_or_no {
@@ -679,10 +719,64 @@ impl Mapper {
         })
     }
 
+    /// `by a, b for s, t`: the actors, then the settings after `for`.
+    fn by(&self, k: &mut Kids<'_>) -> By {
+        let mut by = By {
+            actors: Vec::new(),
+            settings: Vec::new(),
+        };
+        while let Some(p) = k.next() {
+            match p.as_rule() {
+                Rule::setting_ref => by.settings.push(self.name(p)),
+                _ => by.actors.push(self.name(p)),
+            }
+        }
+        by
+    }
+
+    fn action(&self, pair: Pair<'_, Rule>) -> Result<Action> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let kind_pair = inner.next().ok_or_else(|| self.bug(span))?;
+        let kind = match kind_pair.as_str() {
+            "contact" => ActionKind::Contact,
+            "consult" => ActionKind::Consult,
+            "inform" => ActionKind::Inform,
+            _ => ActionKind::Report,
+        };
+        let mut action = Action {
+            kind: Spanned::new(kind, self.span(&kind_pair)),
+            targets: Vec::new(),
+            when: None,
+            in_doubt: false,
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::action_target => {
+                    let mut k = self.kids(p);
+                    action.targets.push(self.names(&mut k));
+                }
+                Rule::action_cond => {
+                    if p.as_str().starts_with("if") {
+                        action.in_doubt = true;
+                    } else {
+                        let mut k = self.kids(p);
+                        action.when = Some(self.expr(k.expect(self)?)?);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(action)
+    }
+
     fn outcome(&self, pair: Pair<'_, Rule>) -> Result<Outcome> {
         let (name, title, props, span) = self.definition(pair, |p| {
-            self.common(p.clone())
-                .ok_or_else(|| self.bug(self.span(&p)))
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(OutcomeProp::Common(c));
+            }
+            let mut k = self.kids(p);
+            Ok(OutcomeProp::By(self.by(&mut k)))
         })?;
         Ok(Outcome {
             text: self.required_title(title, span)?,
