@@ -84,7 +84,12 @@ impl Props {
 
     /// Record a property that may appear once; false (and a diagnostic) if
     /// it already appeared.
-    pub(crate) fn once(&mut self, name: &'static str, span: Span, diags: &mut Vec<Diagnostic>) -> bool {
+    pub(crate) fn once(
+        &mut self,
+        name: &'static str,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> bool {
         if let Some(&first) = self.seen.get(name) {
             diags.push(
                 Diagnostic::new(

@@ -333,8 +333,14 @@ pub enum DecisionProp {
     /// `on <condition>`: the incident's answers decide.
     On(Expr),
     /// `always yes when <condition>`: an answer the document fixes.
-    Always { answer: Name, when: Expr },
-    Branch { answer: Name, target: Name },
+    Always {
+        answer: Name,
+        when: Expr,
+    },
+    Branch {
+        answer: Name,
+        target: Name,
+    },
     Timing(CondTiming),
     Common(Common),
 }
