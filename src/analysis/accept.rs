@@ -37,6 +37,7 @@ const ACCEPTABLE: &[(Code, Subject)] = &[
     (Code::DeadEnd, Subject::RouteNode),
     (Code::RouteCycle, Subject::RouteNode),
     (Code::MissingBranch, Subject::RouteNode),
+    (Code::NeverHolds, Subject::RouteNode),
     (Code::IncompleteChecklist, Subject::Name),
     (Code::NeverApplies, Subject::Name),
     (Code::AlwaysApplies, Subject::Name),

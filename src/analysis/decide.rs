@@ -166,6 +166,34 @@ impl<'m> Space<'m> {
         }
     }
 
+    /// Where rule `r` decides the incident: it matches and nothing
+    /// overrules it under the policy (under no-overlap, where another
+    /// level matches too there is a conflict, not a decision).
+    pub fn decided_by_rule(&mut self, r: RuleId) -> NodeId {
+        let rule = self.model.rule(r);
+        if !rule.decides() {
+            return FALSE;
+        }
+        let cond = self.rules[r.index()];
+        let against = match self.model.header.policy.value {
+            Policy::FirstMatch => self.earlier[r.index()],
+            Policy::MostSerious | Policy::NoOverlap => self.rivals[rule.level.index()],
+        };
+        let not = self.mdd.not(against);
+        self.mdd.apply(Op::And, cond, not)
+    }
+
+    /// Where incidents are decided at level `l`: by one of its rules, or
+    /// by `otherwise` where no rule matches.
+    pub fn decided_at(&mut self, l: LevelId) -> NodeId {
+        let rules: Vec<RuleId> = rules_of(self.model, l).collect();
+        let mut parts: Vec<NodeId> = rules.into_iter().map(|r| self.decided_by_rule(r)).collect();
+        if self.level_of(Outcome::Nothing) == Some(l) {
+            parts.push(self.nothing);
+        }
+        self.mdd.fold(Op::Or, parts, FALSE)
+    }
+
     /// The deciding rules that match one incident (a cell per question).
     pub fn matching_at(&self, cells: &[u32]) -> Vec<RuleId> {
         (0..self.rules.len())

@@ -4,7 +4,9 @@
 //! `domain.rs`, with the decision diagrams of `mdd.rs`) gives exact findings
 //! with witness incidents (`findings.rs`): conflicts, rules that never
 //! decide, gaps, misclassified examples, unreachable levels. Route graphs are
-//! checked with petgraph (`routes.rs`). Accepted findings are marked
+//! checked with petgraph (`routes.rs`); which incidents reach each route
+//! node, and conditions there that none meets, over the same diagrams
+//! (`reach.rs`). Accepted findings are marked
 //! (`accept.rs`).
 
 pub mod accept;
@@ -12,6 +14,7 @@ pub mod decide;
 pub mod domain;
 mod findings;
 pub mod mdd;
+mod reach;
 mod routes;
 pub mod witness;
 
@@ -56,6 +59,9 @@ pub fn analyse_in_order(model: &Model, order: Option<&[usize]>) -> Analysis {
     let mut space = Space::with_order(model, order);
     let found = findings::decision_findings(&mut space);
     let mut diagnostics = found.diagnostics;
+    if model.is_protocol() && !space.mdd.exhausted() {
+        diagnostics.extend(reach::condition_findings(&mut space));
+    }
     diagnostics.extend(routes::route_findings(model));
     Analysis {
         diagnostics,

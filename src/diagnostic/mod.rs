@@ -127,6 +127,7 @@ codes! {
     DeadEnd => "dead-end", Warning, "a route path stops before an outcome";
     RouteCycle => "route-cycle", Warning, "a route can go round forever";
     MissingBranch => "missing-branch", Warning, "a decision has no branch for some of its answers";
+    NeverHolds => "never-holds", Warning, "a condition on a route step, action, timing or fixed answer is met by no incident that reaches it";
     // Accepted findings
     InvalidAccept => "invalid-accept", Error, "an `accept` names a finding that cannot be accepted, or lacks what it accepts";
     UnusedAccept => "unused-accept", Warning, "an `accept` matches no finding";

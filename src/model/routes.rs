@@ -35,10 +35,10 @@ impl Lowerer<'_> {
             match &p.node {
                 ast::RouteProp::For(list) => {
                     for n in list {
-                        if let Some(ModelRef::Setting(s)) = self.resolve(file, n, scope::SETTING) {
-                            if !settings.contains(&s) {
-                                settings.push(s);
-                            }
+                        if let Some(ModelRef::Setting(s)) = self.resolve(file, n, scope::SETTING)
+                            && !settings.contains(&s)
+                        {
+                            settings.push(s);
                         }
                     }
                 }
@@ -226,13 +226,11 @@ impl Lowerer<'_> {
         let mut answers: Option<Vec<Choice>> = None;
         for q in &d.props {
             match &q.node {
-                ast::DecisionProp::Answers(a) => {
-                    if props.once("answers", q.span, &mut self.diags) {
-                        answers = Some(match a {
-                            ast::Answers::YesNo => yes_no(q.span),
-                            ast::Answers::OneOf(o) => self.choices(file, o),
-                        });
-                    }
+                ast::DecisionProp::Answers(a) if props.once("answers", q.span, &mut self.diags) => {
+                    answers = Some(match a {
+                        ast::Answers::YesNo => yes_no(q.span),
+                        ast::Answers::OneOf(o) => self.choices(file, o),
+                    });
                 }
                 ast::DecisionProp::On(e) => {
                     if props.once("on", q.span, &mut self.diags)
