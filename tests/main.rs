@@ -21,3 +21,4 @@ mod robustness;
 mod tamper;
 mod terminal;
 mod ui;
+mod walk;
