@@ -18,8 +18,8 @@ use crate::support::{self, PROTOCOLS};
 
 /// A protocol with every route construct: decisions on a question, on a
 /// condition and with fixed answers, conditional steps, actions and
-/// timings, fallbacks, per-setting actors, a rule's own start, a loop the
-/// protocol accepts.
+/// timings, fallbacks, per-setting actors, a rule's own start, a shared
+/// fragment, a loop the protocol accepts.
 pub const ROUTES: &str = r#"protocol routes {
   title "Routes"
   authority "A council"
@@ -80,8 +80,9 @@ route main "Main" {
   step call-999 "Call 999" {
     only when harm
     contact police-999
-    then record
+    then debrief
   }
+  use aftercare
   decision still-missing "Is the child still missing?" {
     on missing and drugs == none
     yes -> search
@@ -90,6 +91,10 @@ route main "Main" {
   step search "Search, then ask again" { by staff then still-missing }
   step record "Record it" { by staff then done }
   outcome done "Recorded" { by manager }
+}
+fragment aftercare "After the police have been" {
+  step debrief "Debrief the child" { by staff then debriefed }
+  outcome debriefed "Debriefed"
 }
 accept route-cycle main, search because "The document asks again until the child is found."
 "#;
@@ -441,6 +446,20 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["still-missing", "search"]);
     assert_eq!(route.steps[1].then_again.as_deref(), Some("still-missing"));
+    // Harm: the route goes on into the shared fragment.
+    let d = decide(
+        serde_json::json!({"harm": true, "drugs": "none", "missing": false, "theft": false}),
+        "home",
+    );
+    let route = d.route.expect("a route");
+    let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["call-999", "debrief", "debriefed"]);
+    let debrief = route
+        .graph
+        .iter()
+        .find(|n| n.id == "debrief")
+        .expect("in the graph");
+    assert_eq!(debrief.fragment.as_deref(), Some("aftercare"));
 }
 
 #[test]

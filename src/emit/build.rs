@@ -378,6 +378,9 @@ fn route(model: &Model, r: &crate::model::Route) -> pack::Route {
             always: Vec::new(),
             branches: Vec::new(),
             next: None,
+            fragment: n
+                .fragment
+                .map(|f| model.fragments[f.index()].meta.id.clone()),
             cites: citations(model, &n.meta.cites),
             notes: n.meta.notes.clone(),
         };

@@ -363,6 +363,12 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             );
         }
     }
+    // A fragment's nodes are drawn once, in a cluster of their own, however
+    // many routes use it.
+    let mut shared: std::collections::HashMap<(usize, String), usize> =
+        std::collections::HashMap::new();
+    let mut fragment_cluster: std::collections::HashMap<usize, usize> =
+        std::collections::HashMap::new();
     for (ri, route) in model.routes.iter().enumerate() {
         let settings: Vec<&str> = route
             .settings
@@ -373,8 +379,15 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             .clusters
             .push(format!("{}\nfor: {}", route.title, settings.join("; ")));
         let cluster = chart.clusters.len() - 1;
-        let base = chart.nodes.len();
+        // Chart node of each route node, and whether this route drew it.
+        let mut at: Vec<(usize, bool)> = Vec::with_capacity(route.nodes.len());
         for (ni, n) in route.nodes.iter().enumerate() {
+            if let Some(f) = n.fragment
+                && let Some(&i) = shared.get(&(f.index(), n.meta.id.clone()))
+            {
+                at.push((i, false));
+                continue;
+            }
             let (shape, fill, label) = match &n.kind {
                 NodeKind::Step(s) => (Shape::Step, WHITE, step_label(model, &n.text, s)),
                 NodeKind::Decision(d) => {
@@ -393,31 +406,51 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
                 }
                 NodeKind::Outcome(_) => (Shape::Outcome, GREY, n.text.clone()),
             };
-            add(
+            let (id, in_cluster) = match n.fragment {
+                Some(f) => {
+                    let c = *fragment_cluster.entry(f.index()).or_insert_with(|| {
+                        chart.clusters.push(format!(
+                            "Shared steps: {}",
+                            model.fragments[f.index()].title
+                        ));
+                        chart.clusters.len() - 1
+                    });
+                    (format!("f{}_n{ni}", f.index()), c)
+                }
+                None => (format!("r{ri}_n{ni}"), cluster),
+            };
+            let i = add(
                 &mut chart,
                 ChartNode {
-                    id: format!("r{ri}_n{ni}"),
+                    id,
                     shape,
                     label,
                     fill,
                     tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
-                    cluster: Some(cluster),
+                    cluster: Some(in_cluster),
                 },
             );
+            if let Some(f) = n.fragment {
+                shared.insert((f.index(), n.meta.id.clone()), i);
+            }
+            at.push((i, true));
         }
         for (ni, n) in route.nodes.iter().enumerate() {
+            let (from, drew) = at[ni];
+            if !drew {
+                // A shared node's edges were drawn with it.
+                continue;
+            }
             match &n.kind {
                 NodeKind::Step(s) => {
                     if let Some(next) = s.next {
-                        chart.edges.push(edge(base + ni, base + next.index(), ""));
+                        chart.edges.push(edge(from, at[next.index()].0, ""));
                     }
                 }
                 NodeKind::Decision(d) => {
                     for b in &d.branches {
                         let label = d.answers[b.answer as usize].label().to_string();
-                        chart
-                            .edges
-                            .push(edge(base + ni, base + b.target.index(), &label));
+                        chart.edges.push(edge(from, at[b.target.index()].0, &label));
                     }
                 }
                 NodeKind::Outcome(_) => {}
@@ -437,7 +470,7 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             };
             chart.edges.push(ChartEdge {
                 dashed: true,
-                ..edge(from, base + s.node.index(), &label)
+                ..edge(from, at[s.node.index()].0, &label)
             });
         }
     }

@@ -522,6 +522,10 @@ pub struct RouteNode {
     /// A step's next node.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub next: Option<String>,
+    /// The route fragment the node comes from: the same steps, written once,
+    /// are part of every route that uses the fragment.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fragment: Option<String>,
     pub cites: Vec<Citation>,
     pub notes: Vec<String>,
 }

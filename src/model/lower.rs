@@ -174,6 +174,7 @@ impl<'a> Lowerer<'a> {
         let mut rules = Vec::new();
         let mut procedures = Vec::new();
         let mut routes = Vec::new();
+        let mut fragments = Vec::new();
         let mut factors = Vec::new();
         let mut checklists = Vec::new();
         let mut actors = Vec::new();
@@ -188,6 +189,18 @@ impl<'a> Lowerer<'a> {
                 Item::Rule(r) => rules.push(self.rule(file, r)),
                 Item::Procedure(x) => procedures.push(self.procedure(file, x)),
                 Item::Route(r) => routes.push(self.route(file, r)),
+                Item::Fragment(f) => {
+                    let mut props = Props::new();
+                    for p in &f.props {
+                        if let ast::RouteProp::Common(c) = &p.node {
+                            props.common(c);
+                        }
+                    }
+                    fragments.push(Fragment {
+                        meta: self.meta(file, &f.name, props),
+                        title: f.title.node.clone(),
+                    });
+                }
                 Item::Factors(f) => factors.push(self.factors(file, f)),
                 Item::Checklist(c) => checklists.push(self.checklist(file, c)),
                 Item::Actor(a) => actors.push(self.actor(file, a)),
@@ -212,6 +225,7 @@ impl<'a> Lowerer<'a> {
             rules: rules.into_iter().flatten().collect(),
             procedures: procedures.into_iter().flatten().collect(),
             routes,
+            fragments,
             factors,
             checklists,
             actors,

@@ -14,6 +14,14 @@ use crate::model::types::*;
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::ast::{self, ExprKind};
 
+/// A property of the route, or of a fragment it uses, with where it is
+/// written.
+struct Source<'r> {
+    file: FileId,
+    fragment: Option<FragmentId>,
+    prop: &'r ast::RouteProp,
+}
+
 /// A route's local names: node ids by name, in the order written.
 struct Names<'r> {
     route: &'r str,
@@ -21,19 +29,61 @@ struct Names<'r> {
     order: Vec<&'r str>,
 }
 
-impl Lowerer<'_> {
+impl<'a> Lowerer<'a> {
     /// A route with whatever could be resolved; unresolved references are
     /// reported and left out.
     pub(crate) fn route(&mut self, file: FileId, r: &ast::Route) -> Route {
-        let names = self.route_names(r);
+        // The route's own nodes, then those of the fragments it uses.
+        let mut sources: Vec<Source<'_>> = r
+            .props
+            .iter()
+            .map(|p| Source {
+                file,
+                fragment: None,
+                prop: &p.node,
+            })
+            .collect();
+        for p in &r.props {
+            if let ast::RouteProp::Use(name) = &p.node
+                && let Some(ModelRef::Fragment(id)) = self.resolve(file, name, scope::FRAGMENT)
+                && let Some((ffile, f)) = self.fragment_def(id)
+            {
+                if sources.iter().any(|s| s.fragment == Some(id)) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::DuplicateProperty,
+                            name.span,
+                            format!("route `{}` uses `{}` twice", r.name.node, name.node),
+                        )
+                        .with_help("use each fragment once"),
+                    );
+                    continue;
+                }
+                sources.extend(f.props.iter().map(|p| Source {
+                    file: ffile,
+                    fragment: Some(id),
+                    prop: &p.node,
+                }));
+            }
+        }
+        let names = self.route_names(&r.name.node, &sources);
         let mut props = Props::new();
         let mut settings = Vec::new();
         let mut starts = Vec::new();
         let mut nodes = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
-        for p in &r.props {
-            match &p.node {
-                ast::RouteProp::For(list) => {
+        for src in &sources {
+            let node = match src.prop {
+                ast::RouteProp::Step(s) if seen.insert(&s.name.node) => {
+                    self.step(src.file, &names, s)
+                }
+                ast::RouteProp::Decision(d) if seen.insert(&d.name.node) => {
+                    self.decision(src.file, &names, d)
+                }
+                ast::RouteProp::Outcome(o) if seen.insert(&o.name.node) => {
+                    self.outcome(src.file, o)
+                }
+                ast::RouteProp::For(list) if src.fragment.is_none() => {
                     for n in list {
                         if let Some(ModelRef::Setting(s)) = self.resolve(file, n, scope::SETTING)
                             && !settings.contains(&s)
@@ -41,8 +91,9 @@ impl Lowerer<'_> {
                             settings.push(s);
                         }
                     }
+                    continue;
                 }
-                ast::RouteProp::Start { levels, node } => {
+                ast::RouteProp::Start { levels, node } if src.fragment.is_none() => {
                     let target = self.node_ref(&names, node);
                     for l in levels {
                         let entry = match self.resolve(file, l, scope::ENTRY) {
@@ -59,25 +110,20 @@ impl Lowerer<'_> {
                             });
                         }
                     }
+                    continue;
                 }
-                ast::RouteProp::Step(s) => {
-                    if seen.insert(&s.name.node) {
-                        nodes.push(self.step(file, &names, s));
-                    }
+                ast::RouteProp::Common(c) if src.fragment.is_none() => {
+                    props.common(c);
+                    continue;
                 }
-                ast::RouteProp::Decision(d) => {
-                    if seen.insert(&d.name.node) {
-                        nodes.push(self.decision(file, &names, d));
-                    }
-                }
-                ast::RouteProp::Outcome(o) => {
-                    if seen.insert(&o.name.node) {
-                        nodes.push(self.outcome(file, o));
-                    }
-                }
-                ast::RouteProp::Common(c) => props.common(c),
-            }
+                _ => continue,
+            };
+            nodes.push(Node {
+                fragment: src.fragment,
+                ..node
+            });
         }
+        self.check_fragment_edges(&nodes, &names);
         let has = |f: fn(&ast::RouteProp) -> bool| r.props.iter().any(|p| f(&p.node));
         if settings.is_empty() && !has(|p| matches!(p, ast::RouteProp::For(_))) {
             self.diags
@@ -100,17 +146,61 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The names of a route's steps, decisions and outcomes; a name used
-    /// twice is reported and its second node left out.
-    fn route_names<'r>(&mut self, r: &'r ast::Route) -> Names<'r> {
+    /// The file and definition of fragment `id`.
+    fn fragment_def(&self, id: FragmentId) -> Option<(FileId, &'a ast::Fragment)> {
+        let d = self
+            .cl
+            .defs
+            .iter()
+            .find(|d| self.cl.ids.get(d) == Some(&ModelRef::Fragment(id)))?;
+        match scope::item(self.ws, *d) {
+            ast::Item::Fragment(f) => Some((d.file, f)),
+            _ => None,
+        }
+    }
+
+    /// A fragment is written once for several routes, so its steps may
+    /// lead only to its own steps.
+    fn check_fragment_edges(&mut self, nodes: &[Node], names: &Names<'_>) {
+        for n in nodes {
+            let Some(f) = n.fragment else { continue };
+            let targets: Vec<NodeId> = match &n.kind {
+                NodeKind::Step(s) => s.next.into_iter().collect(),
+                NodeKind::Decision(d) => d.branches.iter().map(|b| b.target).collect(),
+                NodeKind::Outcome(_) => Vec::new(),
+            };
+            for t in targets {
+                let target = &nodes[t.index()];
+                if target.fragment != Some(f) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::WrongKind,
+                            n.meta.span,
+                            format!(
+                                "`{}` is part of a fragment but leads to `{}` of route `{}`",
+                                n.meta.id, target.meta.id, names.route
+                            ),
+                        )
+                        .with_label("leads out of its fragment")
+                        .with_help("a fragment is used by several routes, so its steps can lead only to its own steps and outcomes"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The names of a route's steps, decisions and outcomes (its own and
+    /// its fragments'); a name used twice is reported and its second node
+    /// left out.
+    fn route_names<'r>(&mut self, route: &'r str, sources: &[Source<'r>]) -> Names<'r> {
         let mut names = Names {
-            route: &r.name.node,
+            route,
             local: HashMap::new(),
             order: Vec::new(),
         };
         let mut first: HashMap<&str, Span> = HashMap::new();
-        for p in &r.props {
-            let name = match &p.node {
+        for src in sources {
+            let name = match src.prop {
                 ast::RouteProp::Step(s) => &s.name,
                 ast::RouteProp::Decision(d) => &d.name,
                 ast::RouteProp::Outcome(o) => &o.name,
@@ -121,14 +211,11 @@ impl Lowerer<'_> {
                     Diagnostic::new(
                         Code::DuplicateDefinition,
                         name.span,
-                        format!(
-                            "route `{}` has two steps named `{}`",
-                            r.name.node, name.node
-                        ),
+                        format!("route `{route}` has two steps named `{}`", name.node),
                     )
                     .with_label("second")
                     .with_secondary(at, "first")
-                    .with_help("name each step, decision and outcome of a route differently"),
+                    .with_help("name each step, decision and outcome of a route (and of the fragments it uses) differently"),
                 );
                 continue;
             }
@@ -207,6 +294,7 @@ impl Lowerer<'_> {
             meta: self.meta(file, &s.name, props),
             text: s.text.node.clone(),
             kind: NodeKind::Step(step),
+            fragment: None,
         }
     }
 
@@ -325,6 +413,7 @@ impl Lowerer<'_> {
             meta: self.meta(file, &d.name, props),
             text: d.text.node.clone(),
             kind: NodeKind::Decision(dec),
+            fragment: None,
         }
     }
 
@@ -410,6 +499,7 @@ impl Lowerer<'_> {
             meta: self.meta(file, &o.name, props),
             text: o.text.node.clone(),
             kind: NodeKind::Outcome(outcome),
+            fragment: None,
         }
     }
 

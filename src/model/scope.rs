@@ -33,10 +33,11 @@ pub(crate) enum Kind {
     Actor,
     Contact,
     Procedure,
+    Fragment,
 }
 
 impl Kind {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub const ALL: [Kind; Kind::COUNT] = [
         Kind::Setting,
         Kind::Question,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::Actor,
         Kind::Contact,
         Kind::Procedure,
+        Kind::Fragment,
     ];
 
     pub fn of(item: &Item) -> Option<Kind> {
@@ -62,6 +64,7 @@ impl Kind {
             Item::Actor(_) => Kind::Actor,
             Item::Contact(_) => Kind::Contact,
             Item::Procedure(_) => Kind::Procedure,
+            Item::Fragment(_) => Kind::Fragment,
             _ => return None,
         })
     }
@@ -78,6 +81,7 @@ impl Kind {
             Kind::Actor => "an actor",
             Kind::Contact => "a contact",
             Kind::Procedure => "a procedure",
+            Kind::Fragment => "a route fragment",
         }
     }
 }
@@ -95,6 +99,7 @@ pub(crate) enum ModelRef {
     Actor(ActorId),
     Contact(ContactId),
     Procedure(ProcedureId),
+    Fragment(FragmentId),
 }
 
 /// What a file can see: names are unique per kind (a route may share its
@@ -288,6 +293,7 @@ pub(crate) fn closure(ws: &Workspace, root: FileId, diags: &mut Vec<Diagnostic>)
                 Kind::Actor => ModelRef::Actor(ActorId(*n)),
                 Kind::Contact => ModelRef::Contact(ContactId(*n)),
                 Kind::Procedure => ModelRef::Procedure(ProcedureId(*n)),
+                Kind::Fragment => ModelRef::Fragment(FragmentId(*n)),
             };
             *n += 1;
             ids.insert(d, r);
@@ -569,6 +575,7 @@ pub(crate) const ACTOR: &[Kind] = &[Kind::Actor];
 pub(crate) const CONTACT: &[Kind] = &[Kind::Contact, Kind::Actor];
 pub(crate) const CHECKLIST: &[Kind] = &[Kind::Checklist];
 pub(crate) const FACTORS: &[Kind] = &[Kind::Factors];
+pub(crate) const FRAGMENT: &[Kind] = &[Kind::Fragment];
 
 type Ref<'a> = (&'static [Kind], &'a String);
 
@@ -632,10 +639,11 @@ pub(crate) fn references<'a>(item: &'a Item, out: &mut Vec<Ref<'a>>) {
                 }
             }
         }
-        Item::Route(r) => {
-            for p in &r.props {
+        Item::Route(ast::Route { props, .. }) | Item::Fragment(ast::Fragment { props, .. }) => {
+            for p in props {
                 match &p.node {
                     ast::RouteProp::For(s) => names(SETTING, s, out),
+                    ast::RouteProp::Use(f) => out.push((FRAGMENT, &f.node)),
                     ast::RouteProp::Start { levels, .. } => names(ENTRY, levels, out),
                     ast::RouteProp::Step(s) => {
                         for sp in &s.props {

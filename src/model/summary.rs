@@ -351,6 +351,13 @@ pub fn dump(model: &Model) -> String {
         }
         for n in &r.nodes {
             let c = cites(model, &n.meta.cites);
+            if let Some(f) = n.fragment {
+                let _ = writeln!(
+                    o,
+                    "    (from fragment {})",
+                    model.fragments[f.index()].meta.id
+                );
+            }
             match &n.kind {
                 NodeKind::Step(s) => {
                     let _ = writeln!(o, "    step {} \"{}\"{c}", n.meta.id, n.text);

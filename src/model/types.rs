@@ -36,7 +36,8 @@ ids!(
     ChecklistId,
     ActorId,
     ContactId,
-    ProcedureId
+    ProcedureId,
+    FragmentId
 );
 
 /// A protocol (or a library checked on its own).
@@ -53,6 +54,9 @@ pub struct Model {
     /// Procedures that run alongside the level, in source order.
     pub procedures: Vec<Procedure>,
     pub routes: Vec<Route>,
+    /// Route fragments: steps written once and used in several routes (each
+    /// route holds its own copy of the nodes, marked with the fragment).
+    pub fragments: Vec<Fragment>,
     pub factors: Vec<Factors>,
     pub checklists: Vec<Checklist>,
     pub actors: Vec<Actor>,
@@ -490,6 +494,15 @@ pub struct Node {
     pub meta: Meta,
     pub text: String,
     pub kind: NodeKind,
+    /// The fragment the node comes from, when the route uses one.
+    pub fragment: Option<FragmentId>,
+}
+
+/// Steps, decisions and outcomes written once and used by several routes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fragment {
+    pub meta: Meta,
+    pub title: String,
 }
 
 impl Node {

@@ -32,6 +32,7 @@ pub enum Item {
     Contact(Contact),
     Accept(Accept),
     Procedure(Procedure),
+    Fragment(Fragment),
 }
 
 /// A property of a definition, with the span of the whole property.
@@ -228,7 +229,12 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RouteProp {
     For(Vec<Name>),
-    Start { levels: Vec<Name>, node: Name },
+    /// `use <fragment>`: the fragment's nodes are part of the route.
+    Use(Name),
+    Start {
+        levels: Vec<Name>,
+        node: Name,
+    },
     Step(Step),
     Decision(Decision),
     Outcome(Outcome),
@@ -448,6 +454,16 @@ pub struct Accept {
 }
 
 /// A condition.
+/// Steps, decisions and outcomes written once and used in several routes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fragment {
+    pub name: Name,
+    pub title: Text,
+    /// Only steps, decisions, outcomes, citations and notes.
+    pub props: Vec<Prop<RouteProp>>,
+    pub span: Span,
+}
+
 /// A procedure that runs alongside the level when its condition holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Procedure {
@@ -536,6 +552,7 @@ impl Item {
             Item::Actor(x) => &x.name,
             Item::Contact(x) => &x.name,
             Item::Procedure(x) => &x.name,
+            Item::Fragment(x) => &x.name,
             Item::Import(_) | Item::Header(_) | Item::Accept(_) => return None,
         })
     }

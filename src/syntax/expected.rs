@@ -55,6 +55,9 @@ fn describe(rule: Rule) -> Option<(Group, &'static str)> {
         kw_only_when => (Property, "`only when`"),
         kw_on => (Property, "`on`"),
         kw_always => (Property, "`always`"),
+        kw_use => (Property, "`use`"),
+        kw_fragment => (Definition, "`fragment`"),
+        fragment_ref => (Thing, "a fragment name"),
 
         kw_title => (Property, "`title`"),
         kw_authority => (Property, "`authority`"),

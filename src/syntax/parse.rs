@@ -88,6 +88,8 @@ fn is_token(rule: Rule) -> bool {
             | kw_only_when
             | kw_on
             | kw_always
+            | kw_use
+            | kw_fragment
             | kw_levels
             | kw_ask_first
             | kw_title
@@ -239,6 +241,7 @@ impl Mapper {
             Rule::contact => Item::Contact(self.contact(pair)?),
             Rule::accept => Item::Accept(self.accept(pair)?),
             Rule::procedure => Item::Procedure(self.procedure(pair)?),
+            Rule::fragment => Item::Fragment(self.fragment(pair)?),
             _ => return Err(self.bug(self.span(&pair))),
         })
     }
@@ -569,6 +572,10 @@ impl Mapper {
                         node,
                     }
                 }
+                Rule::use_fragment => {
+                    let mut k = self.kids(p);
+                    RouteProp::Use(self.name(k.expect(self)?))
+                }
                 Rule::step => RouteProp::Step(self.step(p)?),
                 Rule::decision => RouteProp::Decision(self.decision(p)?),
                 _ => RouteProp::Outcome(self.outcome(p)?),
@@ -583,6 +590,25 @@ impl Mapper {
     }
 
     /// A timing with its condition or qualifier, if any.
+    fn fragment(&self, pair: Pair<'_, Rule>) -> Result<Fragment> {
+        let (name, title, props, span) = self.definition(pair, |p| {
+            if let Some(c) = self.common(p.clone()) {
+                return Ok(RouteProp::Common(c));
+            }
+            Ok(match p.as_rule() {
+                Rule::step => RouteProp::Step(self.step(p)?),
+                Rule::decision => RouteProp::Decision(self.decision(p)?),
+                _ => RouteProp::Outcome(self.outcome(p)?),
+            })
+        })?;
+        Ok(Fragment {
+            title: self.required_title(title, span)?,
+            name,
+            props,
+            span,
+        })
+    }
+
     fn timing(&self, pair: Pair<'_, Rule>) -> Result<CondTiming> {
         let span = self.span(&pair);
         let mut k = self.kids(pair);
