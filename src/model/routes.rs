@@ -345,7 +345,13 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        if answers.is_none() {
+        let written = d.props.iter().any(|p| {
+            matches!(
+                p.node,
+                ast::DecisionProp::Answers(_) | ast::DecisionProp::On(_)
+            )
+        });
+        if answers.is_none() && !written {
             self.diags.push(
                 missing("answers", "decision", &d.name, "answers yes or no").with_help(
                     "say what the decision's answers are (`answers yes or no`), or what settles it from the incident (`on harm-risk`)",
