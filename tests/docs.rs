@@ -9,7 +9,12 @@ const DOC: &str = include_str!("../docs/diagnostics.md");
 
 /// Codes whose wrong example cannot be written out in the document.
 /// Codes whose wrong example is abbreviated (the ui tests produce them).
-const NOT_RUNNABLE: &[Code] = &[Code::NestingTooDeep, Code::AnalysisIncomplete];
+/// `duplicate-protocol` needs two files checked together (tests/ui/together).
+const NOT_RUNNABLE: &[Code] = &[
+    Code::NestingTooDeep,
+    Code::AnalysisIncomplete,
+    Code::DuplicateProtocol,
+];
 
 struct Block {
     info: String,

@@ -27,6 +27,33 @@ fn ui() {
     });
 }
 
+/// The files of `tests/ui/together/`, which are checked in one run: what
+/// only files checked together can show.
+fn together() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir("tests/ui/together")
+        .expect("tests/ui/together exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "carepath"))
+        .map(|p| relative(&p))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn ui_files_checked_together() {
+    let paths = together();
+    let (ws, diags) = check_disk(&paths, Path::new("tests/ui/together"));
+    let codes: Vec<String> = diags
+        .iter()
+        .map(|d| format!("{} ({})", d.code, d.severity))
+        .collect();
+    let report = format!("{}\n\n{}", codes.join("\n"), render(&ws, &diags));
+    insta::with_settings!({ snapshot_path => "ui/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("ui_together", report);
+    });
+}
+
 /// Together the files show every code the language stage reports.
 #[test]
 fn ui_files_cover_every_code() {
@@ -46,6 +73,8 @@ fn ui_files_cover_every_code() {
         let (_, diags) = check_disk(std::slice::from_ref(p), Path::new("tests/ui"));
         seen.extend(diags.iter().map(|d| d.code));
     }
+    let (_, diags) = check_disk(&together(), Path::new("tests/ui/together"));
+    seen.extend(diags.iter().map(|d| d.code));
     let missing: Vec<String> = Code::ALL
         .iter()
         .filter(|c| !seen.contains(c))

@@ -542,27 +542,139 @@ impl Engine {
         first_open.map(|q| &self.pack.questions[q])
     }
 
-    /// Unknown questions that procedures whose condition is not yet settled
-    /// test, in the protocol's order: those that apply first.
+    /// The unknown questions whose answers can still change which
+    /// procedures apply, in the protocol's order, those that every possible
+    /// incident asks first. Exact: the completions of the questions the
+    /// open procedures test (with the questions those depend on) are
+    /// enumerated, and a question counts when two completions that differ
+    /// only in it (and the questions asked because of it) give different
+    /// procedures. Past `MAX_COMPLETIONS`, every unknown question an open
+    /// procedure tests counts.
     fn open_procedure_questions(&self, known: &[Known]) -> Vec<usize> {
-        let mut tested: Vec<usize> = Vec::new();
-        for p in 0..self.pack.procedures.len() {
-            let c = self.procedure_condition(p);
-            if c.eval3(known).is_none() {
-                for (q, _) in c.tests() {
-                    if known[q] == Known::Unknown && !tested.contains(&q) {
-                        tested.push(q);
-                    }
-                }
+        self.procedure_status(known).1
+    }
+
+    /// Which procedures apply to every possible incident that agrees with
+    /// the known answers, and (see [`Engine::open_procedure_questions`]) the
+    /// questions that can still change which apply.
+    fn procedure_status(&self, known: &[Known]) -> (Vec<usize>, Vec<usize>) {
+        let mut applying: Vec<usize> = (0..self.pack.procedures.len())
+            .filter(|p| self.procedure_condition(*p).eval3(known) == Some(true))
+            .collect();
+        let open: Vec<usize> = (0..self.pack.procedures.len())
+            .filter(|p| self.procedure_condition(*p).eval3(known).is_none())
+            .collect();
+        if open.is_empty() {
+            return (applying, Vec::new());
+        }
+        // The unknown questions the open procedures test, and those that
+        // "asked when" conditions test (of these, and of the questions
+        // already answered or known not asked, which constrain them),
+        // transitively.
+        let mut relevant: Vec<usize> = Vec::new();
+        let mut todo: Vec<usize> = open
+            .iter()
+            .flat_map(|p| self.procedure_condition(*p).tests())
+            .map(|(q, _)| q)
+            .collect();
+        for (q, k) in known.iter().enumerate() {
+            if *k != Known::Unknown
+                && let Some(c) = self.asked_when(q)
+            {
+                todo.extend(c.tests().into_iter().map(|(t, _)| t));
             }
         }
-        tested.sort_by_key(|q| {
-            let applies = self
-                .asked_when(*q)
-                .is_none_or(|c| c.eval3(known) == Some(true));
-            (!applies, *q)
-        });
-        tested
+        while let Some(q) = todo.pop() {
+            if known[q] != Known::Unknown || relevant.contains(&q) {
+                continue;
+            }
+            relevant.push(q);
+            if let Some(c) = self.asked_when(q) {
+                todo.extend(c.tests().into_iter().map(|(t, _)| t));
+            }
+        }
+        relevant.sort_unstable();
+        let cells = self.cells();
+        let total = relevant
+            .iter()
+            .try_fold(1usize, |n, q| n.checked_mul(cells[*q].len()));
+        if total.is_none_or(|t| t > MAX_COMPLETIONS) {
+            return (applying, relevant);
+        }
+        // The relevant questions, and those whose "asked when" tests one,
+        // must be asked exactly when their condition holds.
+        let constrained: Vec<usize> = (0..known.len())
+            .filter(|q| {
+                relevant.contains(q)
+                    || self
+                        .asked_when(*q)
+                        .is_some_and(|c| c.tests().iter().any(|(t, _)| relevant.contains(t)))
+            })
+            .collect();
+        let mut completions: Vec<(Vec<Option<Val>>, Vec<bool>)> = Vec::new();
+        let mut choice = vec![0usize; relevant.len()];
+        let mut trial = known.to_vec();
+        'all: loop {
+            for (i, q) in relevant.iter().enumerate() {
+                trial[*q] = Known::Is(cells[*q][choice[i]]);
+            }
+            let consistent = constrained.iter().all(|q| match trial[*q] {
+                Known::Is(v) => self
+                    .asked_when(*q)
+                    .and_then(|c| c.eval3(&trial))
+                    .is_none_or(|asked| asked == v.is_some()),
+                Known::Unknown => true,
+            });
+            if consistent {
+                let values = relevant
+                    .iter()
+                    .zip(&choice)
+                    .map(|(q, c)| cells[*q][*c])
+                    .collect();
+                let procedures = open
+                    .iter()
+                    .map(|p| self.procedure_condition(*p).eval3(&trial) == Some(true))
+                    .collect();
+                completions.push((values, procedures));
+            }
+            for i in (0..relevant.len()).rev() {
+                choice[i] += 1;
+                if choice[i] < cells[relevant[i]].len() {
+                    continue 'all;
+                }
+                choice[i] = 0;
+            }
+            break;
+        }
+        let mut out: Vec<(bool, usize)> = Vec::new();
+        for (i, q) in relevant.iter().enumerate() {
+            let dependents = self.question_dependents(*q);
+            let key = |values: &[Option<Val>]| -> Vec<Option<Option<Val>>> {
+                relevant
+                    .iter()
+                    .zip(values)
+                    .map(|(r, v)| (!dependents[*r] && r != q).then_some(*v))
+                    .collect()
+            };
+            let matters = completions.iter().any(|(a, pa)| {
+                completions
+                    .iter()
+                    .any(|(b, pb)| a[i] != b[i] && pa != pb && key(a) == key(b))
+            });
+            if matters {
+                let applies = completions.iter().all(|(a, _)| a[i].is_some());
+                out.push((!applies, *q));
+            }
+        }
+        out.sort_unstable();
+        // An open procedure that holds in every possible completion applies.
+        for (k, p) in open.iter().enumerate() {
+            if !completions.is_empty() && completions.iter().all(|(_, ps)| ps[k]) {
+                applying.push(*p);
+            }
+        }
+        applying.sort_unstable();
+        (applying, out.into_iter().map(|(_, q)| q).collect())
     }
 
     /// Decide an incident for a setting.
@@ -595,7 +707,7 @@ impl Engine {
                 return Err(vec![self.undecided(outcome, &known)]);
             }
         };
-        let open = self.open_procedure_questions(&known);
+        let (applying, open) = self.procedure_status(&known);
         if !open.is_empty() {
             return Err(vec![AnswerError::Missing {
                 questions: open.iter().map(|q| pack.questions[*q].id.clone()).collect(),
@@ -667,7 +779,7 @@ impl Engine {
             })
             .or_else(|| self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), &known));
         let procedures: Vec<ProcedureRef> = (0..pack.procedures.len())
-            .filter(|p| self.procedure_condition(*p).eval3(&known) == Some(true))
+            .filter(|p| applying.contains(p))
             .map(|p| {
                 let x = &pack.procedures[p];
                 ProcedureRef {
@@ -1090,6 +1202,10 @@ pub fn police_for<'p>(list: &'p [pack::Police], setting: &str) -> Option<&'p pac
         .find(|p| p.settings.iter().any(|s| s == setting))
         .or_else(|| list.iter().find(|p| p.settings.is_empty()))
 }
+
+/// Most completions of the questions open procedures test that are tried
+/// one by one to judge which questions matter to them.
+const MAX_COMPLETIONS: usize = 4096;
 
 /// Position from least to most police involvement; `None` for `unstated`.
 pub fn rank(r: pack::Response) -> Option<u8> {
