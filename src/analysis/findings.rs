@@ -600,7 +600,24 @@ fn unreachable_levels(space: &Space<'_>, outcomes: &[Outcome], f: &mut Findings)
             continue;
         }
         let rules: Vec<RuleId> = rules_of(model, l).collect();
-        let why = if rules.is_empty() {
+        let suggesting: Vec<String> = model
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.level == l && !r.decides())
+            .map(|(i, _)| rule_ref(model, RuleId(i as u32)))
+            .collect();
+        let why = if rules.is_empty() && !suggesting.is_empty() {
+            format!(
+                "no rule decides it ({} only {} it, `strength may`) and it is not the `otherwise` level",
+                crate::diagnostic::join_and(&suggesting),
+                if suggesting.len() == 1 {
+                    "suggests"
+                } else {
+                    "suggest"
+                }
+            )
+        } else if rules.is_empty() {
             "no rule gives it and it is not the `otherwise` level".to_string()
         } else {
             let names: Vec<String> = rules

@@ -69,7 +69,7 @@ impl Lowerer<'_> {
                 };
                 let help = if moved {
                     format!(
-                        "a question can depend only on questions asked before it: define `{}` before `{}`, or list it before `{}` in `ask first`",
+                        "a question can depend only on questions asked before it: list `{}` before `{}` in `ask first`, or take `{}` out of `ask first`",
                         other.meta.id, q.meta.id, q.meta.id
                     )
                 } else {

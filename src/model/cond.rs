@@ -278,6 +278,23 @@ impl Lowerer<'_> {
             return Some(i as u32);
         }
         let ids: Vec<String> = choices.iter().map(|c| format!("`{}`", c.id)).collect();
+        if name.node == SETTING_QUESTION {
+            let mut d = Diagnostic::new(
+                Code::UnknownOption,
+                value.span,
+                format!("`{v}` is not a setting of this protocol"),
+            )
+            .with_label("not one of its settings");
+            d = match did_you_mean(v, choices.iter().map(|c| c.id.as_str())) {
+                Some(close) => d.with_help(format!(
+                    "did you mean `{close}`? The settings are {}",
+                    join_or(&ids)
+                )),
+                None => d.with_help(format!("the settings are {}", join_or(&ids))),
+            };
+            self.diags.push(d);
+            return None;
+        }
         let mut d = Diagnostic::new(
             Code::UnknownOption,
             value.span,

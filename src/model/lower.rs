@@ -704,7 +704,7 @@ impl<'a> Lowerer<'a> {
                 )
                 .with_label("reserved")
                 .with_help(
-                    "conditions use `setting` for where the child lives (`setting == foster`); give the question another name",
+                    "`setting` is where the child lives: declare each setting (`setting foster \"Foster carers\"`) and test it as `setting == foster`; give the question another name",
                 ),
             );
         }
@@ -876,7 +876,7 @@ impl<'a> Lowerer<'a> {
                         Diagnostic::new(
                             Code::InvalidPolice,
                             span,
-                            format!("{what} `{}` has two police responses for every setting", owner.node),
+                            format!("{what} `{}` has two police responses without `for`; only one can hold for every setting not named", owner.node),
                         )
                         .with_label("second")
                         .with_secondary(first, "first")
