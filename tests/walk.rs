@@ -19,7 +19,7 @@ use crate::support::{self, PROTOCOLS};
 /// A protocol with every route construct: decisions on a question, on a
 /// condition and with fixed answers, conditional steps, actions and
 /// timings, fallbacks, per-setting actors, a rule's own start, a shared
-/// fragment, a loop the protocol accepts.
+/// fragment, a loop with a way out.
 pub const ROUTES: &str = r#"protocol routes {
   title "Routes"
   authority "A council"
@@ -96,7 +96,6 @@ fragment aftercare "After the police have been" {
   step debrief "Debrief the child" { by staff then debriefed }
   outcome debriefed "Debriefed"
 }
-accept route-cycle main, search because "The document asks again until the child is found."
 "#;
 
 /// What a walk shows, node by node: id, the decision's answer (when
@@ -514,7 +513,7 @@ fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() 
     }
     // A decision left to staff names where each answer leads.
     let theft = run(&["harm=no", "drugs=none", "missing=no", "theft=yes"]);
-    let staff = "2. Share with the police?\n     by: Manager on call\n     staff decide:\n       yes -> Tell the control room\n       no -> Record it\n";
+    let staff = "2. Share with the police?\n     by: Manager on call\n     to decide:\n       yes -> Tell the control room\n       no -> Record it\n";
     assert!(theft.contains(staff), "{theft}");
     assert!(
         !theft.contains("3."),

@@ -198,6 +198,14 @@ fn check_route(space: &mut Space<'_>, route: &Route, reach: &Reach, out: &mut Ve
             }
         }
         if let NodeKind::Decision(d) = &node.kind {
+            if let Some(DecideOn::Condition(c)) = &d.on {
+                conditions.push((c, "it is settled `yes` only when".into()));
+            }
+            for t in &d.timing {
+                if let Some(c) = &t.when {
+                    conditions.push((c, format!("its timing `{}` holds only when", t.timing)));
+                }
+            }
             for (a, c) in &d.always {
                 conditions.push((
                     c,

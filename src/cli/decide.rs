@@ -487,7 +487,7 @@ fn route_lines(
             out.push('\n');
         }
         if !s.timing.is_empty() {
-            out.push_str(&format!("     when: {}\n", s.timing.join(", ")));
+            out.push_str(&format!("     when: {}\n", s.timing.join("; ")));
         }
         for f in &s.weigh {
             out.push_str(&format!(
@@ -510,7 +510,7 @@ fn route_lines(
                 out.push_str(&format!("     answer: {title} ({why})\n"));
             }
             (None, _) if !s.branches.is_empty() => {
-                out.push_str("     staff decide:\n");
+                out.push_str("     to decide:\n");
                 for b in &s.branches {
                     out.push_str(&format!("       {} -> {}\n", b.title, b.to_text));
                 }

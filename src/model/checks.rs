@@ -194,6 +194,27 @@ impl Lowerer<'_> {
                     );
                 }
             }
+            // A `may` rule never decides, so a start for it is never taken.
+            for start in &r.starts {
+                if let Entry::Rule(x) = start.entry
+                    && !model.rule(x).decides()
+                {
+                    let rule = model.rule(x);
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::WrongKind,
+                            start.span,
+                            format!(
+                                "route `{}` starts at rule `{}`, which only suggests its level (`strength may`), so no incident ever enters here",
+                                r.meta.id, rule.meta.id
+                            ),
+                        )
+                        .with_label("never taken")
+                        .with_secondary(rule.meta.span, "a suggesting rule")
+                        .with_help("start the route at a rule that decides (`must` or `should`), or at its level"),
+                    );
+                }
+            }
             // One route per level and setting.
             for (i, start) in r.starts.iter().enumerate() {
                 if let Some(first) = r.starts[..i].iter().find(|s| s.entry == start.entry) {
