@@ -1,6 +1,8 @@
 //! Synthetic protocols for benchmarks: many questions of every kind, many
 //! rules testing a few questions each, routes for two settings. Generated
-//! from a seed, so every run measures the same text.
+//! from a seed, so every run measures the same text. The tests use them too
+//! (`tests/equivalence.rs`), with the constructs of the second model of
+//! decisions turned on ([`Decisions`]).
 
 #![allow(dead_code)]
 
@@ -41,6 +43,42 @@ pub struct Shape {
     pub seed: u64,
 }
 
+/// What the second model of decisions adds to a protocol: the setting
+/// tested in conditions, `may` rules (which suggest a level and do not
+/// decide it), police responses per rule and per setting, and procedures
+/// alongside the level. All off by default ([`protocol`]), so the
+/// benchmarks' protocols keep their text; drawn from a generator of their
+/// own, so turning them on changes nothing else.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Decisions {
+    /// One rule in this many also tests the setting (0: none).
+    pub setting_tests: u64,
+    /// One rule in this many is `strength may` (0: none).
+    pub may: u64,
+    /// One rule in this many has police responses of its own, for every
+    /// setting, for one, or both (0: none).
+    pub rule_police: u64,
+    /// Each level has a police response of its own for foster carers.
+    pub setting_police: bool,
+    /// Procedures, each with a condition like a rule's (which may test the
+    /// setting) and a route for both settings.
+    pub procedures: usize,
+}
+
+/// Police responses, least police first; `unstated` compares with nothing.
+const RESPONSES: [&str; 7] = [
+    "none",
+    "judgement by manager",
+    "advice",
+    "report",
+    "prompt",
+    "emergency",
+    "unstated",
+];
+
+/// The settings of every synthetic protocol.
+const SETTINGS: [&str; 2] = ["residential", "foster"];
+
 #[derive(Clone, Copy)]
 enum Kind {
     YesNo,
@@ -50,7 +88,6 @@ enum Kind {
     Amount,
 }
 
-/// The text of a protocol of the given shape.
 /// The 10,000-rule protocol the emit and decide benchmarks use: 40
 /// questions, rules testing 1 to 4 of them, four levels, most serious wins.
 pub fn ten_thousand_rules() -> String {
@@ -67,8 +104,18 @@ pub fn ten_thousand_rules() -> String {
     })
 }
 
+/// The text of a protocol of the given shape.
 pub fn protocol(shape: &Shape) -> String {
+    protocol_with(shape, &Decisions::default())
+}
+
+/// The text of a protocol of the given shape, with what `more` asks for of
+/// the second model of decisions.
+pub fn protocol_with(shape: &Shape, more: &Decisions) -> String {
     let mut rng = Rng::new(shape.seed);
+    // The constructs of `more` draw from here, never from `rng`.
+    let mut extra = Rng::new(shape.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let one_in = |rng: &mut Rng, n: u64| n > 0 && rng.below(n) == 0;
     let mut out = String::with_capacity(shape.rules * 160 + shape.questions * 120);
     let _ = writeln!(
         out,
@@ -123,49 +170,72 @@ pub fn protocol(shape: &Shape) -> String {
     }
 
     for l in 0..shape.levels {
-        let police = ["none", "report", "emergency"][l.min(2)];
+        let mut police = ["none", "report", "emergency"][l.min(2)].to_string();
+        if more.setting_police {
+            let r = RESPONSES[extra.below(RESPONSES.len() as u64) as usize];
+            police.push_str(&format!(" police {r} for foster"));
+        }
         let _ = writeln!(
             out,
             "level level-{l} \"Level {l}\" {{ police {police} cite \"3.{l}\" }}"
         );
     }
 
+    // A test of the setting, in a rule or a procedure.
+    let setting_atom = |extra: &mut Rng| {
+        [
+            "setting == foster",
+            "setting == residential",
+            "setting != foster",
+            "setting in {residential, foster}",
+        ][extra.below(4) as usize]
+    };
     for r in 0..shape.rules {
         let span = (shape.max_tests - shape.min_tests + 1) as u64;
         let tests = shape.min_tests + rng.below(span) as usize;
         let mut atoms = Vec::with_capacity(tests);
         for _ in 0..tests {
             let q = rng.below(shape.questions as u64) as usize;
-            let atom = match kinds[q] {
-                Kind::OneOf(n) if shape.narrow => format!("q{q} == o{}", rng.below(n as u64)),
-                Kind::Scale(n) if shape.narrow => format!("q{q} == s{}", rng.below(n as u64)),
-                Kind::Count if shape.narrow => format!("q{q} == {}", 1 + rng.below(5)),
-                Kind::YesNo => {
-                    if rng.below(2) == 0 {
-                        format!("q{q}")
-                    } else {
-                        format!("not q{q}")
-                    }
-                }
-                Kind::OneOf(n) => match rng.below(2) {
-                    0 => format!("q{q} == o{}", rng.below(n as u64)),
-                    _ => format!("q{q} in {{o0, o{}}}", 1 + rng.below(n as u64 - 1)),
-                },
-                Kind::Scale(n) => format!("q{q} >= s{}", rng.below(n as u64)),
-                Kind::Count => format!("q{q} >= {}", 1 + rng.below(5)),
-                // Protocols compare amounts with a few thresholds, not
-                // with a new value in every rule.
-                Kind::Amount => format!(
-                    "q{q} > {}",
-                    [50, 100, 250, 500, 1000][rng.below(5) as usize]
-                ),
-            };
+            let atom = test(&mut rng, kinds[q], q, shape.narrow);
             atoms.push(atom);
         }
         let level = rng.below(shape.levels as u64);
+        let mut props = String::new();
+        if one_in(&mut extra, more.setting_tests) {
+            let at = extra.below(atoms.len() as u64 + 1) as usize;
+            atoms.insert(at, setting_atom(&mut extra).to_string());
+        }
+        if one_in(&mut extra, more.may) {
+            props.push_str("  strength may\n");
+        }
+        if one_in(&mut extra, more.rule_police) {
+            props.push_str(&police_lines(&mut extra));
+        }
         let _ = writeln!(
             out,
-            "rule r{r} \"Rule {r}\" {{\n  when {}\n  then level-{level}\n  cite \"4.{r}\"\n}}",
+            "rule r{r} \"Rule {r}\" {{\n  when {}\n  then level-{level}\n{props}  cite \"4.{r}\"\n}}",
+            atoms.join(" and ")
+        );
+    }
+
+    // Procedures: one to three tests, the setting among them sometimes.
+    for p in 0..more.procedures {
+        let mut atoms = Vec::new();
+        for _ in 0..1 + extra.below(3) {
+            let q = extra.below(shape.questions as u64) as usize;
+            atoms.push(test(&mut extra, kinds[q], q, shape.narrow));
+        }
+        if one_in(&mut extra, more.setting_tests) {
+            atoms.push(setting_atom(&mut extra).to_string());
+        }
+        let police = if extra.below(3) == 0 {
+            String::new()
+        } else {
+            police_lines(&mut extra)
+        };
+        let _ = writeln!(
+            out,
+            "procedure proc-{p} \"Procedure {p}\" {{\n  when {}\n{police}  cite \"6.{p}\"\n}}",
             atoms.join(" and ")
         );
     }
@@ -178,8 +248,72 @@ pub fn protocol(shape: &Shape) -> String {
             "  step step-{l} \"Respond to a level {l} incident\" {{ by staff contact police-999 timing within 24 hours then done }}"
         );
     }
+    for p in 0..more.procedures {
+        let _ = writeln!(out, "  start proc-{p} -> proc-step-{p}");
+        let _ = writeln!(
+            out,
+            "  step proc-step-{p} \"Follow procedure {p}\" {{ by manager then done }}"
+        );
+    }
     out.push_str("  outcome done \"Recorded\"\n}\n");
     out
+}
+
+/// One to two police responses of a rule or procedure: for every setting,
+/// for one, or both, one line each.
+fn police_lines(rng: &mut Rng) -> String {
+    let mut lines = String::new();
+    let mut line = |rng: &mut Rng, setting: Option<&str>| {
+        let response = RESPONSES[rng.below(RESPONSES.len() as u64) as usize];
+        let _ = match setting {
+            None => writeln!(lines, "  police {response}"),
+            Some(s) => writeln!(lines, "  police {response} for {s}"),
+        };
+    };
+    match rng.below(4) {
+        0 => line(rng, None),
+        1 => {
+            let s = SETTINGS[rng.below(2) as usize];
+            line(rng, Some(s));
+        }
+        2 => {
+            line(rng, None);
+            line(rng, Some("foster"));
+        }
+        _ => {
+            line(rng, Some("residential"));
+            line(rng, Some("foster"));
+        }
+    }
+    lines
+}
+
+/// A test of question `q`, of kind `kind`, as a rule writes it.
+fn test(rng: &mut Rng, kind: Kind, q: usize, narrow: bool) -> String {
+    match kind {
+        Kind::OneOf(n) if narrow => format!("q{q} == o{}", rng.below(n as u64)),
+        Kind::Scale(n) if narrow => format!("q{q} == s{}", rng.below(n as u64)),
+        Kind::Count if narrow => format!("q{q} == {}", 1 + rng.below(5)),
+        Kind::YesNo => {
+            if rng.below(2) == 0 {
+                format!("q{q}")
+            } else {
+                format!("not q{q}")
+            }
+        }
+        Kind::OneOf(n) => match rng.below(2) {
+            0 => format!("q{q} == o{}", rng.below(n as u64)),
+            _ => format!("q{q} in {{o0, o{}}}", 1 + rng.below(n as u64 - 1)),
+        },
+        Kind::Scale(n) => format!("q{q} >= s{}", rng.below(n as u64)),
+        Kind::Count => format!("q{q} >= {}", 1 + rng.below(5)),
+        // Protocols compare amounts with a few thresholds, not with a new
+        // value in every rule.
+        Kind::Amount => format!(
+            "q{q} > {}",
+            [50, 100, 250, 500, 1000][rng.below(5) as usize]
+        ),
+    }
 }
 
 /// Dorset's protocol (`dorset`, the text of `protocols/dorset.carepath`)
