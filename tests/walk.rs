@@ -453,8 +453,8 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let route = d.route.expect("a route");
     let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["call-999", "debrief", "debriefed"]);
-    let debrief = route
-        .graph
+    let debrief = engine.pack.routes[0]
+        .nodes
         .iter()
         .find(|n| n.id == "debrief")
         .expect("in the graph");
@@ -521,4 +521,52 @@ fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() 
     );
     let open = run(&["harm=no", "drugs=none", "missing=yes", "theft=no"]);
     assert!(open.contains("then back to `still-missing`"), "{open}");
+}
+
+#[test]
+fn the_json_decision_gives_the_walk_and_the_whole_route() {
+    let dir = crate::support::scratch("walk-json");
+    let file = dir.join("routes.carepath");
+    std::fs::write(&file, ROUTES).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let args = [
+        "decide",
+        &path,
+        "--setting",
+        "home",
+        "--format",
+        "json",
+        "--answer",
+        "harm=yes",
+        "--answer",
+        "drugs=none",
+        "--answer",
+        "missing=no",
+        "--answer",
+        "theft=no",
+    ];
+    let out = crate::support::run_carepath(
+        &args,
+        "",
+        std::process::Stdio::piped(),
+        std::process::Stdio::piped(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let walked: Vec<&str> = v["route"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(walked, ["call-999", "debrief", "debriefed"]);
+    let (_, pack) = support::compile_in_memory("routes.carepath", ROUTES, "routes");
+    assert_eq!(
+        v["route"]["graph"],
+        serde_json::to_value(&pack.routes[0].nodes).expect("nodes")
+    );
 }

@@ -124,7 +124,7 @@ pub fn run(args: Args) -> Status {
     };
     match engine.decide(&answers, &setting) {
         Ok(d) => {
-            print(args.format, args.explain, &d);
+            print(&engine, args.format, args.explain, &d);
             Status::Ok
         }
         Err(errors) => bad_answers(args.format, &errors),
@@ -283,11 +283,32 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
     Status::Errors
 }
 
-fn print(format: Format, explain: bool, d: &Decision) {
+fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
     if format == Format::Json {
         let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
         if !explain && let Value::Object(m) = &mut v {
             m.remove("explanation");
+        }
+        // Beside each walk, the whole route it walked.
+        let graph = |route: &mut Value| {
+            let id = route.get("id").and_then(Value::as_str).map(str::to_owned);
+            let found = id.and_then(|id| engine.pack.routes.iter().find(|r| r.id == id));
+            if let (Some(r), Value::Object(m)) = (found, route) {
+                m.insert(
+                    "graph".into(),
+                    serde_json::to_value(&r.nodes).unwrap_or(Value::Null),
+                );
+            }
+        };
+        if let Some(route) = v.get_mut("route") {
+            graph(route);
+        }
+        if let Some(Value::Array(ps)) = v.get_mut("procedures") {
+            for p in ps {
+                if let Some(route) = p.get_mut("route") {
+                    graph(route);
+                }
+            }
         }
         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;

@@ -241,9 +241,9 @@ pub struct Route {
     /// whose condition fails are left out, decisions the answers or the
     /// document settle are followed, and the walk stops at an outcome or at
     /// a decision left to staff.
+    /// (The whole route is the pack's route with this id; `decide --format
+    /// json` prints it beside the walk as `graph`.)
     pub steps: Vec<RouteStep>,
-    /// The whole route, as the rule pack holds it.
-    pub graph: Vec<pack::RouteNode>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -1075,7 +1075,6 @@ impl Engine {
             id: r.id.clone(),
             title: r.title.clone(),
             steps,
-            graph: r.nodes.clone(),
         }
     }
 
