@@ -96,6 +96,7 @@ impl<'a> Lowerer<'a> {
                 ast::RouteProp::Start { levels, node } if src.fragment.is_none() => {
                     let target = self.node_ref(&names, node);
                     for l in levels {
+                        self.check_entry_name(file, l);
                         let entry = match self.resolve(file, l, scope::ENTRY) {
                             Some(ModelRef::Level(x)) => Some(Entry::Level(x)),
                             Some(ModelRef::Procedure(x)) => Some(Entry::Procedure(x)),
@@ -124,6 +125,7 @@ impl<'a> Lowerer<'a> {
             });
         }
         self.check_fragment_edges(&nodes, &names);
+        self.check_by_settings(&r.name.node, &nodes, &settings);
         let has = |f: fn(&ast::RouteProp) -> bool| r.props.iter().any(|p| f(&p.node));
         if settings.is_empty() && !has(|p| matches!(p, ast::RouteProp::For(_))) {
             self.diags
@@ -144,6 +146,67 @@ impl<'a> Lowerer<'a> {
             starts,
             nodes,
         }
+    }
+
+    /// A start names a level, a procedure or a rule; a name that is more
+    /// than one of these is ambiguous.
+    fn check_entry_name(&mut self, file: FileId, name: &ast::Name) {
+        let Some(scope) = self.cl.scopes.get(&file) else {
+            return;
+        };
+        let kinds: Vec<String> = scope::ENTRY
+            .iter()
+            .filter(|k| scope.get(**k, &name.node).is_some())
+            .map(|k| k.article().to_string())
+            .collect();
+        if kinds.len() > 1 {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::WrongKind,
+                    name.span,
+                    format!(
+                        "`{}` names {}, so it is not clear where this start is for",
+                        name.node,
+                        crate::diagnostic::join_and(&kinds)
+                    ),
+                )
+                .with_label("ambiguous start")
+                .with_help("rename one of them: a start names one level, procedure or rule"),
+            );
+        }
+    }
+
+    /// Who acts `for` a setting must act in a setting the route serves (a
+    /// fragment's steps may name the settings of every route that uses it).
+    fn check_by_settings(&mut self, route: &str, nodes: &[Node], settings: &[SettingId]) {
+        for n in nodes.iter().filter(|n| n.fragment.is_none()) {
+            for b in n.by() {
+                for s in b.settings.iter().filter(|s| !settings.contains(s)) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::WrongKind,
+                            n.meta.span,
+                            format!(
+                                "`{}` names who acts for setting `{}`, which route `{route}` is not for",
+                                n.meta.id,
+                                self.setting_name(*s)
+                            ),
+                        )
+                        .with_label("never applies in this route")
+                        .with_help("add the setting to the route's `for`, or remove it from `by ... for`"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn setting_name(&self, s: SettingId) -> String {
+        self.cl
+            .defs
+            .iter()
+            .find(|d| self.cl.ids.get(d) == Some(&ModelRef::Setting(s)))
+            .map(|d| scope::name_of(self.ws, *d).node.clone())
+            .unwrap_or_default()
     }
 
     /// The file and definition of fragment `id`.
