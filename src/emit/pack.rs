@@ -330,6 +330,20 @@ pub enum Response {
     Unstated,
 }
 
+impl From<Response> for crate::model::Response {
+    fn from(r: Response) -> Self {
+        match r {
+            Response::None => Self::None,
+            Response::Judgement => Self::Judgement,
+            Response::Advice => Self::Advice,
+            Response::Report => Self::Report,
+            Response::Prompt => Self::Prompt,
+            Response::Emergency => Self::Emergency,
+            Response::Unstated => Self::Unstated,
+        }
+    }
+}
+
 /// A police response for every setting (`settings` empty) or for the
 /// settings listed. Of an element's responses, the one listing the
 /// incident's setting applies, else the one listing none.

@@ -648,7 +648,7 @@ impl Engine {
         }
         let mut out: Vec<(bool, usize)> = Vec::new();
         for (i, q) in relevant.iter().enumerate() {
-            let dependents = self.question_dependents(*q);
+            let dependents = self.dependents(*q);
             let key = |values: &[Option<Val>]| -> Vec<Option<Option<Val>>> {
                 relevant
                     .iter()
@@ -1206,30 +1206,14 @@ pub fn police_for<'p>(list: &'p [pack::Police], setting: &str) -> Option<&'p pac
 /// one by one to judge which questions matter to them.
 const MAX_COMPLETIONS: usize = 4096;
 
-/// Position from least to most police involvement; `None` for `unstated`.
+/// Position from least to most police involvement; `None` for `unstated`
+/// (see [`crate::model::Response::rank`]).
 pub fn rank(r: pack::Response) -> Option<u8> {
-    use pack::Response::*;
-    match r {
-        None => Some(0),
-        Judgement => Some(1),
-        Advice => Some(2),
-        Report => Some(3),
-        Prompt => Some(4),
-        Emergency => Some(5),
-        Unstated => Option::None,
-    }
+    crate::model::Response::from(r).rank()
 }
 
-/// A police response in words a care manager reads without a glossary.
+/// A police response in words a care manager reads without a glossary
+/// (see [`crate::model::Response::words`]).
 pub fn response_words(r: pack::Response) -> &'static str {
-    use pack::Response::*;
-    match r {
-        None => "no police involvement",
-        Judgement => "a judgement whether to involve the police",
-        Advice => "ask the police for advice, without making a report",
-        Report => "report to the police, not urgently",
-        Prompt => "tell the police promptly, not as an emergency",
-        Emergency => "call the police now: an emergency",
-        Unstated => "the document does not say",
-    }
+    crate::model::Response::from(r).words()
 }

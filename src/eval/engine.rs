@@ -805,13 +805,7 @@ impl Engine {
 
     /// The questions asked only depending on `q`, directly or through
     /// others (a flag per question; `q` itself is not flagged).
-    pub fn question_dependents(&self, q: usize) -> Vec<bool> {
-        self.dependents(q)
-    }
-
-    /// The questions asked only depending on `q`, directly or through
-    /// others.
-    fn dependents(&self, q: usize) -> Vec<bool> {
+    pub(crate) fn dependents(&self, q: usize) -> Vec<bool> {
         let mut dep = vec![false; self.asked.len()];
         dep[q] = true;
         loop {
