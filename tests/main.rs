@@ -18,6 +18,7 @@ mod equivalence;
 mod oracle;
 mod reliability;
 mod robustness;
+mod seeds;
 mod tamper;
 mod terminal;
 mod ui;
