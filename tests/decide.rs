@@ -761,6 +761,8 @@ fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_note
     for want in [
         "Level: Internal",
         "Police: no police involvement",
+        // The headline names the procedure's police response too.
+        "Police, alongside (Drugs found: store them and hand them to the police): tell the police promptly, not as an emergency",
         "note: Handled in the home.",
         "Alongside: Drugs found: store them and hand them to the police (4)",
         "Police: tell the police promptly, not as an emergency",
@@ -802,4 +804,52 @@ fn a_version_1_pack_is_refused_with_how_to_get_a_version_2_one() {
     let e = Engine::from_json(&text).err().expect("refused").to_string();
     assert!(e.contains("old format `carepath-rulepack/1`"), "{e}");
     assert!(e.contains("carepath build"), "{e}");
+}
+
+#[test]
+fn an_accepted_gap_is_told_in_words_with_the_protocol_s_reason() {
+    let dir = scratch("decide-accepted-gap");
+    let source = dir.join("model-two.carepath");
+    fs::write(&source, MODEL_2).expect("written");
+    let out = dir.to_string_lossy().into_owned();
+    let built = carepath(
+        &[
+            "build",
+            &source.to_string_lossy(),
+            "--out",
+            &out,
+            "--no-svg",
+        ],
+        "",
+    );
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let pack = dir.join("model-two.json");
+    let decided = carepath(
+        &[
+            "decide",
+            &pack.to_string_lossy(),
+            "--setting",
+            "home",
+            "--answer",
+            "harm=no",
+            "--answer",
+            "damage=none",
+            "--answer",
+            "prolonged=yes",
+            "--answer",
+            "drugs-found=no",
+        ],
+        "",
+    );
+    // No decision (exit 1), but not a bare error: the protocol's own reason
+    // for leaving the incident undecided.
+    assert_eq!(decided.status.code(), Some(1));
+    let err = text(&decided.stderr);
+    assert!(err.contains("gives no level for this incident"), "{err}");
+    assert!(
+        err.contains(
+            "the protocol accepts this: The document says nothing of a prolonged incident without damage."
+        ),
+        "{err}"
+    );
 }

@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::MemoryFs;
+use carepath::analysis::decide::ChartTarget;
 use carepath::analysis::{Outcome as SpaceOutcome, Space};
 use carepath::diagnostic::{Code, Diagnostic};
 use carepath::model::example::{baseline, constants, representatives};
@@ -664,6 +665,9 @@ fn space_agrees(model: &Model) -> Result<(), String> {
     let mut space = Space::new(model);
     let decided = space.level_diagram();
     let levels = model.levels.len() as u32;
+    // The flowchart's question tree, in the order staff are asked.
+    let mut asked = Space::in_asking_order(model);
+    let chart = asked.chart();
     for x in incidents(model) {
         let cells: Vec<u32> = x
             .iter()
@@ -700,6 +704,32 @@ fn space_agrees(model: &Model) -> Result<(), String> {
             return Err(format!(
                 "{x:?}: the level diagram says {charted}, not {code} ({expected:?})"
             ));
+        }
+        if let Some(chart) = &chart {
+            // Follow the incident's answers down the chart: it ends where
+            // the incident is decided, and an incident no rule decides ends
+            // at the `otherwise` level like one a rule gives it.
+            let mut at = chart.root;
+            let ends = loop {
+                match at {
+                    ChartTarget::Outcome(o) => break o,
+                    ChartTarget::Node(n) => {
+                        let node = &chart.nodes[n];
+                        let cell = cells[node.question.index()];
+                        match node.branches.iter().find(|(cs, _)| cs.contains(&cell)) {
+                            Some((_, t)) => at = *t,
+                            None => return Err(format!("{x:?}: the chart has no branch for it")),
+                        }
+                    }
+                }
+            };
+            let want = match (expected, &model.header.otherwise) {
+                (SpaceOutcome::Nothing, Some(o)) => SpaceOutcome::Level(o.value),
+                (e, _) => e,
+            };
+            if ends != want {
+                return Err(format!("{x:?}: the chart ends at {ends:?}, not {want:?}"));
+            }
         }
         for (p, procedure) in model.procedures.iter().enumerate() {
             let meets = space.mdd.eval(space.procedures[p], &cells) == 1;

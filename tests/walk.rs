@@ -18,7 +18,7 @@ use crate::support::{self, PROTOCOLS};
 
 /// A protocol with every route construct: decisions on a question, on a
 /// condition and with fixed answers, conditional steps, actions and
-/// timings, fallbacks, per-setting actors, a rule's own start, a shared
+/// timings, fallbacks, per-setting actors, rules with their own starts, a shared
 /// fragment, a loop with a way out.
 pub const ROUTES: &str = r#"protocol routes {
   title "Routes"
@@ -54,6 +54,7 @@ route main "Main" {
   start internal -> still-missing
   start report -> police-required
   start drug-use -> control
+  start theft-report -> share
   start emergency -> call-999
   decision police-required "Police required?" {
     on harm
@@ -513,10 +514,11 @@ fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() 
     }
     // A decision left to staff names where each answer leads.
     let theft = run(&["harm=no", "drugs=none", "missing=no", "theft=yes"]);
-    let staff = "2. Share with the police?\n     by: Manager on call\n     to decide:\n       yes -> Tell the control room\n       no -> Record it\n";
+    // Theft enters at its own start, the decision to share.
+    let staff = "1. Share with the police?\n     by: Manager on call\n     to decide:\n       yes -> Tell the control room\n       no -> Record it\n";
     assert!(theft.contains(staff), "{theft}");
     assert!(
-        !theft.contains("3."),
+        !theft.contains("2."),
         "the walk stops at the open decision: {theft}"
     );
     let open = run(&["harm=no", "drugs=none", "missing=yes", "theft=no"]);

@@ -74,6 +74,19 @@ impl<'m> Space<'m> {
         Space::with_order(model, None)
     }
 
+    /// The space with questions tested in the order staff are asked them
+    /// (the setting, then `ask first`, then the rest): the order the
+    /// flowchart draws them in.
+    pub fn in_asking_order(model: &'m Model) -> Space<'m> {
+        let order: Vec<usize> = model
+            .setting_question()
+            .into_iter()
+            .chain(model.header.ask_order.iter().copied())
+            .map(|q| q.index())
+            .collect();
+        Space::with_order(model, Some(&order))
+    }
+
     /// The space with questions tested in `order` (every question once), or
     /// in declared order.
     pub fn with_order(model: &'m Model, order: Option<&[usize]>) -> Space<'m> {
@@ -425,8 +438,12 @@ impl Space<'_> {
         if self.mdd.exhausted() {
             return None;
         }
+        // An incident no rule decides goes to the `otherwise` level, if
+        // there is one, exactly like one a rule gives that level: one ending,
+        // so the branches that reach it are drawn once.
+        let otherwise = self.model.header.otherwise.as_ref().map(|o| o.value);
         let outcome = |v: u32| match v {
-            0 => Outcome::Nothing,
+            0 => otherwise.map_or(Outcome::Nothing, Outcome::Level),
             v if v <= levels => Outcome::Level(LevelId(v - 1)),
             _ => Outcome::Conflict,
         };

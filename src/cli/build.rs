@@ -288,7 +288,7 @@ fn render(
     // load is not written.
     let json = emit::checked_pack_json(&pack)
         .map_err(|e| format!("its rule pack could not be read back: {e}"))?;
-    let mut space = Space::new(model);
+    let mut space = Space::in_asking_order(model);
     let chart = emit::dot::flowchart(&mut space);
     let dot = emit::dot::to_dot(&chart);
     let id = &model.header.id;

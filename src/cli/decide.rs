@@ -267,6 +267,13 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
         Format::Human => {
             for e in errors {
                 errln!("error: {}", terminal_safe(&e.to_string()));
+                // The protocol's own words on why it leaves this incident
+                // undecided, so a gap is never a bare error.
+                if let AnswerError::NoLevel { accepted, .. } = e {
+                    for reason in accepted {
+                        errln!("  the protocol accepts this: {}", terminal_safe(reason));
+                    }
+                }
             }
         }
         Format::Json => {
@@ -350,6 +357,17 @@ fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
         format!(" (by rule {})", from.join(", "))
     };
     out.push_str(&format!("Police: {}{from}\n", d.police.words));
+    // A procedure's own police response is part of the headline: "no police
+    // involvement" for the level must not hide "tell the police promptly"
+    // for the drugs found alongside it.
+    for p in &d.procedures {
+        if let Some(police) = &p.police {
+            out.push_str(&format!(
+                "Police, alongside ({}): {}\n",
+                p.title, police.words
+            ));
+        }
+    }
     if d.by_otherwise {
         out.push_str("Decided by: no rule applies, so the protocol's `otherwise` level\n");
     }

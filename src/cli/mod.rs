@@ -50,7 +50,8 @@ enum Command {
     /// Decide an incident: its level, the deciding rules, the route for the
     /// setting, whom to contact and what to complete.
     ///
-    /// Exit status: 0 with a decision, 1 for bad or missing answers, 2 when
+    /// Exit status: 0 with a decision, 1 without one (bad or missing
+    /// answers, or an incident the protocol does not decide), 2 when
     /// the rule pack or protocol cannot be used or the command is misused.
     Decide(decide::Args),
     /// Print the JSON Schema of the rule pack format.

@@ -479,15 +479,16 @@ fn routes(pack: &RulePack) -> Result<(), LoadError> {
         for (i, st) in r.starts.iter().enumerate() {
             if r.starts[..i]
                 .iter()
-                .any(|o| o.level == st.level && o.procedure == st.procedure)
+                .any(|o| o.level == st.level && o.procedure == st.procedure && o.rule == st.rule)
             {
                 let what = st
                     .level
                     .as_deref()
                     .or(st.procedure.as_deref())
+                    .or(st.rule.as_deref())
                     .unwrap_or_default();
                 return refuse(format!(
-                    "route `{}` starts `{what}` twice; a level or procedure enters a route at one place",
+                    "route `{}` starts `{what}` twice; a level, rule or procedure enters a route at one place",
                     r.id
                 ));
             }
