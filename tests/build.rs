@@ -4,6 +4,7 @@
 //! hostile text that breaks none of it.
 
 use crate::support::{PROTOCOLS, scratch, text};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -161,15 +162,32 @@ fn the_committed_flowcharts_parse_and_show_every_level_and_route_step() {
                 level.title
             );
         }
-        let steps: usize = pack.routes.iter().map(|r| r.nodes.len()).sum();
-        // Route nodes are `r<route>_n<node>`, each route drawn once.
+        // Each route's own nodes are drawn in it (`r<route>_n<node>`); the
+        // nodes of a shared fragment once, for every route that uses it
+        // (`f<fragment>_n<node>`).
+        let own: usize = pack
+            .routes
+            .iter()
+            .map(|r| r.nodes.iter().filter(|n| n.fragment.is_none()).count())
+            .sum();
+        let shared: BTreeSet<(&str, &str)> = pack
+            .routes
+            .iter()
+            .flat_map(|r| &r.nodes)
+            .filter_map(|n| n.fragment.as_deref().map(|f| (f, n.id.as_str())))
+            .collect();
         let is_route_node = |n: &str| {
             let parts: Vec<&str> = n.split('_').collect();
-            matches!(parts.as_slice(), [r, n] if r.starts_with('r') && n.starts_with('n')
+            matches!(parts.as_slice(), [r, n] if (r.starts_with('r') || r.starts_with('f'))
+                && n.starts_with('n')
                 && [&r[1..], &n[1..]].iter().all(|d| d.parse::<usize>().is_ok()))
         };
         let drawn = ids.iter().filter(|n| is_route_node(n)).count();
-        assert_eq!(drawn, steps, "{id}: every route node once");
+        assert_eq!(
+            drawn,
+            own + shared.len(),
+            "{id}: every route node once, and a fragment's once"
+        );
         assert!(
             ids.iter().any(|n| n.starts_with("question_")),
             "{id}: the deciding questions"

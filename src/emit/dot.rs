@@ -415,7 +415,10 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
                         ));
                         chart.clusters.len() - 1
                     });
-                    (format!("f{}_n{ni}", f.index()), c)
+                    // Numbered within the fragment: its nodes sit at
+                    // different places in each route that uses it.
+                    let k = shared.keys().filter(|(g, _)| *g == f.index()).count();
+                    (format!("f{}_n{k}", f.index()), c)
                 }
                 None => (format!("r{ri}_n{ni}"), cluster),
             };
