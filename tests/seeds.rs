@@ -5,8 +5,9 @@
 //! built from `protocols/<id>.carepath`, as `carepath build` builds it.
 //!
 //! A case names the level (or `gap = true` where the protocol accepts that
-//! the document gives none), the police response, the first contacts on the
-//! route and the procedures that run alongside. Contacts are written
+//! the document gives none, or `refused` where it does not cover the
+//! incident at all), the police response, the first contacts on the route
+//! and the procedures that run alongside. Contacts are written
 //! `<kind> <contact>` (`contact police-999`, `inform social-worker`), with
 //! ` else ` between a contact and its fallbacks and a trailing `?` when the
 //! route leaves the action to a condition staff judge (`only when`, `if in
@@ -51,11 +52,16 @@ struct Case {
     /// The document gives no level, and the protocol accepts the gap.
     #[serde(default)]
     gap: bool,
+    /// The incident cannot be decided at all (a setting the document does
+    /// not cover): the words the refusal must contain.
+    #[serde(default)]
+    refused: Option<String>,
     /// The police response (`none`, `judgement`, `advice`, `report`,
     /// `prompt`, `emergency`, `unstated`).
     #[serde(default)]
     police: Option<String>,
-    /// Who judges, for `judgement` (an actor id).
+    /// Who judges, for `judgement` (the actor's title, as `decide` names
+    /// them).
     #[serde(default)]
     police_by: Option<String>,
     /// The first actions of the level's route, in the order walked.
@@ -141,8 +147,13 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
     let mut differ = |what: &str, want: &dyn std::fmt::Debug, got: &dyn std::fmt::Debug| {
         out.push(format!("{what}: expected {want:?}, got {got:?}"));
     };
-    if case.gap {
-        differ("level", &"an accepted gap", &d.level.id);
+    if case.gap || case.refused.is_some() {
+        let want = if case.gap {
+            "an accepted gap"
+        } else {
+            "a refusal"
+        };
+        differ("level", &want, &d.level.id);
         return out;
     }
     if case.level.as_deref() != Some(d.level.id.as_str()) {
@@ -209,8 +220,12 @@ fn run(id: &str) {
             case.id
         );
         assert!(
-            case.gap != case.level.is_some(),
-            "{id} {}: give a level or `gap = true`, not both",
+            [case.gap, case.level.is_some(), case.refused.is_some()]
+                .iter()
+                .filter(|x| **x)
+                .count()
+                == 1,
+            "{id} {}: give one of a level, `gap = true` or `refused`",
             case.id
         );
         assert!(!case.incident.is_empty() && !case.paragraph.is_empty());
@@ -226,7 +241,11 @@ fn run(id: &str) {
             Ok(d) => differences(case, &d),
             Err(errors) => {
                 let gap = matches!(errors.as_slice(), [AnswerError::NoLevel { .. }]);
-                if case.gap && gap {
+                let refused = case
+                    .refused
+                    .as_deref()
+                    .is_some_and(|words| errors.iter().any(|e| e.to_string().contains(words)));
+                if (case.gap && gap) || refused {
                     Vec::new()
                 } else {
                     errors.iter().map(|e| format!("no decision: {e}")).collect()
