@@ -6,7 +6,7 @@ use std::fs;
 
 use std::process::{Output, Stdio};
 
-use crate::support::{run_carepath, scratch, text};
+use crate::support::{quiet_dorset, run_carepath, scratch, text};
 use carepath::eval::{AnswerError, Engine};
 use serde_json::{Value, json};
 
@@ -32,24 +32,14 @@ fn dorset() -> Engine {
     Engine::from_json(&fs::read_to_string("out/dorset.json").expect("pack")).expect("loads")
 }
 
-/// Every question of Dorset answered: nothing happened.
-fn quiet_dorset() -> serde_json::Map<String, Value> {
-    let v = json!({
-        "serious-harm-risk": false, "substantial-damage-risk": false,
-        "significant-disorder-risk": false, "assault": false, "damage": "none",
-        "theft": "none", "drugs": "none", "serious-allegation": false, "weapon": false,
-        "repeated-behaviour": false, "prolonged": false
-    });
-    v.as_object().expect("object").clone()
-}
-
 #[test]
 fn dorset_second_class_b_possession_is_level_2_with_its_route() {
     let engine = dorset();
     let mut given = quiet_dorset();
     given.insert("drugs".into(), "possession".into());
     given.insert("drug-class".into(), "class-b".into());
-    given.insert("bc-possession-occasion".into(), 2.into());
+    given.insert("bc-occasion".into(), 2.into());
+    given.insert("confiscated".into(), false.into());
     let answers = engine.answers(&given).expect("valid answers");
     let d = engine.decide(&answers, "residential").expect("a decision");
     assert_eq!(d.level.id, "level-2");
@@ -78,7 +68,7 @@ fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
     given.insert("damage".into(), "minor".into());
     let answers = engine.answers(&given).expect("valid");
     let d = engine.decide(&answers, "foster").expect("a decision");
-    assert_eq!(d.level.id, "level-3-immediate");
+    assert_eq!(d.level.id, "level-3");
     assert_eq!(d.police.response, carepath::emit::pack::Response::Emergency);
     assert!(
         d.overruled.iter().any(|r| r.id == "minor-damage"),
@@ -113,7 +103,7 @@ fn bad_answers_are_each_a_clear_error() {
         "drugz": "none",
         "drugs": "posession",
         "assault": "yes",
-        "bc-possession-occasion": 0,
+        "bc-occasion": 0,
         "injury": "minor"
     });
     let errors = engine
@@ -137,7 +127,7 @@ fn bad_answers_are_each_a_clear_error() {
     );
     assert!(
         text.iter()
-            .any(|e| e.contains("bc-possession-occasion") && e.contains("at least 1")),
+            .any(|e| e.contains("bc-occasion") && e.contains("at least 1")),
         "{text:#?}"
     );
     assert_eq!(errors.len(), 4, "{text:#?}");
@@ -173,15 +163,31 @@ fn bad_answers_are_each_a_clear_error() {
 
 #[test]
 fn answers_that_cannot_matter_need_not_be_given() {
-    let engine = dorset();
+    // West Sussex: a child at risk of significant harm is one of the six
+    // circumstances, whatever else happened, and no procedure runs beside it.
+    let engine = Engine::from_json(&fs::read_to_string("out/west-sussex.json").expect("pack"))
+        .expect("loads");
     let mut given = serde_json::Map::new();
-    given.insert("serious-harm-risk".into(), true.into());
+    given.insert("harm-risk".into(), true.into());
     let answers = engine.answers(&given).expect("valid");
     let d = engine
         .decide(&answers, "residential")
         .expect("settled by one answer");
-    assert_eq!(d.level.id, "level-3-immediate");
+    assert_eq!(d.level.id, "police-involvement");
     assert!(engine.next_question(&answers).is_none());
+    // In Dorset a 999 risk settles the level, but whether drugs are to be
+    // shared with the police alongside it still depends on the drugs.
+    let engine = dorset();
+    let mut given = serde_json::Map::new();
+    given.insert("serious-harm-risk".into(), true.into());
+    let answers = engine.answers(&given).expect("valid");
+    let missing = engine
+        .decide(&answers, "residential")
+        .expect_err("drugs open");
+    assert!(
+        matches!(&missing[..], [AnswerError::Missing { questions }] if questions.contains(&"drugs".to_string())),
+        "{missing:?}"
+    );
 }
 
 #[test]
@@ -274,9 +280,15 @@ fn the_command_decides_from_a_pack_or_a_protocol() {
         "--answer",
         "drug-class=class-b",
         "--answer",
-        "bc-possession-occasion=2",
+        "bc-occasion=2",
         "--answer",
-        "serious-allegation=no",
+        "confiscated=no",
+        "--answer",
+        "sexual-abuse=none",
+        "--answer",
+        "victim=no",
+        "--answer",
+        "dealing-concern=no",
         "--answer",
         "weapon=no",
         "--answer",
@@ -343,7 +355,7 @@ fn the_command_reads_answers_from_a_file_or_standard_input() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(v["level"]["id"], "level-3-non-immediate");
+    assert_eq!(v["level"]["id"], "level-3");
 }
 
 #[test]
@@ -407,15 +419,24 @@ fn the_command_exits_1_for_bad_answers_and_2_for_bad_input() {
 
 #[test]
 fn interactive_mode_asks_what_matters_and_reasks_bad_answers() {
-    // Serious harm: settled at once.
-    let out = interactive("yes\n");
+    // Serious harm settles the level at once; what is still asked is only
+    // whether drugs are to be shared with the police alongside it (10.3).
+    let out = interactive("yes\nnone\nno\n");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let asked = text(&out.stderr);
-    assert_eq!(asked.matches("> ").count(), 1, "one question: {asked}");
+    let order: Vec<&str> = asked
+        .lines()
+        .filter_map(|l| l.split_once("> ").map(|(q, _)| q))
+        .collect();
+    assert_eq!(
+        order,
+        ["serious-harm-risk", "drugs", "dealing-concern"],
+        "{asked}"
+    );
     assert!(text(&out.stdout).starts_with("Level: Level 3"));
 
     // A bad answer is asked again.
-    let out = interactive("maybe\nyes\n");
+    let out = interactive("maybe\nyes\nnone\nno\n");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let asked = text(&out.stderr);
     assert!(asked.contains("try again"), "{asked}");
@@ -423,18 +444,23 @@ fn interactive_mode_asks_what_matters_and_reasks_bad_answers() {
 
     // After an assault, how serious the injury was; the answers so far are
     // kept and the questions go on in the protocol's order.
-    let out = interactive("no\nno\nno\nyes\nserious\n");
+    let out = interactive("no\nno\nno\nnone\nno\nnone\nnone\nnone\nyes\nserious\n");
     let asked = text(&out.stderr);
     let order: Vec<&str> = asked
         .lines()
         .filter_map(|l| l.split_once("> ").map(|(q, _)| q))
         .collect();
     assert_eq!(
-        &order[..5],
+        &order[..10],
         [
             "serious-harm-risk",
             "substantial-damage-risk",
             "significant-disorder-risk",
+            "sexual-abuse",
+            "weapon",
+            "damage",
+            "drugs",
+            "theft",
             "assault",
             "injury"
         ],
@@ -478,33 +504,28 @@ fn thousands_of_count_thresholds_do_not_stall_the_next_question() {
     );
 
     // Possession of class B drugs in a prolonged incident, nothing else:
-    // level 2 (a prolonged incident), or level 3 from the third occasion
-    // on. Only the number of occasions can still change that.
-    let mut given = json!({
-        "serious-harm-risk": false, "substantial-damage-risk": false,
-        "significant-disorder-risk": false, "assault": false, "damage": "none",
-        "theft": "none", "drugs": "possession", "drug-class": "class-b",
-        "serious-allegation": false, "weapon": false, "repeated-behaviour": false,
-        "prolonged": true
-    });
-    assert_eq!(
-        next(&engine, &given).as_deref(),
-        Some("bc-possession-occasion")
-    );
+    // level 1 on the first occasion, level 2 on the second, level 3 from
+    // the third on. Only the number of occasions can still change that.
+    let mut given = Value::Object(quiet_dorset());
+    given["drugs"] = "possession".into();
+    given["drug-class"] = "class-b".into();
+    given["prolonged"] = true.into();
+    given["confiscated"] = false.into();
+    assert_eq!(next(&engine, &given).as_deref(), Some("bc-occasion"));
     let open: Vec<&str> = engine
         .open_questions(&answers(&engine, &given))
         .into_iter()
         .map(|q| engine.pack.questions[q].id.as_str())
         .collect();
-    assert_eq!(open, ["bc-possession-occasion"]);
+    assert_eq!(open, ["bc-occasion"]);
     let missing = engine.decide(&answers(&engine, &given), "residential");
     assert!(
-        matches!(&missing, Err(e) if matches!(e.as_slice(), [AnswerError::Missing { questions }] if questions == &["bc-possession-occasion"])),
+        matches!(&missing, Err(e) if matches!(e.as_slice(), [AnswerError::Missing { questions }] if questions == &["bc-occasion"])),
         "{missing:?}"
     );
 
-    for (occasions, level) in [(2, "level-2"), (1_500, "level-3-non-immediate")] {
-        given["bc-possession-occasion"] = json!(occasions);
+    for (occasions, level) in [(2, "level-2"), (1_500, "level-3")] {
+        given["bc-occasion"] = json!(occasions);
         assert_eq!(next(&engine, &given), None, "{occasions} occasions");
         let decision = engine
             .decide(&answers(&engine, &given), "residential")

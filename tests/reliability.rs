@@ -74,8 +74,9 @@ fn null_for_a_question_that_applies_is_a_missing_answer_not_a_no() {
     let mut given = json!({
         "serious-harm-risk": null, "substantial-damage-risk": false,
         "significant-disorder-risk": false, "assault": false, "damage": "none",
-        "theft": "none", "drugs": "none", "serious-allegation": false, "weapon": false,
-        "repeated-behaviour": false, "prolonged": false
+        "theft": "none", "drugs": "none", "sexual-abuse": "none", "weapon": false,
+        "repeated-behaviour": false, "victim": false, "prolonged": false,
+        "dealing-concern": false
     });
     let answers = engine
         .answers(given.as_object().expect("object"))
@@ -127,11 +128,11 @@ fn null_answers_on_the_command_line_fail_with_the_missing_answers_named() {
 fn a_closed_pipe_ends_quietly() {
     let decide = [
         "decide",
-        "out/dorset.json",
+        "out/west-sussex.json",
         "--setting",
         "residential",
         "--answer",
-        "serious-harm-risk=yes",
+        "harm-risk=yes",
     ];
     let o = run_with(&decide, "", closed_pipe(), Stdio::piped());
     no_panic(&o);
@@ -181,11 +182,11 @@ fn a_full_device_is_an_error_that_says_what_could_not_be_written() {
     let cases: [&[&str]; 4] = [
         &[
             "decide",
-            "out/dorset.json",
+            "out/west-sussex.json",
             "--setting",
             "residential",
             "--answer",
-            "serious-harm-risk=yes",
+            "harm-risk=yes",
         ],
         &["check", "--error-format", "json", "protocols/"],
         &["schema"],

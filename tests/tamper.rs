@@ -46,12 +46,7 @@ fn refusal_when_modified(text: &str) -> String {
 
 /// Every question of Dorset answered: nothing happened.
 fn quiet_dorset() -> Value {
-    json!({
-        "serious-harm-risk": false, "substantial-damage-risk": false,
-        "significant-disorder-risk": false, "assault": false, "damage": "none",
-        "theft": "none", "drugs": "none", "serious-allegation": false, "weapon": false,
-        "repeated-behaviour": false, "prolonged": false
-    })
+    Value::Object(crate::support::quiet_dorset())
 }
 
 /// `carepath decide` on a Dorset pack's text for a quiet incident in a
@@ -179,7 +174,7 @@ fn harmless_looking_edits() -> Vec<(&'static str, String)> {
             "a level's police response",
             edited(&dorset, |v| {
                 let top = v["levels"].as_array().expect("levels").len() - 1;
-                assert_eq!(v["levels"][top]["police"][0]["response"], "emergency");
+                assert_eq!(v["levels"][top]["police"][0]["response"], "report");
                 v["levels"][top]["police"][0]["response"] = "none".into();
             }),
         ),
@@ -397,11 +392,11 @@ fn conditions_that_confuse_types_are_refused_even_when_modification_is_allowed()
 fn a_type_confused_dorset_is_refused_by_the_command_even_when_allowed() {
     let text = with_rule(
         &committed("dorset"),
-        "immediate-serious-harm",
+        "response-999",
         json!({"===": [{"var": "assault"}, 3]}),
     );
     let message =
-        "rule `immediate-serious-harm` compares yes/no question `assault` with the number 3";
+        "rule `response-999` compares yes/no question `assault` with the number 3";
     assert_refused(&decide_dorset("confused", &text, &[]), message);
     assert_refused(
         &decide_dorset("confused", &text, &["--allow-modified"]),

@@ -322,7 +322,7 @@ fn test(rng: &mut Rng, kind: Kind, q: usize, narrow: bool) -> String {
 /// question: the shape that gives the counts one answer class per
 /// threshold.
 pub fn dorset_with_thresholds(dorset: &str, n: usize) -> String {
-    const COUNTS: [&str; 2] = ["bc-possession-occasion", "a-possession-occasion"];
+    const COUNTS: [&str; 2] = ["bc-occasion", "a-occasion"];
     const OTHERS: [&str; 6] = [
         "prolonged",
         "repeated-behaviour",

@@ -167,3 +167,16 @@ pub fn error_lines(diags: &[Diagnostic]) -> Vec<String> {
         .map(|d| format!("{}: {}", d.code, d.message))
         .collect()
 }
+
+/// Every question of Dorset answered for a residential home: nothing
+/// happened (Level 1, by the `otherwise` level).
+pub fn quiet_dorset() -> serde_json::Map<String, serde_json::Value> {
+    let v = serde_json::json!({
+        "serious-harm-risk": false, "substantial-damage-risk": false,
+        "significant-disorder-risk": false, "sexual-abuse": "none", "weapon": false,
+        "damage": "none", "drugs": "none", "theft": "none", "assault": false,
+        "repeated-behaviour": false, "victim": false, "prolonged": false,
+        "dealing-concern": false
+    });
+    v.as_object().expect("object").clone()
+}
