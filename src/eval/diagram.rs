@@ -851,8 +851,10 @@ mod tests {
                 values[q] =
                     asked.then(|| choices[(next(&mut state) % choices.len() as u64) as usize]);
             }
+            // A third of the answers given: protocols that ask their
+            // decisive tests first are settled by most halves.
             let answered: Vec<bool> = (0..n)
-                .map(|_| set > 0 && next(&mut state).is_multiple_of(2))
+                .map(|_| set > 0 && next(&mut state).is_multiple_of(3))
                 .collect();
             let known = engine.known(&values, &answered);
             let context = format!("{what}: {values:?} answered {answered:?}");
@@ -866,7 +868,8 @@ mod tests {
                 assert_eq!(diagram.applies(q), search.applies(q), "{context}: q{q}");
             }
         }
-        assert!(open > sets / 4, "{what}: only {open} of {sets} left open");
+        // The sample must judge many open incidents, not only settled ones.
+        assert!(open * 5 > sets, "{what}: only {open} of {sets} left open");
     }
 
     #[test]
@@ -885,9 +888,9 @@ mod tests {
         }
         let mut extra = String::new();
         for i in 0..12 {
-            let count = ["bc-possession-occasion", "a-possession-occasion"][i % 2];
+            let count = ["bc-occasion", "a-occasion"][i % 2];
             let other = ["prolonged", "weapon", "theft == minor"][i % 3];
-            let level = ["level-2", "level-3-non-immediate"][i % 2];
+            let level = ["level-2", "level-3"][i % 2];
             let _ = writeln!(
                 extra,
                 "rule extra-{i} \"Threshold {i}\" {{\n  when {count} >= {} and {other}\n  then {level}\n  cite \"6.18\"\n}}",
