@@ -253,10 +253,14 @@ fn run(id: &str) {
             }
         };
         if !problems.is_empty() {
+            let from = case.source.as_deref().map(|s| format!("; {s}"));
             let _ = writeln!(
                 report,
-                "\n{id} {} ({}; {}):",
-                case.id, case.incident, case.paragraph
+                "\n{id} {} ({}; {}{}):",
+                case.id,
+                case.incident,
+                case.paragraph,
+                from.unwrap_or_default()
             );
             for p in problems {
                 let _ = writeln!(report, "  {p}");
