@@ -395,8 +395,7 @@ fn a_type_confused_dorset_is_refused_by_the_command_even_when_allowed() {
         "response-999",
         json!({"===": [{"var": "assault"}, 3]}),
     );
-    let message =
-        "rule `response-999` compares yes/no question `assault` with the number 3";
+    let message = "rule `response-999` compares yes/no question `assault` with the number 3";
     assert_refused(&decide_dorset("confused", &text, &[]), message);
     assert_refused(
         &decide_dorset("confused", &text, &["--allow-modified"]),
