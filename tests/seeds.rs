@@ -7,7 +7,8 @@
 //! A case names the level (or `gap = true` where the protocol accepts that
 //! the document gives none, or `refused` where it does not cover the
 //! incident at all), the police response, the first contacts on the route
-//! and the procedures that run alongside. Contacts are written
+//! and the procedures that run alongside (`id: response` to check a
+//! procedure's own police response too). Contacts are written
 //! `<kind> <contact>` (`contact police-999`, `inform social-worker`), with
 //! ` else ` between a contact and its fallbacks and a trailing `?` when the
 //! route leaves the action to a condition staff judge (`only when`, `if in
@@ -73,7 +74,8 @@ struct Case {
     /// The first steps of the route walked (node ids), in order.
     #[serde(default)]
     route_starts: Vec<String>,
-    /// Procedures that apply (exactly these).
+    /// Procedures that apply (exactly these), each `id` or `id: response`
+    /// to check its police response too.
     #[serde(default)]
     procedures: Vec<String>,
     /// Levels `may` rules suggest (exactly these).
@@ -189,8 +191,32 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
     if !steps.starts_with(&case.route_starts) {
         differ("route", &case.route_starts, &steps);
     }
-    let procedures: BTreeSet<&str> = d.procedures.iter().map(|p| p.id.as_str()).collect();
-    let want: BTreeSet<&str> = case.procedures.iter().map(String::as_str).collect();
+    // `id`, or `id: response` to check the procedure's police response.
+    let procedures: BTreeSet<String> = d
+        .procedures
+        .iter()
+        .map(|p| {
+            let wants_response = case
+                .procedures
+                .iter()
+                .any(|w| w.split_once(':').is_some_and(|(id, _)| id.trim() == p.id));
+            match (&p.police, wants_response) {
+                (Some(police), true) => {
+                    let r = serde_json::to_value(police.response).expect("a response");
+                    format!("{}: {}", p.id, r.as_str().expect("a word"))
+                }
+                _ => p.id.clone(),
+            }
+        })
+        .collect();
+    let want: BTreeSet<String> = case
+        .procedures
+        .iter()
+        .map(|w| match w.split_once(':') {
+            Some((id, r)) => format!("{}: {}", id.trim(), r.trim()),
+            None => w.clone(),
+        })
+        .collect();
     if procedures != want {
         differ("procedures", &want, &procedures);
     }
