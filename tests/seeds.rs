@@ -42,7 +42,7 @@ struct Case {
     incident: String,
     /// The paragraphs of the document that decide it.
     paragraph: String,
-    /// Where the case comes from: an audit's incident, or a defect's.
+    /// Where the case comes from: a review's incident, or a defect's.
     #[serde(default)]
     source: Option<String>,
     setting: String,
