@@ -78,12 +78,7 @@ impl<'m> Space<'m> {
     /// (the setting, then `ask first`, then the rest): the order the
     /// flowchart draws them in.
     pub fn in_asking_order(model: &'m Model) -> Space<'m> {
-        let order: Vec<usize> = model
-            .setting_question()
-            .into_iter()
-            .chain(model.header.ask_order.iter().copied())
-            .map(|q| q.index())
-            .collect();
+        let order: Vec<usize> = model.asking_order().map(|q| q.index()).collect();
         Space::with_order(model, Some(&order))
     }
 

@@ -124,9 +124,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
             .collect(),
         // The setting first, then in the order questions are asked.
         questions: model
-            .setting_question()
-            .into_iter()
-            .chain(h.ask_order.iter().copied())
+            .asking_order()
             .map(|q| model.question(q))
             .map(|q| pack::Question {
                 id: q.meta.id.clone(),

@@ -847,6 +847,14 @@ impl Model {
         }
     }
 
+    /// Every question in the order staff are asked them: the setting (always
+    /// known), then the header's asking order (`ask first`, then the rest).
+    pub fn asking_order(&self) -> impl Iterator<Item = QuestionId> + '_ {
+        self.setting_question()
+            .into_iter()
+            .chain(self.header.ask_order.iter().copied())
+    }
+
     /// The setting question, when the model has settings.
     pub fn setting_question(&self) -> Option<QuestionId> {
         self.questions
