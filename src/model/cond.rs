@@ -278,37 +278,30 @@ impl Lowerer<'_> {
             return Some(i as u32);
         }
         let ids: Vec<String> = choices.iter().map(|c| format!("`{}`", c.id)).collect();
-        if name.node == SETTING_QUESTION {
-            let mut d = Diagnostic::new(
-                Code::UnknownOption,
-                value.span,
+        // The setting is a question like the others, but is spoken of as
+        // the protocol's settings.
+        let (message, label, these) = if name.node == SETTING_QUESTION {
+            (
                 format!("`{v}` is not a setting of this protocol"),
+                "not one of its settings",
+                "settings",
             )
-            .with_label("not one of its settings");
-            d = match did_you_mean(v, choices.iter().map(|c| c.id.as_str())) {
-                Some(close) => d.with_help(format!(
-                    "did you mean `{close}`? The settings are {}",
-                    join_or(&ids)
-                )),
-                None => d.with_help(format!("the settings are {}", join_or(&ids))),
-            };
-            self.diags.push(d);
-            return None;
-        }
-        let mut d = Diagnostic::new(
-            Code::UnknownOption,
-            value.span,
-            format!("`{}` has no option `{v}`", name.node),
-        )
-        .with_label("not one of its options");
-        d = match did_you_mean(v, choices.iter().map(|c| c.id.as_str())) {
-            Some(close) => d.with_help(format!(
-                "did you mean `{close}`? The options are {}",
-                join_or(&ids)
-            )),
-            None => d.with_help(format!("the options are {}", join_or(&ids))),
+        } else {
+            (
+                format!("`{}` has no option `{v}`", name.node),
+                "not one of its options",
+                "options",
+            )
         };
-        self.diags.push(d);
+        let help = match did_you_mean(v, choices.iter().map(|c| c.id.as_str())) {
+            Some(close) => format!("did you mean `{close}`? The {these} are {}", join_or(&ids)),
+            None => format!("the {these} are {}", join_or(&ids)),
+        };
+        self.diags.push(
+            Diagnostic::new(Code::UnknownOption, value.span, message)
+                .with_label(label)
+                .with_help(help),
+        );
         None
     }
 
