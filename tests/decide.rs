@@ -755,27 +755,25 @@ fn the_setting_is_never_asked_and_answers_that_name_another_are_refused() {
     );
 }
 
-#[test]
-fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_notes() {
-    let dir = scratch("model-two");
+/// `carepath decide` on the Model 2 protocol itself, written into the
+/// scratch folder `name` (one per test), for a home, with `answers` (`q=v`).
+fn decide_model_two_command(name: &str, answers: &[&str]) -> Output {
+    let dir = scratch(name);
     let file = dir.join("model-two.carepath");
     fs::write(&file, MODEL_2).expect("write");
-    let out = carepath(
-        &[
-            "decide",
-            file.to_str().expect("utf-8"),
-            "--setting",
-            "home",
-            "--answer",
-            "harm=no",
-            "--answer",
-            "damage=none",
-            "--answer",
-            "drugs-found=yes",
-            "--answer",
-            "prolonged=no",
-        ],
-        "",
+    let path = file.to_string_lossy().into_owned();
+    let mut args = vec!["decide", path.as_str(), "--setting", "home"];
+    for a in answers {
+        args.extend(["--answer", a]);
+    }
+    carepath(&args, "")
+}
+
+#[test]
+fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_notes() {
+    let out = decide_model_two_command(
+        "model-two-procedure",
+        &["harm=no", "damage=none", "drugs-found=yes", "prolonged=no"],
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -792,22 +790,9 @@ fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_note
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }
-    let out = carepath(
-        &[
-            "decide",
-            file.to_str().expect("utf-8"),
-            "--setting",
-            "home",
-            "--answer",
-            "harm=no",
-            "--answer",
-            "damage=minor",
-            "--answer",
-            "drugs-found=no",
-            "--answer",
-            "prolonged=no",
-        ],
-        "",
+    let out = decide_model_two_command(
+        "model-two-judgement",
+        &["harm=no", "damage=minor", "drugs-found=no", "prolonged=no"],
     );
     let stdout = text(&out.stdout);
     assert!(
@@ -829,38 +814,9 @@ fn a_version_1_pack_is_refused_with_how_to_get_a_version_2_one() {
 
 #[test]
 fn an_accepted_gap_is_told_in_words_with_the_protocol_s_reason() {
-    let dir = scratch("decide-accepted-gap");
-    let source = dir.join("model-two.carepath");
-    fs::write(&source, MODEL_2).expect("written");
-    let out = dir.to_string_lossy().into_owned();
-    let built = carepath(
-        &[
-            "build",
-            &source.to_string_lossy(),
-            "--out",
-            &out,
-            "--no-svg",
-        ],
-        "",
-    );
-    assert!(built.status.success(), "{}", text(&built.stderr));
-    let pack = dir.join("model-two.json");
-    let decided = carepath(
-        &[
-            "decide",
-            &pack.to_string_lossy(),
-            "--setting",
-            "home",
-            "--answer",
-            "harm=no",
-            "--answer",
-            "damage=none",
-            "--answer",
-            "prolonged=yes",
-            "--answer",
-            "drugs-found=no",
-        ],
-        "",
+    let decided = decide_model_two_command(
+        "model-two-gap",
+        &["harm=no", "damage=none", "prolonged=yes", "drugs-found=no"],
     );
     // No decision (exit 1), but not a bare error: the protocol's own reason
     // for leaving the incident undecided.

@@ -595,15 +595,7 @@ impl Seen {
     }
 
     fn assert_interesting(&self) {
-        for r in [
-            "none",
-            "judgement",
-            "advice",
-            "report",
-            "prompt",
-            "emergency",
-            "unstated",
-        ] {
+        for r in crate::oracle::RESPONSES {
             assert!(self.responses.contains(r), "no decision says police {r}");
         }
         assert!(self.own_police > 0, "no rule's own police response decides");
@@ -812,43 +804,37 @@ impl<'m> Three<'m> {
         }
         let domain = &self.space.domain;
         let model = self.model;
-        // Every rule and "asked when", three-valued, read both ways.
-        let rules: Vec<Option<bool>> = model
+        // Every rule's and procedure's condition, and every "asked when",
+        // three-valued, read both ways.
+        let conditions: Vec<&Cond> = model
             .rules
             .iter()
-            .map(|r| kleene(&r.when, domain, cells))
+            .map(|r| &r.when)
+            .chain(model.procedures.iter().map(|p| &p.when))
             .collect();
-        let packed: Vec<Option<bool>> = (0..rules.len())
-            .map(|r| self.engine.rule_condition(self.pr[r]).eval3(known))
-            .collect();
-        if rules != packed {
-            tally.problem(format!(
-                "{}: for the answers so far {}, the rules read {:?} from the model but {:?} from the pack",
-                self.id,
-                self.describe(cells),
-                rules,
-                packed
-            ));
-            return;
-        }
-        // And every procedure.
-        let procedures: Vec<Option<bool>> = model
-            .procedures
+        let read: Vec<Option<bool>> = conditions
             .iter()
-            .map(|p| kleene(&p.when, domain, cells))
+            .map(|c| kleene(c, domain, cells))
             .collect();
-        let packed: Vec<Option<bool>> = (0..procedures.len())
-            .map(|p| self.engine.procedure_condition(self.pp[p]).eval3(known))
+        let packed: Vec<Option<bool>> = (0..model.rules.len())
+            .map(|r| self.engine.rule_condition(self.pr[r]).eval3(known))
+            .chain(
+                (0..model.procedures.len())
+                    .map(|p| self.engine.procedure_condition(self.pp[p]).eval3(known)),
+            )
             .collect();
-        if procedures != packed {
-            tally.problem(format!(
-                "{}: for the answers so far {}, the procedures read {:?} from the model but {:?} from the pack",
-                self.id,
-                self.describe(cells),
-                procedures,
-                packed
-            ));
-            return;
+        let rules = model.rules.len();
+        for (what, range) in [("rules", 0..rules), ("procedures", rules..read.len())] {
+            if read[range.clone()] != packed[range.clone()] {
+                tally.problem(format!(
+                    "{}: for the answers so far {}, the {what} read {:?} from the model but {:?} from the pack",
+                    self.id,
+                    self.describe(cells),
+                    &read[range.clone()],
+                    &packed[range]
+                ));
+                return;
+            }
         }
         let mut asked: Vec<Option<Option<bool>>> = Vec::with_capacity(cells.len());
         for (q, question) in model.questions.iter().enumerate() {
@@ -880,9 +866,8 @@ impl<'m> Three<'m> {
             asked.push(Some(m));
         }
 
-        let settled = rules.iter().all(Option::is_some)
-            && procedures.iter().all(Option::is_some)
-            && asked.iter().flatten().all(Option::is_some);
+        let settled =
+            read.iter().all(Option::is_some) && asked.iter().flatten().all(Option::is_some);
         if settled {
             if part == 0 {
                 self.leaf(cells, &asked, tally);
@@ -892,26 +877,9 @@ impl<'m> Three<'m> {
 
         // The first question, in order, that something still open tests.
         let mut open: BTreeSet<usize> = BTreeSet::new();
-        for (r, v) in rules.iter().enumerate() {
+        for (c, v) in conditions.iter().zip(&read) {
             if v.is_none() {
-                open.extend(
-                    model.rules[r]
-                        .when
-                        .atoms()
-                        .iter()
-                        .map(|a| a.question.index()),
-                );
-            }
-        }
-        for (p, v) in procedures.iter().enumerate() {
-            if v.is_none() {
-                open.extend(
-                    model.procedures[p]
-                        .when
-                        .atoms()
-                        .iter()
-                        .map(|a| a.question.index()),
-                );
+                open.extend(c.atoms().iter().map(|a| a.question.index()));
             }
         }
         for (q, a) in asked.iter().enumerate() {

@@ -30,7 +30,7 @@ use proptest::strategy::ValueTree;
 const SETTINGS: [&str; 2] = ["home", "foster"];
 
 /// Police responses, least police first (`unstated` compares with nothing).
-const RESPONSES: [&str; 7] = [
+pub const RESPONSES: [&str; 7] = [
     "none",
     "judgement",
     "advice",

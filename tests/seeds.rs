@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use carepath::model::Workspace;
 
-use crate::support::{PROTOCOLS, check_loaded, disk_reader, error_lines};
+use crate::support::{PROTOCOLS, disk_reader, error_lines};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,10 +106,10 @@ fn engine(id: &str) -> Engine {
         text.clone(),
         &mut disk_reader,
     );
-    let diags = check_loaded(&ws, &[root]);
-    let errors = error_lines(&diags);
-    assert!(errors.is_empty(), "{id}: {}", errors.join("\n"));
     let checked = carepath::check(&ws, root);
+    let mut errors = error_lines(&ws.diagnostics());
+    errors.extend(error_lines(&checked.diagnostics));
+    assert!(errors.is_empty(), "{id}: {}", errors.join("\n"));
     let model = checked.model.expect("no errors, so a model");
     let files = [carepath::emit::SourceText {
         path: path.display().to_string(),
@@ -173,12 +173,9 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
         differ("first contacts", &case.first_contacts, &walked);
     }
     for c in &case.never_contacts {
-        let named = walked.iter().any(|a| {
-            a.trim_end_matches('?')
-                .split([' '])
-                .skip(1)
-                .any(|id| id == c)
-        });
+        let named = walked
+            .iter()
+            .any(|a| a.trim_end_matches('?').split(' ').skip(1).any(|id| id == c));
         if named {
             differ("never contacted", c, &walked);
         }

@@ -462,35 +462,34 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     assert_eq!(debrief.fragment.as_deref(), Some("aftercare"));
 }
 
-#[test]
-fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() {
-    let dir = crate::support::scratch("walk-human");
+/// `carepath decide` on ROUTES, written into the scratch folder `name`, for
+/// a home, with `extra` arguments; what it printed.
+fn decide_routes(name: &str, extra: &[&str]) -> String {
+    let dir = crate::support::scratch(name);
     let file = dir.join("routes.carepath");
     std::fs::write(&file, ROUTES).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let mut args = vec!["decide", path.as_str(), "--setting", "home"];
+    args.extend_from_slice(extra);
+    let out = crate::support::run_carepath(
+        &args,
+        "",
+        std::process::Stdio::piped(),
+        std::process::Stdio::piped(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        crate::support::text(&out.stderr)
+    );
+    crate::support::text(&out.stdout)
+}
+
+#[test]
+fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() {
     let run = |answers: &[&str]| {
-        let mut args = vec![
-            "decide".to_string(),
-            file.to_string_lossy().into_owned(),
-            "--setting".into(),
-            "home".into(),
-        ];
-        for a in answers {
-            args.push("--answer".into());
-            args.push((*a).into());
-        }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = crate::support::run_carepath(
-            &args,
-            "",
-            std::process::Stdio::piped(),
-            std::process::Stdio::piped(),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            crate::support::text(&out.stderr)
-        );
-        crate::support::text(&out.stdout)
+        let args: Vec<&str> = answers.iter().flat_map(|a| ["--answer", *a]).collect();
+        decide_routes("walk-human", &args)
     };
     let supply = run(&["harm=no", "drugs=supply", "missing=no", "theft=no"]);
     let order = [
@@ -527,38 +526,22 @@ fn the_human_report_prints_the_route_in_order_with_what_settled_each_decision() 
 
 #[test]
 fn the_json_decision_gives_the_walk_and_the_whole_route() {
-    let dir = crate::support::scratch("walk-json");
-    let file = dir.join("routes.carepath");
-    std::fs::write(&file, ROUTES).expect("write");
-    let path = file.to_string_lossy().into_owned();
-    let args = [
-        "decide",
-        &path,
-        "--setting",
-        "home",
-        "--format",
-        "json",
-        "--answer",
-        "harm=yes",
-        "--answer",
-        "drugs=none",
-        "--answer",
-        "missing=no",
-        "--answer",
-        "theft=no",
-    ];
-    let out = crate::support::run_carepath(
-        &args,
-        "",
-        std::process::Stdio::piped(),
-        std::process::Stdio::piped(),
+    let out = decide_routes(
+        "walk-json",
+        &[
+            "--format",
+            "json",
+            "--answer",
+            "harm=yes",
+            "--answer",
+            "drugs=none",
+            "--answer",
+            "missing=no",
+            "--answer",
+            "theft=no",
+        ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        crate::support::text(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let v: Value = serde_json::from_str(&out).expect("JSON");
     let walked: Vec<&str> = v["route"]["steps"]
         .as_array()
         .expect("steps")
