@@ -81,7 +81,7 @@ fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
         .iter()
         .flat_map(|s| &s.actions)
         .flat_map(|a| a.targets.iter().flatten())
-        .map(|c| c.id.as_str())
+        .map(|c| c.id)
         .collect();
     assert!(contacts.contains(&"police-999"), "{contacts:?}");
 }
@@ -603,8 +603,10 @@ fn model_two() -> Engine {
 fn decide_model_two(
     given: Value,
     setting: &str,
-) -> Result<carepath::eval::Decision, Vec<AnswerError>> {
-    let engine = model_two();
+) -> Result<carepath::eval::Decision<'static>, Vec<AnswerError>> {
+    // A decision borrows its words from the engine's pack; each test keeps
+    // its engine for the rest of the run.
+    let engine: &'static Engine = Box::leak(Box::new(model_two()));
     let answers = engine
         .answers(given.as_object().expect("object"))
         .expect("valid answers");
@@ -694,7 +696,7 @@ fn a_procedure_runs_alongside_the_level_with_its_own_route_and_response() {
         .expect("its route")
         .steps
         .iter()
-        .map(|s| s.id.as_str())
+        .map(|s| s.id)
         .collect();
     assert_eq!(steps, ["store", "done"]);
     // Without drugs, no procedure.

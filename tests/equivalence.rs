@@ -32,7 +32,7 @@ use crate::synth;
 use carepath::analysis::domain::Domain;
 use carepath::analysis::mdd::{Mdd, NodeId, is_terminal, value};
 use carepath::analysis::{Outcome as ModelOutcome, Space};
-use carepath::eval::decide::PoliceRef;
+use carepath::eval::decision::PoliceRef;
 use carepath::eval::expr::{Known, Val};
 use carepath::eval::{AnswerError, Answers, Decision, Engine, Integrity, Outcome};
 use carepath::model::{
@@ -227,7 +227,8 @@ impl PoliceSaid {
     /// Whether the evaluator's response is this one.
     fn admits(&self, p: &PoliceRef) -> bool {
         keyword(p.response) == self.response
-            && (self.by.contains(&p.by) || (self.by.is_empty() && p.by.is_none()))
+            && (self.by.contains(&p.by.map(str::to_string))
+                || (self.by.is_empty() && p.by.is_none()))
     }
 }
 
@@ -1115,14 +1116,10 @@ impl<'m> Three<'m> {
         let agrees = match (model_beside, &decided) {
             (None, Err(e)) => matches!(e.as_slice(), [AnswerError::NoLevel { .. }]),
             (Some(m), Ok(d)) => {
-                Said::Level(d.level.id.clone()) == *read.level
+                Said::Level(d.level.id.to_string()) == *read.level
                     && m.police.admits(&d.police)
                     && m.procedures == procedures_of(d)
-                    && m.suggestions
-                        == d.suggestions
-                            .iter()
-                            .map(|r| r.id.clone())
-                            .collect::<Vec<_>>()
+                    && m.suggestions == d.suggestions.iter().map(|r| r.id).collect::<Vec<_>>()
             }
             _ => false,
         };
@@ -1211,10 +1208,10 @@ fn procedures_of(d: &Decision) -> Vec<ProcedureSaid> {
         .iter()
         .map(|p| {
             (
-                p.id.clone(),
+                p.id.to_string(),
                 p.police
                     .as_ref()
-                    .map(|x| (keyword(x.response), x.by.clone())),
+                    .map(|x| (keyword(x.response), x.by.map(str::to_string))),
             )
         })
         .collect()
@@ -1902,9 +1899,9 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
                     (_, 0) => Some("no incident agrees".to_string()),
                     // The level is settled, and there is one.
                     (Ok(d), _) => {
-                        let got = Said::Level(d.level.id.clone());
+                        let got = Said::Level(d.level.id.to_string());
                         let procedures: Vec<String> =
-                            d.procedures.iter().map(|p| p.id.clone()).collect();
+                            d.procedures.iter().map(|p| p.id.to_string()).collect();
                         if !outcomes.contains(&got) {
                             Some(format!("expected {outcomes:?}"))
                         } else if applying.as_ref() != Some(&procedures) {

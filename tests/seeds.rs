@@ -129,7 +129,7 @@ fn actions(d: &Decision) -> Vec<String> {
         for a in &step.actions {
             let kind = serde_json::to_value(a.kind).expect("a kind");
             for chain in &a.targets {
-                let ids: Vec<&str> = chain.iter().map(|c| c.id.as_str()).collect();
+                let ids: Vec<&str> = chain.iter().map(|c| c.id).collect();
                 let open = step.only_if.is_some() || a.only_if.is_some() || a.in_doubt;
                 out.push(format!(
                     "{} {}{}",
@@ -158,14 +158,14 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
         differ("level", &want, &d.level.id);
         return out;
     }
-    if case.level.as_deref() != Some(d.level.id.as_str()) {
+    if case.level.as_deref() != Some(d.level.id) {
         differ("level", &case.level, &d.level.id);
     }
     let police = serde_json::to_value(d.police.response).expect("a response");
     if case.police.as_deref() != police.as_str() {
         differ("police", &case.police, &police);
     }
-    if case.police_by.is_some() && case.police_by != d.police.by {
+    if case.police_by.is_some() && case.police_by != d.police.by.map(str::to_string) {
         differ("police by", &case.police_by, &d.police.by);
     }
     let walked = actions(d);
@@ -183,7 +183,7 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
     let steps: Vec<String> = d
         .route
         .iter()
-        .flat_map(|r| r.steps.iter().map(|s| s.id.clone()))
+        .flat_map(|r| r.steps.iter().map(|s| s.id.to_string()))
         .collect();
     if !steps.starts_with(&case.route_starts) {
         differ("route", &case.route_starts, &steps);
@@ -202,7 +202,7 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
                     let r = serde_json::to_value(police.response).expect("a response");
                     format!("{}: {}", p.id, r.as_str().expect("a word"))
                 }
-                _ => p.id.clone(),
+                _ => p.id.to_string(),
             }
         })
         .collect();
@@ -217,7 +217,7 @@ fn differences(case: &Case, d: &Decision) -> Vec<String> {
     if procedures != want {
         differ("procedures", &want, &procedures);
     }
-    let suggested: BTreeSet<&str> = d.suggestions.iter().map(|r| r.level.as_str()).collect();
+    let suggested: BTreeSet<&str> = d.suggestions.iter().map(|r| r.level).collect();
     let want: BTreeSet<&str> = case.suggests.iter().map(String::as_str).collect();
     if suggested != want {
         differ("suggested levels", &want, &suggested);

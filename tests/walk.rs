@@ -234,12 +234,16 @@ fn engine_walk(route: &carepath::eval::Route) -> Walked {
                         carepath::emit::pack::ActionKind::Inform => "inform",
                         carepath::emit::pack::ActionKind::Report => "report to",
                     };
-                    let ids: Vec<&str> =
-                        a.targets.iter().flatten().map(|c| c.id.as_str()).collect();
+                    let ids: Vec<&str> = a.targets.iter().flatten().map(|c| c.id).collect();
                     format!("{verb} {}", ids.join(" "))
                 })
                 .collect();
-            (s.id.clone(), s.answer.clone(), actions, s.timing.len())
+            (
+                s.id.to_string(),
+                s.answer.map(str::to_string),
+                actions,
+                s.timing.len(),
+            )
         })
         .collect()
 }
@@ -398,7 +402,7 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
         "foster",
     );
     let route = d.route.expect("a route");
-    let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
+    let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["control", "record", "done"]);
     let control = &route.steps[0];
     assert_eq!(control.by, ["Foster carer"]);
@@ -412,10 +416,7 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
         ]
     );
     assert!(control.actions[0].in_doubt);
-    let fallback: Vec<&str> = control.actions[1].targets[0]
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect();
+    let fallback: Vec<&str> = control.actions[1].targets[0].iter().map(|c| c.id).collect();
     assert_eq!(fallback, ["head", "rapid"]);
     assert_eq!(
         control.timing,
@@ -435,15 +436,18 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
         .iter()
         .find(|s| s.id == "share")
         .expect("the share decision");
-    assert_eq!(share.answer.as_deref(), Some("yes"));
-    assert_eq!(share.settled_by.as_deref(), Some("document"));
+    assert_eq!(share.answer, Some("yes"));
+    assert_eq!(
+        share.settled_by,
+        Some(carepath::eval::decision::SettledBy::Document)
+    );
     // Internal: the missing child loop is walked once, then back.
     let d = decide(
         serde_json::json!({"harm": false, "drugs": "none", "missing": true, "theft": false}),
         "home",
     );
     let route = d.route.expect("a route");
-    let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
+    let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["still-missing", "search"]);
     assert_eq!(route.steps[1].then_again.as_deref(), Some("still-missing"));
     // Harm: the route goes on into the shared fragment.
@@ -452,7 +456,7 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
         "home",
     );
     let route = d.route.expect("a route");
-    let ids: Vec<&str> = route.steps.iter().map(|s| s.id.as_str()).collect();
+    let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["call-999", "debrief", "debriefed"]);
     let debrief = engine.pack.routes[0]
         .nodes

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Diagnostics;
 use carepath::emit::{self, SourceText};
+use carepath::eval::decision::SettledBy;
 use carepath::eval::{AnswerError, Decision, Engine, Integrity};
 use clap::ValueEnum;
 use serde_json::{Map, Value};
@@ -123,8 +124,11 @@ pub fn run(args: Args) -> Status {
         Err(errors) => return bad_answers(args.format, &errors),
     };
     match engine.decide(&answers, &setting) {
-        Ok(d) => {
-            print(&engine, args.format, args.explain, &d);
+        Ok(mut d) => {
+            if args.explain {
+                d.explanation = Some(engine.explanation(&answers, &setting));
+            }
+            print(args.format, &d);
             Status::Ok
         }
         Err(errors) => bad_answers(args.format, &errors),
@@ -290,34 +294,9 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
     Status::Errors
 }
 
-fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
+fn print(format: Format, d: &Decision) {
     if format == Format::Json {
-        let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-        if !explain && let Value::Object(m) = &mut v {
-            m.remove("explanation");
-        }
-        // Beside each walk, the whole route it walked.
-        let graph = |route: &mut Value| {
-            let id = route.get("id").and_then(Value::as_str).map(str::to_owned);
-            let found = id.and_then(|id| engine.pack.routes.iter().find(|r| r.id == id));
-            if let (Some(r), Value::Object(m)) = (found, route) {
-                m.insert(
-                    "graph".into(),
-                    serde_json::to_value(&r.nodes).unwrap_or(Value::Null),
-                );
-            }
-        };
-        if let Some(route) = v.get_mut("route") {
-            graph(route);
-        }
-        if let Some(Value::Array(ps)) = v.get_mut("procedures") {
-            for p in ps {
-                if let Some(route) = p.get_mut("route") {
-                    graph(route);
-                }
-            }
-        }
-        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(d).unwrap_or_default());
         return;
     }
     let mut out = String::new();
@@ -348,7 +327,7 @@ fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
         .police
         .from
         .iter()
-        .filter(|f| *f != "level")
+        .filter(|f| **f != "level")
         .map(|f| format!("`{f}`"))
         .collect();
     let from = if from.is_empty() {
@@ -398,7 +377,7 @@ fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
     }
     notes(&mut out, "", &d.level.notes);
     for r in d.deciding.iter().chain(&d.suggestions) {
-        for n in &r.notes {
+        for n in r.notes {
             out.push_str(&format!("note (rule `{}`): {n}\n", r.id));
         }
     }
@@ -436,9 +415,9 @@ fn print(engine: &Engine, format: Format, explain: bool, d: &Decision) {
             out.push_str(&format!("  - {}{by}\n", item.text));
         }
     }
-    if explain {
+    if let Some(explanation) = &d.explanation {
         out.push_str("\nWhy: every rule, and whether it held\n");
-        for r in &d.explanation {
+        for r in explanation {
             let mark = match r.held {
                 Some(true) => "held",
                 Some(false) => "failed",
@@ -497,10 +476,10 @@ fn route_lines(
                             let how: Vec<&str> = [&c.phone, &c.web, &c.email]
                                 .into_iter()
                                 .flatten()
-                                .map(String::as_str)
+                                .copied()
                                 .collect();
                             if how.is_empty() {
-                                c.title.clone()
+                                c.title.to_string()
                             } else {
                                 format!("{} ({})", c.title, how.join(", "))
                             }
@@ -535,15 +514,15 @@ fn route_lines(
                 f.items.join("; ")
             ));
         }
-        match (&s.answer, s.settled_by.as_deref()) {
+        match (s.answer, s.settled_by) {
             (Some(answer), by) => {
                 let title = s
                     .branches
                     .iter()
-                    .find(|b| b.answer == *answer)
-                    .map_or(answer.as_str(), |b| b.title.as_str());
+                    .find(|b| b.answer == answer)
+                    .map_or(answer, |b| b.title);
                 let why = match by {
-                    Some("document") => "the protocol fixes this answer",
+                    Some(SettledBy::Document) => "the protocol fixes this answer",
                     _ => "from the answers given",
                 };
                 out.push_str(&format!("     answer: {title} ({why})\n"));
@@ -559,7 +538,7 @@ fn route_lines(
         if let Some(again) = &s.then_again {
             out.push_str(&format!("     then back to `{again}`\n"));
         }
-        for n in &s.notes {
+        for n in s.notes {
             out.push_str(&format!("     note: {n}\n"));
         }
     }

@@ -4,6 +4,11 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::decision::{
+    AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
+    FactorsRef, LevelRef, PoliceRef, ProcedureRef, Route, RouteStep, RuleCheck, RuleRef, SettledBy,
+    TestCheck,
+};
 use super::engine::{Engine, NodeConds, On, Outcome};
 use super::expr::{Expr, Known, Val};
 use crate::diagnostic::did_you_mean;
@@ -92,219 +97,6 @@ fn hint(s: &Option<String>) -> String {
     s.as_ref()
         .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default()
-}
-
-/// A rule, as a decision reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RuleRef {
-    pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    pub level: String,
-    pub strength: pack::Strength,
-    pub cites: Vec<pack::Citation>,
-    pub notes: Vec<String>,
-}
-
-/// The level an incident is decided at.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LevelRef {
-    pub id: String,
-    pub title: String,
-    pub rank: u32,
-    pub cites: Vec<pack::Citation>,
-    pub notes: Vec<String>,
-}
-
-/// How the police are involved in this incident.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PoliceRef {
-    pub response: pack::Response,
-    /// The response in words, as `decide` prints it.
-    pub words: String,
-    /// Who judges, for a judgement (the actor's title).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-    /// Where the response comes from: `level` (the level's response) or
-    /// the ids of the deciding rules that give their own.
-    pub from: Vec<String>,
-}
-
-/// A procedure that runs alongside the level for this incident.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProcedureRef {
-    pub id: String,
-    pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub police: Option<PoliceRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route: Option<Route>,
-    pub cites: Vec<pack::Citation>,
-    pub notes: Vec<String>,
-}
-
-/// A finding the protocol accepts whose incidents include this one: what
-/// the document leaves open here, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AcceptedRef {
-    pub code: String,
-    pub message: String,
-    pub reason: String,
-    pub cites: Vec<pack::Citation>,
-}
-
-/// A step of the route as the incident goes through it: a step taken, a
-/// decision (settled by the answers or the document, or open for staff),
-/// or the outcome.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RouteStep {
-    pub id: String,
-    pub kind: NodeKind,
-    pub text: String,
-    /// The step's `only when` condition, when the answers do not settle it:
-    /// staff take the step if it holds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub only_if: Option<String>,
-    /// Who acts in this setting (actor titles).
-    pub by: Vec<String>,
-    /// Whom to contact, consult, inform or report to, and when.
-    pub actions: Vec<ActionRef>,
-    pub timing: Vec<String>,
-    pub complete: Vec<String>,
-    /// For an open decision: the factors to weigh (lists that apply to this
-    /// incident, with the lists they include).
-    pub weigh: Vec<FactorsRef>,
-    /// For a decision: every answer, with where it leads.
-    pub branches: Vec<BranchRef>,
-    /// For a decision the answers or the document settle: its answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub answer: Option<String>,
-    /// How that answer was reached: `answers` (the incident's) or
-    /// `document` (an answer the protocol fixes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub settled_by: Option<String>,
-    /// The node the route goes back to after this one, when it has been
-    /// walked already (a loop the protocol accepts).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub then_again: Option<String>,
-    pub cites: Vec<pack::Citation>,
-    pub notes: Vec<String>,
-}
-
-/// An action of a step for this incident.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ActionRef {
-    pub kind: pack::ActionKind,
-    /// Each target with its fallbacks, in order.
-    pub targets: Vec<Vec<ContactRef>>,
-    /// The action's condition, when the answers do not settle it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub only_if: Option<String>,
-    pub in_doubt: bool,
-}
-
-/// A decision's answer and where it leads.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BranchRef {
-    pub answer: String,
-    /// The answer's title.
-    pub title: String,
-    pub to: String,
-    /// The text of the node it leads to.
-    pub to_text: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ContactRef {
-    pub id: String,
-    pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub web: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FactorsRef {
-    pub id: String,
-    pub title: String,
-    pub items: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Route {
-    pub id: String,
-    pub title: String,
-    /// The route as the incident goes through it, from its start: steps
-    /// whose condition fails are left out, decisions the answers or the
-    /// document settle are followed, and the walk stops at an outcome or at
-    /// a decision left to staff.
-    /// (The whole route is the pack's route with this id; `decide --format
-    /// json` prints it beside the walk as `graph`.)
-    pub steps: Vec<RouteStep>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChecklistRef {
-    pub id: String,
-    pub title: String,
-    pub items: Vec<ChecklistItem>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ChecklistItem {
-    pub text: String,
-    pub by: Vec<String>,
-}
-
-/// One rule's condition, and whether it held.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RuleCheck {
-    pub rule: String,
-    pub level: String,
-    pub when: String,
-    /// `true`, `false`, or `null` when it depends on questions not answered
-    /// (which the decision does not).
-    pub held: Option<bool>,
-    pub tests: Vec<TestCheck>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TestCheck {
-    pub test: String,
-    pub held: Option<bool>,
-}
-
-/// What an incident is decided as, and everything staff need to act on it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Decision {
-    pub level: LevelRef,
-    /// How the police are involved: the level's response for the setting,
-    /// or the deciding rules' own (the most police of them).
-    pub police: PoliceRef,
-    /// True when no rule applied and the level is the protocol's `otherwise`.
-    pub by_otherwise: bool,
-    pub deciding: Vec<RuleRef>,
-    /// Rules that also held but gave way under the policy.
-    pub overruled: Vec<RuleRef>,
-    /// `may` rules that hold and name another level: levels to consider,
-    /// which the protocol does not decide.
-    pub suggestions: Vec<RuleRef>,
-    /// Procedures that run alongside the level, each with its route.
-    pub procedures: Vec<ProcedureRef>,
-    /// Accepted findings whose incidents include this one.
-    pub accepted: Vec<AcceptedRef>,
-    pub policy: pack::PolicyKind,
-    pub setting: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route: Option<Route>,
-    /// Why the setting has no route, when the protocol says so.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_route: Option<String>,
-    pub checklists: Vec<ChecklistRef>,
-    pub explanation: Vec<RuleCheck>,
 }
 
 impl Engine {
@@ -677,8 +469,14 @@ impl Engine {
         (applying, out.into_iter().map(|(_, q)| q).collect())
     }
 
-    /// Decide an incident for a setting.
-    pub fn decide(&self, answers: &Answers, setting: &str) -> Result<Decision, Vec<AnswerError>> {
+    /// Decide an incident for a setting: the level, police response,
+    /// procedures and routes, without the explanation (see
+    /// [`Engine::explanation`]).
+    pub fn decide<'p>(
+        &'p self,
+        answers: &Answers,
+        setting: &str,
+    ) -> Result<Decision<'p>, Vec<AnswerError>> {
         let pack = &self.pack;
         let answers = self.with_setting(answers, setting).map_err(|e| vec![e])?;
         let si = pack
@@ -686,12 +484,11 @@ impl Engine {
             .iter()
             .position(|s| s.id == setting)
             .unwrap_or_default();
-        let setting_def = &pack.settings[si];
         let known = self.known_of(&answers);
-        let possible = self.possible(&known, 2);
-        let outcome = match possible.iter().next() {
-            Some(o) if possible.len() == 1 => *o,
-            _ => {
+        let level = match self.settled_outcome(&known) {
+            Some(Outcome::Level(l)) => l,
+            Some(outcome) => return Err(vec![self.undecided(outcome, &known)]),
+            None => {
                 let questions = self
                     .open_questions(&answers)
                     .into_iter()
@@ -700,33 +497,62 @@ impl Engine {
                 return Err(vec![AnswerError::Missing { questions }]);
             }
         };
-        let level = match outcome {
-            Outcome::Level(l) => l,
-            // Analysis reports these; an accepted gap can still reach here.
-            Outcome::Undecided | Outcome::Conflict => {
-                return Err(vec![self.undecided(outcome, &known)]);
-            }
-        };
-        let (applying, open) = self.procedure_status(&known);
-        if !open.is_empty() {
-            return Err(vec![AnswerError::Missing {
-                questions: open.iter().map(|q| pack.questions[*q].id.clone()).collect(),
-            }]);
+        let applying = self.applying_procedures(&known)?;
+        Ok(self.decision(level, &applying, &known, si))
+    }
+
+    /// The outcome the known answers settle, if they do: on the compiled
+    /// decision when the answers follow it, else by the partial-answer
+    /// judgement.
+    fn settled_outcome(&self, known: &[Known]) -> Option<Outcome> {
+        let possible = self.possible(known, 2);
+        match possible.iter().next() {
+            Some(o) if possible.len() == 1 => Some(*o),
+            _ => None,
         }
+    }
+
+    /// The procedures that apply, or the questions still open for them.
+    fn applying_procedures(&self, known: &[Known]) -> Result<Vec<usize>, Vec<AnswerError>> {
+        let (applying, open) = self.procedure_status(known);
+        if open.is_empty() {
+            Ok(applying)
+        } else {
+            Err(vec![AnswerError::Missing {
+                questions: open
+                    .iter()
+                    .map(|q| self.pack.questions[*q].id.clone())
+                    .collect(),
+            }])
+        }
+    }
+
+    fn rule_ref(&self, r: usize) -> RuleRef<'_> {
+        let rule = &self.pack.rules[r];
+        RuleRef {
+            id: &rule.id,
+            title: rule.title.as_deref(),
+            level: &rule.level,
+            strength: rule.strength,
+            cites: &rule.cites,
+            notes: &rule.notes,
+        }
+    }
+
+    /// The decision at `level` with the procedures that apply, for the
+    /// setting of index `si`.
+    fn decision(
+        &self,
+        level: usize,
+        applying: &[usize],
+        known: &[Known],
+        si: usize,
+    ) -> Decision<'_> {
+        let pack = &self.pack;
+        let setting = pack.settings[si].id.as_str();
         let held: Vec<Option<bool>> = (0..pack.rules.len())
-            .map(|r| self.rule_condition(r).eval3(&known))
+            .map(|r| self.rule_condition(r).eval3(known))
             .collect();
-        let rule_ref = |r: usize| {
-            let rule = &pack.rules[r];
-            RuleRef {
-                id: rule.id.clone(),
-                title: rule.title.clone(),
-                level: rule.level.clone(),
-                strength: rule.strength,
-                cites: rule.cites.clone(),
-                notes: rule.notes.clone(),
-            }
-        };
         let holding: Vec<usize> = (0..held.len())
             .filter(|r| held[*r] == Some(true) && self.rule_decides(*r))
             .collect();
@@ -741,19 +567,120 @@ impl Engine {
         let overruled = holding
             .iter()
             .filter(|r| !deciding.contains(r))
-            .map(|r| rule_ref(*r))
+            .map(|r| self.rule_ref(*r))
             .collect();
         let suggestions = (0..held.len())
             .filter(|r| held[*r] == Some(true) && !self.rule_decides(*r))
             .filter(|r| self.rule_level(*r) != level)
-            .map(rule_ref)
+            .map(|r| self.rule_ref(r))
             .collect();
-        let explanation = (0..pack.rules.len())
+        let l = &pack.levels[level];
+        let police = self.decision_police(level, &deciding, setting);
+        // A deciding rule's own start comes before its level's.
+        let route = deciding
+            .iter()
+            .find_map(|r| {
+                let id = &pack.rules[*r].id;
+                self.route_for(setting, |st| st.rule.as_deref() == Some(id), known)
+            })
+            .or_else(|| self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), known));
+        let procedures: Vec<ProcedureRef<'_>> = applying
+            .iter()
+            .map(|&p| {
+                let x = &pack.procedures[p];
+                ProcedureRef {
+                    id: &x.id,
+                    title: &x.title,
+                    police: police_for(&x.police, setting)
+                        .map(|r| self.police_ref(r, vec![x.id.as_str()])),
+                    route: self.route_for(
+                        setting,
+                        |st| st.procedure.as_deref() == Some(&x.id),
+                        known,
+                    ),
+                    cites: &x.cites,
+                    notes: &x.notes,
+                }
+            })
+            .collect();
+        let mut checklists: Vec<&str> = Vec::new();
+        let routes = route
+            .iter()
+            .chain(procedures.iter().filter_map(|p| p.route.as_ref()));
+        for step in routes.flat_map(|r| &r.steps) {
+            for c in step.complete {
+                if !checklists.contains(&c.as_str()) {
+                    checklists.push(c);
+                }
+            }
+        }
+        let accepted = pack
+            .accepted_findings
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                self.accepted_condition(*i)
+                    .is_some_and(|c| c.eval3(known) == Some(true))
+            })
+            .map(|(_, f)| AcceptedRef {
+                code: &f.code,
+                message: &f.message,
+                reason: &f.reason,
+                cites: &f.cites,
+            })
+            .collect();
+        Decision {
+            format: super::decision::FORMAT,
+            level: LevelRef {
+                id: &l.id,
+                title: &l.title,
+                rank: l.rank,
+                cites: &l.cites,
+                notes: &l.notes,
+            },
+            police,
+            by_otherwise: deciding.is_empty(),
+            deciding: deciding.into_iter().map(|r| self.rule_ref(r)).collect(),
+            overruled,
+            suggestions,
+            procedures,
+            accepted,
+            policy: pack.policy.kind,
+            setting,
+            route,
+            no_route: pack.settings[si].no_route.as_deref(),
+            checklists: checklists
+                .iter()
+                .filter_map(|id| pack.checklists.iter().find(|c| c.id == *id))
+                .map(|c| ChecklistRef {
+                    id: &c.id,
+                    title: &c.title,
+                    items: c
+                        .items
+                        .iter()
+                        .map(|i| ChecklistItem {
+                            text: &i.text,
+                            by: i.by.iter().map(|a| self.actor_title(a)).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            explanation: None,
+        }
+    }
+
+    /// Every rule's condition, test by test, and whether it held for the
+    /// answers: what `decide --explain` prints. Built only when asked for.
+    pub fn explanation(&self, answers: &Answers, setting: &str) -> Vec<RuleCheck<'_>> {
+        let pack = &self.pack;
+        let with_setting = self.with_setting(answers, setting);
+        let known = self.known_of(with_setting.as_ref().unwrap_or(answers));
+        (0..pack.rules.len())
             .map(|r| RuleCheck {
-                rule: pack.rules[r].id.clone(),
-                level: pack.rules[r].level.clone(),
-                when: pack.rules[r].when_text.clone(),
-                held: held[r],
+                rule: &pack.rules[r].id,
+                level: &pack.rules[r].level,
+                when: &pack.rules[r].when_text,
+                held: self.rule_condition(r).eval3(&known),
                 tests: self
                     .rule_condition(r)
                     .tests()
@@ -767,115 +694,23 @@ impl Engine {
                     })
                     .collect(),
             })
-            .collect();
-        let l = &pack.levels[level];
-        let police = self.decision_police(level, &deciding, setting);
-        // A deciding rule's own start comes before its level's.
-        let route = deciding
-            .iter()
-            .find_map(|r| {
-                let id = &pack.rules[*r].id;
-                self.route_for(setting, |st| st.rule.as_deref() == Some(id), &known)
-            })
-            .or_else(|| self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), &known));
-        let procedures: Vec<ProcedureRef> = (0..pack.procedures.len())
-            .filter(|p| applying.contains(p))
-            .map(|p| {
-                let x = &pack.procedures[p];
-                ProcedureRef {
-                    id: x.id.clone(),
-                    title: x.title.clone(),
-                    police: police_for(&x.police, setting)
-                        .map(|r| self.police_ref(r, vec![x.id.clone()])),
-                    route: self.route_for(
-                        setting,
-                        |st| st.procedure.as_deref() == Some(&x.id),
-                        &known,
-                    ),
-                    cites: x.cites.clone(),
-                    notes: x.notes.clone(),
-                }
-            })
-            .collect();
-        let mut checklists: Vec<String> = Vec::new();
-        let routes = route
-            .iter()
-            .chain(procedures.iter().filter_map(|p| p.route.as_ref()));
-        for step in routes.flat_map(|r| &r.steps) {
-            for c in &step.complete {
-                if !checklists.contains(c) {
-                    checklists.push(c.clone());
-                }
-            }
-        }
-        let accepted = pack
-            .accepted_findings
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| {
-                self.accepted_condition(*i)
-                    .is_some_and(|c| c.eval3(&known) == Some(true))
-            })
-            .map(|(_, f)| AcceptedRef {
-                code: f.code.clone(),
-                message: f.message.clone(),
-                reason: f.reason.clone(),
-                cites: f.cites.clone(),
-            })
-            .collect();
-        Ok(Decision {
-            level: LevelRef {
-                id: l.id.clone(),
-                title: l.title.clone(),
-                rank: l.rank,
-                cites: l.cites.clone(),
-                notes: l.notes.clone(),
-            },
-            police,
-            by_otherwise: deciding.is_empty(),
-            deciding: deciding.into_iter().map(rule_ref).collect(),
-            overruled,
-            suggestions,
-            procedures,
-            accepted,
-            policy: pack.policy.kind,
-            setting: setting.into(),
-            route,
-            no_route: setting_def.no_route.clone(),
-            checklists: checklists
-                .iter()
-                .filter_map(|id| pack.checklists.iter().find(|c| c.id == *id))
-                .map(|c| ChecklistRef {
-                    id: c.id.clone(),
-                    title: c.title.clone(),
-                    items: c
-                        .items
-                        .iter()
-                        .map(|i| ChecklistItem {
-                            text: i.text.clone(),
-                            by: i.by.iter().map(|a| self.actor_title(a)).collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            explanation,
-        })
+            .collect()
     }
 
     /// The police response of a decision: each deciding rule's own response
     /// for the setting, else the level's; of those the most police, and
     /// "the document does not say" only when none says.
-    fn decision_police(&self, level: usize, deciding: &[usize], setting: &str) -> PoliceRef {
+    fn decision_police(&self, level: usize, deciding: &[usize], setting: &str) -> PoliceRef<'_> {
         let pack = &self.pack;
         let level_police = police_for(&pack.levels[level].police, setting);
-        let mut options: Vec<(&pack::Police, String)> = Vec::new();
+        let mut options: Vec<(&pack::Police, &str)> = Vec::new();
         for &r in deciding {
             let rule = &pack.rules[r];
             match police_for(&rule.police, setting) {
-                Some(p) => options.push((p, rule.id.clone())),
+                Some(p) => options.push((p, rule.id.as_str())),
                 None => {
                     if let Some(p) = level_police {
-                        options.push((p, "level".into()));
+                        options.push((p, "level"));
                     }
                 }
             }
@@ -883,23 +718,23 @@ impl Engine {
         if options.is_empty()
             && let Some(p) = level_police
         {
-            options.push((p, "level".into()));
+            options.push((p, "level"));
         }
         let best = options
             .iter()
             .filter(|(p, _)| rank(p.response).is_some())
             .max_by_key(|(p, _)| rank(p.response))
             .or(options.first())
-            .map(|(p, _)| (*p).clone());
+            .map(|(p, _)| *p);
         match best {
             Some(p) => {
-                let mut from: Vec<String> = options
+                let mut from: Vec<&str> = options
                     .iter()
-                    .filter(|(o, _)| **o == p)
-                    .map(|(_, f)| f.clone())
+                    .filter(|(o, _)| *o == p)
+                    .map(|(_, f)| *f)
                     .collect();
                 from.dedup();
-                self.police_ref(&p, from)
+                self.police_ref(p, from)
             }
             None => PoliceRef {
                 response: pack::Response::Unstated,
@@ -910,13 +745,13 @@ impl Engine {
         }
     }
 
-    fn police_ref(&self, p: &pack::Police, from: Vec<String>) -> PoliceRef {
+    fn police_ref<'p>(&'p self, p: &'p pack::Police, from: Vec<&'p str>) -> PoliceRef<'p> {
         let by = p.by.as_deref().map(|a| self.actor_title(a));
-        let words = match (&by, p.response) {
+        let words = match (by, p.response) {
             (Some(who), pack::Response::Judgement) => {
-                format!("{who} judges whether to involve the police")
+                format!("{who} judges whether to involve the police").into()
             }
-            (_, r) => response_words(r).to_string(),
+            (_, r) => response_words(r).into(),
         };
         PoliceRef {
             response: p.response,
@@ -933,7 +768,7 @@ impl Engine {
         setting: &str,
         starts: impl Fn(&pack::Start) -> bool,
         known: &[Known],
-    ) -> Option<Route> {
+    ) -> Option<Route<'_>> {
         let ri = self.pack.routes.iter().position(|r| {
             r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
         })?;
@@ -946,16 +781,16 @@ impl Engine {
     /// answers or the document settle, and stopping at an outcome, at a
     /// decision left to staff, or where the route comes back to a node
     /// already walked.
-    pub fn walk(&self, ri: usize, start: &str, known: &[Known], setting: &str) -> Route {
+    pub fn walk(&self, ri: usize, start: &str, known: &[Known], setting: &str) -> Route<'_> {
         let r = &self.pack.routes[ri];
-        let index = |id: &str| r.nodes.iter().position(|n| n.id == id);
-        let mut steps: Vec<RouteStep> = Vec::new();
+        let index = |id: &str| self.node_index(ri, id);
+        let mut steps: Vec<RouteStep<'_>> = Vec::new();
         let mut seen: Vec<usize> = Vec::new();
         let mut at = index(start);
         while let Some(ni) = at {
             if seen.contains(&ni) {
                 if let Some(last) = steps.last_mut() {
-                    last.then_again = Some(r.nodes[ni].id.clone());
+                    last.then_again = Some(&r.nodes[ni].id);
                 }
                 break;
             }
@@ -970,12 +805,12 @@ impl Engine {
                     continue;
                 }
                 Some(true) => None,
-                None => n.only_when_text.clone(),
+                None => n.only_when_text.as_deref(),
             };
             let mut step = RouteStep {
-                id: n.id.clone(),
+                id: &n.id,
                 kind: n.kind,
-                text: n.text.clone(),
+                text: &n.text,
                 only_if,
                 by: n
                     .by
@@ -991,7 +826,7 @@ impl Engine {
                         let only_if = match held(c) {
                             Some(false) => return None,
                             Some(true) => None,
-                            None => a.when_text.clone(),
+                            None => a.when_text.as_deref(),
                         };
                         Some(ActionRef {
                             kind: a.kind,
@@ -1010,44 +845,47 @@ impl Engine {
                     .iter()
                     .zip(&conds.timing)
                     .filter_map(|(t, c)| {
-                        let mut words = t.text.clone();
-                        match held(c) {
+                        let open = match held(c) {
                             Some(false) => return None,
-                            Some(true) => {}
-                            None => words.push_str(&format!(
-                                " (if {})",
-                                t.when_text.as_deref().unwrap_or_default()
-                            )),
-                        }
-                        if let Some(q) = &t.qualifier {
-                            words.push_str(&format!(", {q}"));
-                        }
-                        Some(words)
+                            Some(true) => None,
+                            None => Some(t.when_text.as_deref().unwrap_or_default()),
+                        };
+                        Some(match (open, &t.qualifier) {
+                            (None, None) => t.text.as_str().into(),
+                            (open, qualifier) => {
+                                let mut words = t.text.clone();
+                                if let Some(when) = open {
+                                    words.push_str(&format!(" (if {when})"));
+                                }
+                                if let Some(q) = qualifier {
+                                    words.push_str(&format!(", {q}"));
+                                }
+                                words.into()
+                            }
+                        })
                     })
                     .collect(),
-                complete: n.complete.clone(),
+                complete: &n.complete,
                 weigh: Vec::new(),
                 branches: n
                     .branches
                     .iter()
                     .map(|b| BranchRef {
-                        answer: b.answer.clone(),
+                        answer: &b.answer,
                         title: n
                             .answers
                             .iter()
                             .find(|a| a.id == b.answer)
-                            .map_or_else(|| b.answer.clone(), |a| a.title.clone()),
-                        to: b.to.clone(),
-                        to_text: index(&b.to)
-                            .map(|t| r.nodes[t].text.clone())
-                            .unwrap_or_default(),
+                            .map_or(b.answer.as_str(), |a| a.title.as_str()),
+                        to: &b.to,
+                        to_text: index(&b.to).map_or("", |t| r.nodes[t].text.as_str()),
                     })
                     .collect(),
                 answer: None,
                 settled_by: None,
                 then_again: None,
-                cites: n.cites.clone(),
-                notes: n.notes.clone(),
+                cites: &n.cites,
+                notes: &n.notes,
             };
             at = match n.kind {
                 NodeKind::Step => n.next.as_deref().and_then(index),
@@ -1060,7 +898,7 @@ impl Engine {
                             .find(|b| b.answer == answer)
                             .and_then(|b| index(&b.to));
                         step.answer = Some(answer);
-                        step.settled_by = Some(by.into());
+                        step.settled_by = Some(by);
                         next
                     }
                     None => {
@@ -1072,52 +910,65 @@ impl Engine {
             steps.push(step);
         }
         Route {
-            id: r.id.clone(),
-            title: r.title.clone(),
+            id: &r.id,
+            title: &r.title,
             steps,
+            graph: &r.nodes,
         }
     }
 
     /// A decision's answer when the document fixes it for this incident or
     /// the incident's answers settle it, with which; `None` when staff
     /// decide.
-    fn settle(
-        &self,
-        n: &pack::RouteNode,
+    fn settle<'p>(
+        &'p self,
+        n: &'p pack::RouteNode,
         conds: &NodeConds,
         known: &[Known],
-    ) -> Option<(String, &'static str)> {
+    ) -> Option<(&'p str, SettledBy)> {
         if let Some((i, _)) = conds
             .always
             .iter()
             .find(|(_, c)| c.eval3(known) == Some(true))
         {
-            return Some((n.answers[*i].id.clone(), "document"));
+            return Some((&n.answers[*i].id, SettledBy::Document));
         }
         let answer = match conds.on.as_ref()? {
             On::Question(q) => match known[*q] {
-                Known::Is(Some(Val::Bool(b))) => if b { "yes" } else { "no" }.to_string(),
+                Known::Is(Some(Val::Bool(b))) => {
+                    if b {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                }
                 Known::Is(Some(Val::Opt(o))) => {
-                    self.pack.questions[*q].options[o as usize].id.clone()
+                    self.pack.questions[*q].options[o as usize].id.as_str()
                 }
                 _ => return None,
             },
-            On::Cond(c) => if c.eval3(known)? { "yes" } else { "no" }.to_string(),
+            On::Cond(c) => {
+                if c.eval3(known)? {
+                    "yes"
+                } else {
+                    "no"
+                }
+            }
         };
-        Some((answer, "answers"))
+        Some((answer, SettledBy::Answers))
     }
 
-    fn contact_ref(&self, c: &str) -> ContactRef {
+    fn contact_ref<'p>(&'p self, c: &'p str) -> ContactRef<'p> {
         match self.pack.contacts.iter().find(|x| x.id == c) {
             Some(x) => ContactRef {
-                id: x.id.clone(),
-                title: x.title.clone(),
-                phone: x.phone.clone(),
-                web: x.web.clone(),
-                email: x.email.clone(),
+                id: &x.id,
+                title: &x.title,
+                phone: x.phone.as_deref(),
+                web: x.web.as_deref(),
+                email: x.email.as_deref(),
             },
             None => ContactRef {
-                id: c.to_string(),
+                id: c,
                 title: self.actor_title(c),
                 phone: None,
                 web: None,
@@ -1156,19 +1007,20 @@ impl Engine {
         }
     }
 
-    fn actor_title(&self, id: &str) -> String {
+    /// An actor's title, or the id itself when the pack has no such actor.
+    fn actor_title<'p>(&'p self, id: &'p str) -> &'p str {
         self.pack
             .actors
             .iter()
             .find(|a| a.id == id)
-            .map_or_else(|| id.to_string(), |a| a.title.clone())
+            .map_or(id, |a| a.title.as_str())
     }
 
     /// The factor lists named, with the lists they include, that apply to
     /// the incident (or may: their condition is not settled).
-    fn factors_for(&self, names: &[String], known: &[Known]) -> Vec<FactorsRef> {
-        let mut out: Vec<FactorsRef> = Vec::new();
-        let mut todo: Vec<String> = names.to_vec();
+    fn factors_for<'p>(&'p self, names: &'p [String], known: &[Known]) -> Vec<FactorsRef<'p>> {
+        let mut out: Vec<FactorsRef<'p>> = Vec::new();
+        let mut todo: Vec<&'p str> = names.iter().map(String::as_str).collect();
         while let Some(id) = todo.pop() {
             let Some(i) = self.pack.factors.iter().position(|f| f.id == id) else {
                 continue;
@@ -1184,11 +1036,11 @@ impl Engine {
                 continue;
             }
             out.push(FactorsRef {
-                id: f.id.clone(),
-                title: f.title.clone(),
-                items: f.items.clone(),
+                id: &f.id,
+                title: &f.title,
+                items: &f.items,
             });
-            todo.extend(f.includes.iter().rev().cloned());
+            todo.extend(f.includes.iter().rev().map(String::as_str));
         }
         out
     }

@@ -464,6 +464,11 @@ impl Engine {
         })
     }
 
+    /// The index of route `ri`'s node `id`.
+    pub fn node_index(&self, ri: usize, id: &str) -> Option<usize> {
+        self.pack.routes[ri].nodes.iter().position(|n| n.id == id)
+    }
+
     pub fn question_index(&self, id: &str) -> Option<usize> {
         self.questions.get(id).copied()
     }

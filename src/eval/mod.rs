@@ -9,12 +9,14 @@
 //! answers on the pack's decision diagram (`diagram.rs`).
 
 pub mod decide;
+pub mod decision;
 mod diagram;
 pub mod engine;
 pub mod expr;
 mod read;
 mod verify;
 
-pub use decide::{AnswerError, Answers, Decision, Route, police_for, rank, response_words};
+pub use decide::{AnswerError, Answers, police_for, rank, response_words};
+pub use decision::{Decision, Route};
 pub use engine::{Engine, LoadError, Outcome};
 pub use read::{Integrity, json_depth};
