@@ -321,7 +321,7 @@ fn print(format: Format, d: &Decision) {
     out.push_str(&format!(
         "Level: {}{}\n",
         d.level.title,
-        cite(&d.level.cites)
+        cite(d.level.cites)
     ));
     let from: Vec<String> = d
         .police
@@ -354,7 +354,7 @@ fn print(format: Format, d: &Decision) {
         out.push_str(&format!(
             "Decided by: rule `{}`{} ({})\n",
             r.id,
-            cite(&r.cites),
+            cite(r.cites),
             strength(r.strength)
         ));
     }
@@ -362,7 +362,7 @@ fn print(format: Format, d: &Decision) {
         out.push_str(&format!(
             "Also applies, overruled: rule `{}`{} gives `{}`\n",
             r.id,
-            cite(&r.cites),
+            cite(r.cites),
             r.level
         ));
     }
@@ -371,7 +371,7 @@ fn print(format: Format, d: &Decision) {
             "Consider: `{}`, which rule `{}`{} says {} apply; the protocol leaves it to judgement\n",
             r.level,
             r.id,
-            cite(&r.cites),
+            cite(r.cites),
             strength(r.strength)
         ));
     }
@@ -385,11 +385,11 @@ fn print(format: Format, d: &Decision) {
         out.push_str(&format!(
             "Left open by the document: {}{}\n",
             a.reason,
-            cite(&a.cites)
+            cite(a.cites)
         ));
     }
     for p in &d.procedures {
-        out.push_str(&format!("\nAlongside: {}{}\n", p.title, cite(&p.cites)));
+        out.push_str(&format!("\nAlongside: {}{}\n", p.title, cite(p.cites)));
         if let Some(police) = &p.police {
             out.push_str(&format!("Police: {}\n", police.words));
         }
@@ -458,7 +458,7 @@ fn route_lines(
     cite: &dyn Fn(&[emit::pack::Citation]) -> String,
 ) {
     for (i, s) in route.steps.iter().enumerate() {
-        out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(&s.cites)));
+        out.push_str(&format!("{:>3}. {}{}\n", i + 1, s.text, cite(s.cites)));
         if let Some(c) = &s.only_if {
             out.push_str(&format!("     only if: {c}\n"));
         }
