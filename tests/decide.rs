@@ -622,7 +622,7 @@ fn a_judgement_names_who_judges_and_a_setting_can_have_its_own_response() {
         home.police.response,
         carepath::emit::pack::Response::Judgement
     );
-    assert_eq!(home.police.by.as_deref(), Some("The registered manager"));
+    assert_eq!(home.police.by, Some("The registered manager"));
     assert_eq!(
         home.police.words,
         "The registered manager judges whether to involve the police"

@@ -449,7 +449,7 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let route = d.route.expect("a route");
     let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["still-missing", "search"]);
-    assert_eq!(route.steps[1].then_again.as_deref(), Some("still-missing"));
+    assert_eq!(route.steps[1].then_again, Some("still-missing"));
     // Harm: the route goes on into the shared fragment.
     let d = decide(
         serde_json::json!({"harm": true, "drugs": "none", "missing": false, "theft": false}),

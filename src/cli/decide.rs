@@ -375,7 +375,7 @@ fn print(format: Format, d: &Decision) {
             strength(r.strength)
         ));
     }
-    notes(&mut out, "", &d.level.notes);
+    notes(&mut out, "", d.level.notes);
     for r in d.deciding.iter().chain(&d.suggestions) {
         for n in r.notes {
             out.push_str(&format!("note (rule `{}`): {n}\n", r.id));
@@ -393,7 +393,7 @@ fn print(format: Format, d: &Decision) {
         if let Some(police) = &p.police {
             out.push_str(&format!("Police: {}\n", police.words));
         }
-        notes(&mut out, "", &p.notes);
+        notes(&mut out, "", p.notes);
         if let Some(route) = &p.route {
             route_lines(&mut out, route, &cite);
         }
