@@ -6,6 +6,16 @@
 //! - `decide`: the full decision for a setting (`Engine::decide`: checks
 //!   that the answers settle the level, then the route, checklists and the
 //!   explanation), over the same incidents;
+//! - `answers_then_outcome`: from a parsed answers object to the level by
+//!   the checked answers and every rule (`Engine::answers`, then
+//!   `Engine::outcome`);
+//! - `level_of`: from the same objects to the level and police response
+//!   (`Engine::level_of`, which walks the compiled decision);
+//! - `decide_from_json`, `decide_explained_from_json`: from the same objects
+//!   to the full decision, without and with the explanation;
+//! - `next_question_midway`: the next question of an interview half done
+//!   (each incident's first half of answers, in asking order), from its
+//!   answers object;
 //! - `load`: reading a pack (`Engine::from_json` on its text);
 //! - `outcome_10k`, `decide_10k`, `load_10k`: the same on the generated pack
 //!   (`decide_10k` one decision per iteration, the incidents in turn);
@@ -54,6 +64,11 @@ struct Prepared {
     complete: Vec<Vec<Option<Val>>>,
     /// The same incidents, checked from their answers objects.
     answers: Vec<Answers>,
+    /// The same incidents as parsed answers objects (with the setting).
+    objects: Vec<Map<String, Value>>,
+    /// Each incident with only the first half (in asking order) of its
+    /// answers: an interview under way.
+    halves: Vec<Map<String, Value>>,
 }
 
 /// The generated pack, built as `carepath build` does: checked, then
@@ -106,6 +121,9 @@ fn prepare(name: &str) -> Prepared {
     let mut rng = Rng::new(0x00de_c1de);
     let mut complete = Vec::with_capacity(INCIDENTS);
     let mut answers = Vec::with_capacity(INCIDENTS);
+    let mut objects = Vec::with_capacity(INCIDENTS);
+    let mut halves = Vec::with_capacity(INCIDENTS);
+    let setting = engine.pack.settings[0].id.clone();
     while complete.len() < INCIDENTS {
         let mut vals: Vec<Option<Val>> = Vec::with_capacity(engine.cells().len());
         for (q, cells) in engine.cells().iter().enumerate() {
@@ -114,6 +132,11 @@ fn prepare(name: &str) -> Prepared {
             sofar.resize(engine.cells().len(), None);
             let asked = engine.asked_when(q).is_none_or(|c| c.eval(&sofar));
             let choices: Vec<Val> = cells.iter().flatten().copied().collect();
+            if Some(q) == engine.setting_question() {
+                // Every incident in the setting decided for.
+                vals.push(Some(Val::Opt(0)));
+                continue;
+            }
             vals.push(asked.then(|| choices[rng.below(choices.len() as u64) as usize]));
         }
         let mut object = Map::new();
@@ -125,19 +148,27 @@ fn prepare(name: &str) -> Prepared {
                 );
             }
         }
+        let half: Map<String, Value> = object
+            .iter()
+            .take(object.len() / 2)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        halves.push(half);
+        objects.push(object.clone());
         let checked = engine.answers(&object).expect("a possible incident");
         let flat: Vec<Option<Val>> = checked.values.iter().map(|v| v.flatten()).collect();
         assert_eq!(flat, vals, "{name}: the answers read back as drawn");
         complete.push(vals);
         answers.push(checked);
     }
-    let setting = engine.pack.settings[0].id.clone();
     Prepared {
         text,
         engine,
         setting,
         complete,
         answers,
+        objects,
+        halves,
     }
 }
 
@@ -176,6 +207,87 @@ fn decisions(bencher: Bencher, p: &Prepared) {
                 let _ = divan::black_box(p.engine.decide(divan::black_box(answers), &p.setting));
             }
         });
+}
+
+/// The old public path from an answers object to the level: checked
+/// (`Engine::answers`), then every rule evaluated (`Engine::outcome`).
+fn checked_outcomes(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.objects.len()))
+        .bench_local(|| {
+            for object in &p.objects {
+                let checked = p.engine.answers(divan::black_box(object)).expect("valid");
+                let flat: Vec<Option<Val>> = checked.values.iter().map(|v| v.flatten()).collect();
+                divan::black_box(p.engine.outcome(&flat));
+            }
+        });
+}
+
+/// From an answers object to the level and police response
+/// (`Engine::level_of`, checked).
+fn levels_of(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.objects.len()))
+        .bench_local(|| {
+            for object in &p.objects {
+                let _ = divan::black_box(p.engine.level_of(divan::black_box(object), &p.setting));
+            }
+        });
+}
+
+/// From an answers object to the full decision, without or with the
+/// explanation.
+fn decisions_of(bencher: Bencher, p: &Prepared, explain: bool) {
+    bencher
+        .counter(ItemsCount::new(p.objects.len()))
+        .bench_local(|| {
+            for object in &p.objects {
+                let answers = p.engine.answers(divan::black_box(object)).expect("valid");
+                if let Ok(mut d) = p.engine.decide(&answers, &p.setting) {
+                    if explain {
+                        d.explanation = Some(p.engine.explanation(&answers, &p.setting));
+                    }
+                    divan::black_box(d);
+                }
+            }
+        });
+}
+
+/// The next question of an interview half done, from its answers object.
+fn next_questions_of(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.halves.len()))
+        .bench_local(|| {
+            for half in &p.halves {
+                let answers = p.engine.answers(divan::black_box(half)).expect("valid");
+                divan::black_box(p.engine.next_question(&answers).map(|q| q.id.len()));
+            }
+        });
+}
+
+#[divan::bench(args = PACKS)]
+fn answers_then_outcome(bencher: Bencher, pack: &str) {
+    checked_outcomes(bencher, prepared(pack));
+}
+
+#[divan::bench(args = PACKS)]
+fn level_of(bencher: Bencher, pack: &str) {
+    levels_of(bencher, prepared(pack));
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn decide_from_json(bencher: Bencher, pack: &str) {
+    decisions_of(bencher, prepared(pack), false);
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn decide_explained_from_json(bencher: Bencher, pack: &str) {
+    decisions_of(bencher, prepared(pack), true);
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn next_question_midway(bencher: Bencher, pack: &str) {
+    next_questions_of(bencher, prepared(pack));
 }
 
 fn loading(bencher: Bencher, p: &Prepared) {

@@ -441,3 +441,43 @@ fn hostile_text_breaks_nothing() {
         assert!(shown.contains("🚓"), "{shown}");
     }
 }
+
+#[test]
+fn the_committed_decision_schema_is_current() {
+    let committed =
+        fs::read_to_string("schema/carepath-decision-1.schema.json").expect("decision schema");
+    assert!(
+        committed == carepath::eval::decision::schema_json(),
+        "schema/carepath-decision-1.schema.json is stale: run `cargo run -- schema decision > schema/carepath-decision-1.schema.json`"
+    );
+    let printed = carepath(&["schema", "decision"]);
+    assert_eq!(text(&printed.stdout), committed);
+}
+
+#[test]
+fn the_decision_schema_rejects_what_is_not_a_decision() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string("schema/carepath-decision-1.schema.json").expect("decision schema"),
+    )
+    .expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let engine = carepath::eval::Engine::from_json(
+        &fs::read_to_string("out/dorset.json").expect("the committed pack"),
+    )
+    .expect("loads");
+    let answers = engine
+        .answers(&crate::support::quiet_dorset())
+        .expect("answers");
+    let decision = engine.decide(&answers, "residential").expect("decided");
+    let good = serde_json::to_value(&decision).expect("serialises");
+    assert!(validator.is_valid(&good), "{good}");
+    let mut unknown = good.clone();
+    unknown["levle"] = "level-3".into();
+    assert!(!validator.is_valid(&unknown), "an unknown member");
+    let mut wrong = good.clone();
+    wrong["police"]["response"] = "sometimes".into();
+    assert!(!validator.is_valid(&wrong), "a response that is not one");
+    let mut old = good;
+    old["format"] = "carepath-decision/0".into();
+    assert!(!validator.is_valid(&old), "another format");
+}

@@ -312,6 +312,8 @@ fn the_command_decides_from_a_pack_or_a_protocol() {
         all.extend_from_slice(&["--format", "json", "--explain"]);
         let out = carepath(&all, "");
         let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        crate::support::assert_valid_decision(&v, input);
+        assert_eq!(v["format"], "carepath-decision/1");
         assert_eq!(v["level"]["id"], "level-2");
         assert_eq!(v["deciding"][0]["id"], "second-bc-possession");
         assert!(v["explanation"].as_array().is_some_and(|e| !e.is_empty()));

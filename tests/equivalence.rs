@@ -680,8 +680,18 @@ impl<'m> Three<'m> {
         jsonlogic_text: &str,
         integrity: Integrity,
     ) -> Three<'m> {
+        // A pack edited on purpose keeps its rules' edits, not a compiled
+        // decision that no longer agrees with them.
+        let pack_text = match integrity {
+            Integrity::Verify => pack_text.to_string(),
+            Integrity::AllowModified => {
+                let mut v: Value = serde_json::from_str(pack_text).expect("JSON");
+                v.as_object_mut().expect("a pack").remove("decision");
+                v.to_string()
+            }
+        };
         let engine =
-            Engine::from_json_with(pack_text, integrity).unwrap_or_else(|e| panic!("{id}: {e}"));
+            Engine::from_json_with(&pack_text, integrity).unwrap_or_else(|e| panic!("{id}: {e}"));
         let raw: Value = serde_json::from_str(jsonlogic_text).expect("JSON");
         let space = Space::new(model);
         let pq: Vec<usize> = model

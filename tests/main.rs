@@ -11,6 +11,7 @@ mod synth;
 
 mod build;
 mod cli;
+mod compiled;
 mod corpus;
 mod decide;
 mod docs;

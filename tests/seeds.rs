@@ -261,7 +261,11 @@ fn run(id: &str) {
             .answers(&given)
             .and_then(|a| engine.decide(&a, &case.setting))
         {
-            Ok(d) => differences(case, &d),
+            Ok(d) => {
+                let json = serde_json::to_value(&d).expect("a decision serialises");
+                crate::support::assert_valid_decision(&json, &case.id);
+                differences(case, &d)
+            }
             Err(errors) => {
                 let gap = matches!(errors.as_slice(), [AnswerError::NoLevel { .. }]);
                 let refused = case

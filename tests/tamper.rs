@@ -144,7 +144,7 @@ fn reformatting_reordering_and_escaping_a_pack_still_verifies() {
     let mut v: Value = serde_json::from_str(&original).expect("JSON");
     reverse_keys(&mut v);
     let shuffled_compact = serde_json::to_string(&v).expect("JSON");
-    assert!(shuffled_compact.starts_with("{\"accepted_findings\""));
+    assert!(shuffled_compact.starts_with("{\"decision\""));
     let tabbed = {
         let value: Value = serde_json::from_str(&original).expect("JSON");
         let mut out = Vec::new();
@@ -228,6 +228,18 @@ fn a_changed_value_is_refused_as_modified_unless_allowed() {
         assert!(e.contains("carepath build"), "{what}: {e}");
         assert_refused(&decide_dorset("changed", &text, &[]), CHANGED);
 
+        // An edit the compiled decision sees is refused even when allowed,
+        // until the diagram is removed: the rules alone then decide.
+        let text = match Engine::from_json_with(&text, Integrity::AllowModified) {
+            Ok(_) => text,
+            Err(e) => {
+                assert!(e.0.contains("compiled decision"), "{what}: {e}");
+                assert!(e.0.contains("remove its `decision`"), "{what}: {e}");
+                edited(&text, |v| {
+                    v.as_object_mut().expect("a pack").remove("decision");
+                })
+            }
+        };
         let engine = Engine::from_json_with(&text, Integrity::AllowModified)
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(
@@ -304,6 +316,9 @@ fn with_rule(text: &str, id: &str, when: Value) -> String {
             .find(|r| r["id"] == id)
             .expect("the rule");
         rule["when"] = when;
+        // The compiled decision no longer agrees with the rules: these
+        // tests are about the rules.
+        v.as_object_mut().expect("a pack").remove("decision");
     })
 }
 
@@ -557,6 +572,11 @@ fn checked_pack_json_refuses_a_pack_changed_after_it_was_sealed() {
     built.levels[1].police[0].response = pack::Response::None;
     let e = emit::checked_pack_json(&built).expect_err("changed after sealing");
     assert!(e.to_string().contains(CHANGED), "{e}");
+    // Sealed again, its compiled decision no longer agrees with it.
+    digest::seal(&mut built);
+    let e = emit::checked_pack_json(&built).expect_err("a stale compiled decision");
+    assert!(e.to_string().contains("compiled decision"), "{e}");
+    built.decision = None;
     digest::seal(&mut built);
     emit::checked_pack_json(&built).expect("sealed again");
 }

@@ -54,8 +54,9 @@ enum Command {
     /// answers, or an incident the protocol does not decide), 2 when
     /// the rule pack or protocol cannot be used or the command is misused.
     Decide(decide::Args),
-    /// Print the JSON Schema of the rule pack format.
-    Schema,
+    /// Print the JSON Schema of the rule pack format (`schema pack`, the
+    /// default) or of a decision (`schema decision`).
+    Schema(schema::Args),
 }
 
 /// What a run ended with. The numbers are the exit status.
@@ -118,7 +119,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Build(args) => build::run(args),
         Command::Decide(args) => decide::run(args),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(args),
     };
     output::finish(status).into()
 }

@@ -306,7 +306,13 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
             })
             .collect(),
         accepted_findings: accepted(model, findings),
+        decision: None,
     };
+    // The compiled decision is built from the pack itself, exactly as a
+    // reader rebuilds it to check it.
+    built.decision = crate::eval::Engine::new(built.clone())
+        .ok()
+        .and_then(|engine| engine.compiled_decision());
     super::digest::seal(&mut built);
     built
 }

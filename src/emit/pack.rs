@@ -124,6 +124,142 @@ pub struct RulePack {
     pub contacts: Vec<Contact>,
     /// Findings of the analysis that the protocol accepts on purpose.
     pub accepted_findings: Vec<AcceptedFinding>,
+    /// The decision compiled into a diagram per setting: the level and
+    /// police response reached by following one branch per question, with
+    /// no JsonLogic. Absent only when the diagram would be too large to
+    /// ship (the rules then remain the way to decide).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decision: Option<CompiledDecision>,
+}
+
+/// The decision as a diagram: an app that cannot or would rather not
+/// evaluate JsonLogic walks it instead, and asks the question it stops at.
+///
+/// To decide an incident for a setting: start where `starts` says for that
+/// setting. At a node, take the incident's answer to `question` and follow
+/// the branch that lists it (`answers`, or for counts and amounts the
+/// branch with `at_least <= answer < below`; `not_asked` for a question
+/// that was not asked); go on until the branch gives an `outcome`. Each
+/// question is met at most once, in the order the pack's `questions` list
+/// them.
+///
+/// Every node a walk meets is a question that applies to the incident given
+/// the answers so far (the protocol asks it) and whose answer can still
+/// change the level or police response: so with answers gathered this way,
+/// the node the walk stops at is the next question to ask. A question the
+/// walk does not meet does not matter for this incident. An answer with no
+/// branch is one the protocol rules out there (checked by the reader, for
+/// answers that came from anywhere else).
+///
+/// The outcomes are the level and the police response only. Procedures,
+/// suggestions, accepted findings and the routes are read from the rest of
+/// the pack, with the rules' JsonLogic. Carepath rebuilds this diagram from
+/// the rules when it reads a pack and refuses one whose diagram differs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompiledDecision {
+    /// One per setting, in the order of `settings`.
+    pub starts: Vec<DecisionStart>,
+    pub nodes: Vec<DecisionNode>,
+    pub outcomes: Vec<DecisionOutcome>,
+}
+
+/// Where the walk starts for a setting: a node, or straight an outcome
+/// when the setting's level does not depend on any answer. Exactly one of
+/// `node` and `outcome`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionStart {
+    /// The setting's id.
+    pub setting: String,
+    /// An index into `nodes`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub node: Option<u32>,
+    /// An index into `outcomes`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub outcome: Option<u32>,
+}
+
+/// A question and where each of its answers leads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionNode {
+    /// The id of a question in `questions`.
+    pub question: String,
+    /// In the order of the question's answers (numbers increasing, "not
+    /// asked" last); answers no branch lists cannot occur here.
+    pub branches: Vec<DecisionBranch>,
+}
+
+/// The answers that lead one way, and where: exactly one of `node` and
+/// `outcome`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBranch {
+    /// For yes/no questions `true` and `false`; for one-of and scale
+    /// questions, option ids.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[schemars(with = "Vec<BoolOrId>")]
+    pub answers: Vec<Value>,
+    /// For counts and amounts (pounds): the least answer of the branch.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub at_least: Option<serde_json::Number>,
+    /// For counts and amounts: answers of the branch are below this; absent
+    /// when there is no upper bound.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub below: Option<serde_json::Number>,
+    /// The branch for an incident where the question is not asked.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub not_asked: bool,
+    /// An index into `nodes`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub node: Option<u32>,
+    /// An index into `outcomes`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub outcome: Option<u32>,
+}
+
+/// A yes/no answer or an option id.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum BoolOrId {
+    Bool(bool),
+    Id(String),
+}
+
+/// What a walk ends with: a level and its police response for the
+/// incident (the same as deciding with the rules: the deciding rules' own
+/// response, else the level's, the most police of them), or no level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionOutcome {
+    /// The level's id; absent when the protocol gives no level.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub police: Option<OutcomePolice>,
+    /// Why there is no level: `gap` (no rule applies and there is no
+    /// `otherwise`) or `conflict` (rules of different levels apply under
+    /// `no-overlap`); both only where the protocol accepts them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub no_level: Option<NoLevel>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomePolice {
+    pub response: Response,
+    /// The actor who judges, for `judgement`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub by: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoLevel {
+    Gap,
+    Conflict,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

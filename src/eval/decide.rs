@@ -4,11 +4,13 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::compiled::{End, Walked};
 use super::decision::{
     AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
     FactorsRef, LevelRef, PoliceRef, ProcedureRef, Route, RouteStep, RuleCheck, RuleRef, SettledBy,
     TestCheck,
 };
+use super::diagram::cell_of;
 use super::engine::{Engine, NodeConds, On, Outcome};
 use super::expr::{Expr, Known, Val};
 use crate::diagnostic::did_you_mean;
@@ -19,6 +21,16 @@ use crate::emit::pack::{self, NodeKind, QuestionKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answers {
     pub values: Vec<Option<Option<Val>>>,
+}
+
+/// The level an incident reaches, with the police response for the
+/// setting (see [`Engine::level_of`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reached<'p> {
+    pub level: &'p pack::Level,
+    pub police: pack::Response,
+    /// Who judges, for a judgement (the actor's title).
+    pub by: Option<&'p str>,
 }
 
 /// Something wrong with the answers or the setting.
@@ -293,6 +305,102 @@ impl Engine {
         Ok(out)
     }
 
+    /// The index of the setting the answers give (the first when they give
+    /// none).
+    fn setting_of(&self, answers: &Answers) -> usize {
+        match self.setting_question().and_then(|q| answers.values[q]) {
+            Some(Some(Val::Opt(o))) => o as usize,
+            _ => 0,
+        }
+    }
+
+    /// The level an incident's answers (a JSON object, as for
+    /// [`Engine::answers`]) reach in a setting, with the police response:
+    /// the same as [`Engine::decide`] gives, and the same errors, without
+    /// the rest of the decision. Checked answers that follow the compiled
+    /// decision reach it in one pass over the answers and one branch per
+    /// question met; anything else takes the full path.
+    pub fn level_of(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Result<Reached<'_>, Vec<AnswerError>> {
+        if let Some(reached) = self.level_directly(given, setting) {
+            return Ok(reached);
+        }
+        let answers = self.answers(given)?;
+        let answers = self.with_setting(&answers, setting).map_err(|e| vec![e])?;
+        let si = self.setting_of(&answers);
+        let known = self.known_of(&answers);
+        let level = match self.settled_outcome(&known, si) {
+            Some(Outcome::Level(l)) => l,
+            Some(outcome) => return Err(vec![self.undecided(outcome, &known)]),
+            None => {
+                let questions = self
+                    .open_questions(&answers)
+                    .into_iter()
+                    .map(|q| self.pack.questions[q].id.clone())
+                    .collect();
+                return Err(vec![AnswerError::Missing { questions }]);
+            }
+        };
+        let deciding = self.deciding_rules(level, &known);
+        let police = self.decision_police(level, &deciding, &self.pack.settings[si].id);
+        Ok(Reached {
+            level: &self.pack.levels[level],
+            police: police.response,
+            by: police.by,
+        })
+    }
+
+    /// [`Engine::level_of`] for answers that are all valid, each asked
+    /// given the others, and that reach an end of the compiled decision;
+    /// `None` for any other answers, which the full path judges (and, when
+    /// they are wrong, explains).
+    fn level_directly(&self, given: &Map<String, Value>, setting: &str) -> Option<Reached<'_>> {
+        let compiled = self.compiled()?;
+        let si = self.pack.settings.iter().position(|s| s.id == setting)?;
+        let mut known = vec![Known::Unknown; self.pack.questions.len()];
+        for (id, v) in given {
+            let q = self.question_index(id)?;
+            if !v.is_null() {
+                known[q] = Known::Is(Some(self.value(q, v).ok()??));
+            }
+        }
+        if let Some(sq) = self.setting_question() {
+            match known[sq] {
+                Known::Is(Some(Val::Opt(o))) if o as usize != si => return None,
+                _ => known[sq] = Known::Is(Some(Val::Opt(si as u32))),
+            }
+        }
+        // Each answer is to a question asked, given answers to everything
+        // its condition tests.
+        for (q, k) in known.iter().enumerate() {
+            if let (Known::Is(Some(_)), Some(c)) = (k, self.asked_when(q))
+                && c.eval3(&known) != Some(true)
+            {
+                return None;
+            }
+        }
+        let cells = self.cells();
+        let walked = compiled.walk(si, |q| match known[q] {
+            Known::Is(Some(v)) => cell_of(&cells[q], Some(v)),
+            _ => None,
+        });
+        let Walked::End(e) = walked else {
+            return None;
+        };
+        let End::Level { level, key } = compiled.ends[e as usize] else {
+            return None;
+        };
+        let (police, by) = &self.police_table().values[key as usize];
+        Some(Reached {
+            level: &self.pack.levels[level],
+            police: *police,
+            by: by.as_deref().map(|a| self.actor_title(a)),
+        })
+    }
+
     /// The questions whose answers can still change the level, in the
     /// protocol's order (empty once the level is settled). The setting is
     /// never among them: it is given, not asked.
@@ -321,8 +429,15 @@ impl Engine {
                 .first()
                 .map(|q| &self.pack.questions[*q]);
         }
+        // The questions before the one the compiled decision stops at do
+        // not matter: the walk passed their place without asking them.
+        let si = self.setting_of(answers);
+        let from = match self.walk_compiled(&known, si) {
+            Some(Walked::Open(q)) => q,
+            _ => 0,
+        };
         let mut first_open = None;
-        for q in 0..self.pack.questions.len() {
+        for q in from..self.pack.questions.len() {
             if Some(q) == self.setting_question() || !partial.matters(q) {
                 continue;
             }
@@ -485,7 +600,7 @@ impl Engine {
             .position(|s| s.id == setting)
             .unwrap_or_default();
         let known = self.known_of(&answers);
-        let level = match self.settled_outcome(&known) {
+        let level = match self.settled_outcome(&known, si) {
             Some(Outcome::Level(l)) => l,
             Some(outcome) => return Err(vec![self.undecided(outcome, &known)]),
             None => {
@@ -501,10 +616,34 @@ impl Engine {
         Ok(self.decision(level, &applying, &known, si))
     }
 
+    /// The compiled decision walked with the known answers, when the pack
+    /// has one (`None` also when an answer is not one of its classes).
+    pub(super) fn walk_compiled(&self, known: &[Known], si: usize) -> Option<Walked> {
+        let compiled = self.compiled()?;
+        let mut foreign = false;
+        let walked = compiled.walk(si, |q| match known[q] {
+            Known::Is(v) => {
+                let c = cell_of(&self.cells()[q], v);
+                foreign |= c.is_none();
+                c
+            }
+            Known::Unknown => None,
+        });
+        (!foreign).then_some(walked)
+    }
+
     /// The outcome the known answers settle, if they do: on the compiled
-    /// decision when the answers follow it, else by the partial-answer
-    /// judgement.
-    fn settled_outcome(&self, known: &[Known]) -> Option<Outcome> {
+    /// decision when the answers reach one of its ends (every incident that
+    /// agrees with them follows the same branches), else by the
+    /// partial-answer judgement.
+    fn settled_outcome(&self, known: &[Known], si: usize) -> Option<Outcome> {
+        if let Some(Walked::End(e)) = self.walk_compiled(known, si) {
+            return self.compiled().map(|c| match c.ends[e as usize] {
+                End::Level { level, .. } => Outcome::Level(level),
+                End::Undecided => Outcome::Undecided,
+                End::Conflict => Outcome::Conflict,
+            });
+        }
         let possible = self.possible(known, 2);
         match possible.iter().next() {
             Some(o) if possible.len() == 1 => Some(*o),
@@ -556,14 +695,7 @@ impl Engine {
         let holding: Vec<usize> = (0..held.len())
             .filter(|r| held[*r] == Some(true) && self.rule_decides(*r))
             .collect();
-        let deciding: Vec<usize> = match pack.policy.kind {
-            pack::PolicyKind::FirstMatch => holding.iter().take(1).copied().collect(),
-            _ => holding
-                .iter()
-                .filter(|r| self.rule_level(**r) == level)
-                .copied()
-                .collect(),
-        };
+        let deciding = self.deciding_of(level, &holding);
         let overruled = holding
             .iter()
             .filter(|r| !deciding.contains(r))
@@ -669,6 +801,28 @@ impl Engine {
         }
     }
 
+    /// Of the deciding rules that hold, those that decide `level` under the
+    /// policy: the first under `first-match`, else every one of that level
+    /// (several when they tie), in the pack's order.
+    fn deciding_of(&self, level: usize, holding: &[usize]) -> Vec<usize> {
+        match self.pack.policy.kind {
+            pack::PolicyKind::FirstMatch => holding.iter().take(1).copied().collect(),
+            _ => holding
+                .iter()
+                .filter(|r| self.rule_level(**r) == level)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// The rules that decide `level` for the known answers.
+    fn deciding_rules(&self, level: usize, known: &[Known]) -> Vec<usize> {
+        let holding: Vec<usize> = (0..self.pack.rules.len())
+            .filter(|r| self.rule_decides(*r) && self.rule_condition(*r).eval3(known) == Some(true))
+            .collect();
+        self.deciding_of(level, &holding)
+    }
+
     /// Every rule's condition, test by test, and whether it held for the
     /// answers: what `decide --explain` prints. Built only when asked for.
     pub fn explanation(&self, answers: &Answers, setting: &str) -> Vec<RuleCheck<'_>> {
@@ -720,17 +874,20 @@ impl Engine {
         {
             options.push((p, "level"));
         }
+        // The most police (see `PoliceTable`: `unstated` below every other
+        // response; of two of the same rank, the one the pack names first),
+        // so that the compiled decision gives the same.
+        let table = self.police_table();
         let best = options
             .iter()
-            .filter(|(p, _)| rank(p.response).is_some())
-            .max_by_key(|(p, _)| rank(p.response))
-            .or(options.first())
+            .max_by_key(|(p, _)| table.key_of(p))
             .map(|(p, _)| *p);
         match best {
             Some(p) => {
+                let same = |o: &pack::Police| o.response == p.response && o.by == p.by;
                 let mut from: Vec<&str> = options
                     .iter()
-                    .filter(|(o, _)| *o == p)
+                    .filter(|(o, _)| same(o))
                     .map(|(_, f)| *f)
                     .collect();
                 from.dedup();

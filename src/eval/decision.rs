@@ -19,6 +19,7 @@ pub const FORMAT: &str = "carepath-decision/1";
 
 /// What an incident is decided as, and everything staff need to act on it.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 #[schemars(title = "carepath-decision/1")]
 pub struct Decision<'p> {
     /// Always `carepath-decision/1`.
@@ -68,6 +69,7 @@ pub struct Decision<'p> {
 
 /// A rule, as a decision reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RuleRef<'p> {
     pub id: &'p str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,6 +83,7 @@ pub struct RuleRef<'p> {
 
 /// The level an incident is decided at.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LevelRef<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -92,6 +95,7 @@ pub struct LevelRef<'p> {
 
 /// How the police are involved in this incident.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PoliceRef<'p> {
     pub response: pack::Response,
     /// The response in words, as `decide` prints it.
@@ -106,6 +110,7 @@ pub struct PoliceRef<'p> {
 
 /// A procedure that runs alongside the level for this incident.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProcedureRef<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -121,6 +126,7 @@ pub struct ProcedureRef<'p> {
 
 /// A finding the protocol accepts whose incidents include this one.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptedRef<'p> {
     pub code: &'p str,
     pub message: &'p str,
@@ -130,6 +136,7 @@ pub struct AcceptedRef<'p> {
 
 /// A route as the incident goes through it.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Route<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -147,6 +154,7 @@ pub struct Route<'p> {
 /// decision (settled by the answers or the document, or open for staff),
 /// or the outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RouteStep<'p> {
     pub id: &'p str,
     pub kind: pack::NodeKind,
@@ -197,6 +205,7 @@ pub enum SettledBy {
 
 /// An action of a step for this incident.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ActionRef<'p> {
     pub kind: pack::ActionKind,
     /// Each target with its fallbacks, in order.
@@ -210,6 +219,7 @@ pub struct ActionRef<'p> {
 
 /// A decision's answer and where it leads.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BranchRef<'p> {
     pub answer: &'p str,
     /// The answer's title.
@@ -222,6 +232,7 @@ pub struct BranchRef<'p> {
 
 /// A contact, or an actor when the target is one.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactRef<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -235,6 +246,7 @@ pub struct ContactRef<'p> {
 
 /// A factor list to weigh.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FactorsRef<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -242,6 +254,7 @@ pub struct FactorsRef<'p> {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChecklistRef<'p> {
     pub id: &'p str,
     pub title: &'p str,
@@ -249,6 +262,7 @@ pub struct ChecklistRef<'p> {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChecklistItem<'p> {
     pub text: &'p str,
     /// Who completes the item (actor titles).
@@ -257,6 +271,7 @@ pub struct ChecklistItem<'p> {
 
 /// One rule's condition, and whether it held.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RuleCheck<'p> {
     pub rule: &'p str,
     pub level: &'p str,
@@ -270,8 +285,18 @@ pub struct RuleCheck<'p> {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TestCheck {
     /// The test in the language's syntax.
     pub test: String,
     pub held: Option<bool>,
+}
+
+/// The JSON Schema of a decision, format `carepath-decision/1`, as
+/// `carepath schema decision` prints it.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Decision<'static>);
+    let mut out = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    out.push('\n');
+    out
 }

@@ -29,23 +29,23 @@ use crate::emit::pack::PolicyKind;
 const BUDGET: usize = 200_000;
 
 /// A node, or (with the top bit set) a terminal holding a value.
-type NodeId = u32;
+pub(super) type NodeId = u32;
 
-const TERMINAL_BIT: u32 = 1 << 31;
-const FALSE: NodeId = terminal(0);
-const TRUE: NodeId = terminal(1);
+pub(super) const TERMINAL_BIT: u32 = 1 << 31;
+pub(super) const FALSE: NodeId = terminal(0);
+pub(super) const TRUE: NodeId = terminal(1);
 /// No node: the end of a chain in the unique table.
 const NONE: NodeId = u32::MAX;
 
-const fn terminal(value: u32) -> NodeId {
+pub(super) const fn terminal(value: u32) -> NodeId {
     TERMINAL_BIT | value
 }
 
-const fn is_terminal(n: NodeId) -> bool {
+pub(super) const fn is_terminal(n: NodeId) -> bool {
     n & TERMINAL_BIT != 0
 }
 
-const fn value(n: NodeId) -> u32 {
+pub(super) const fn value(n: NodeId) -> u32 {
     n & !TERMINAL_BIT
 }
 
@@ -65,12 +65,12 @@ pub struct Source<'a> {
 /// `child`, the last run ending at the number of cells. Two runs in a row
 /// never have the same child, so a count with a thousand classes that
 /// tells only two things apart is two runs.
-type Run = (u32, NodeId);
+pub(super) type Run = (u32, NodeId);
 
 /// Nodes and their runs.
-struct Store {
+pub(super) struct Store {
     /// Cells per question.
-    sizes: Vec<u32>,
+    pub(super) sizes: Vec<u32>,
     /// Per node: its question, and where its runs start in `runs` and how
     /// many there are.
     nodes: Vec<(u32, u32, u32)>,
@@ -78,7 +78,7 @@ struct Store {
 }
 
 impl Store {
-    fn var(&self, n: NodeId) -> usize {
+    pub(super) fn var(&self, n: NodeId) -> usize {
         if is_terminal(n) {
             usize::MAX
         } else {
@@ -86,7 +86,7 @@ impl Store {
         }
     }
 
-    fn runs(&self, n: NodeId) -> &[Run] {
+    pub(super) fn runs(&self, n: NodeId) -> &[Run] {
         let (_, start, len) = self.nodes[n as usize];
         &self.runs[start as usize..(start + len) as usize]
     }
@@ -103,7 +103,7 @@ impl Store {
     }
 
     /// `n` with question `var` (at or above `n`'s) answered with `cell`.
-    fn cofactor(&self, n: NodeId, var: usize, cell: u32) -> NodeId {
+    pub(super) fn cofactor(&self, n: NodeId, var: usize, cell: u32) -> NodeId {
         if self.var(n) == var {
             let runs = self.runs(n);
             runs[runs.partition_point(|r| r.0 <= cell)].1
@@ -151,7 +151,7 @@ const UNSEEN: Mask = Mask::MAX;
 /// How two diagrams combine, terminal by terminal. `Not` and `Tag` look at
 /// their left diagram only.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Op {
+pub(super) enum Op {
     And,
     Or,
     /// The left value where it is not 0, else the right one.
@@ -162,6 +162,15 @@ enum Op {
     Not,
     /// The value where the left diagram is true, else 0.
     Tag(u32),
+    /// The greater value (0 is "no rule holds").
+    Max,
+    /// Levels that hold together, for codes that carry a police key
+    /// (`keys` per level): 0 with `x` is `x`; of one level, the greater
+    /// key; of different levels, the conflict value, which absorbs.
+    AgreeMax {
+        conflict: u32,
+        keys: u32,
+    },
 }
 
 impl Op {
@@ -179,6 +188,13 @@ impl Op {
             Op::Agree(conflict) => match (a, b) {
                 (0, x) | (x, 0) => x,
                 (x, y) if x == y => x,
+                _ => conflict,
+            },
+            Op::Max => a.max(b),
+            Op::AgreeMax { conflict, keys } => match (a, b) {
+                (0, x) | (x, 0) => x,
+                (x, y) if x == conflict || y == conflict => conflict,
+                (x, y) if (x - 1) / keys == (y - 1) / keys => x.max(y),
                 _ => conflict,
             },
             Op::Not => u32::from(a == 0),
@@ -210,6 +226,11 @@ impl Op {
             Op::First | Op::Agree(_) if a == terminal(0) => Some(b),
             Op::First | Op::Agree(_) if b == terminal(0) || a == b => Some(a),
             Op::Agree(c) if a == terminal(c) || b == terminal(c) => Some(terminal(c)),
+            Op::Max | Op::AgreeMax { .. } if a == terminal(0) => Some(b),
+            Op::Max | Op::AgreeMax { .. } if b == terminal(0) || a == b => Some(a),
+            Op::AgreeMax { conflict, .. } if a == terminal(conflict) || b == terminal(conflict) => {
+                Some(terminal(conflict))
+            }
             _ => None,
         }
     }
@@ -217,18 +238,18 @@ impl Op {
 
 /// Diagrams under construction: reduced (a node whose children are all
 /// the same is that child) and shared (equal nodes are one node).
-struct Builder {
-    store: Store,
+pub(super) struct Builder {
+    pub(super) store: Store,
     /// Nodes by the hash of their question and runs, each chained to the
     /// next node of the same hash.
     unique: FxHashMap<u64, NodeId>,
     chain: Vec<NodeId>,
     memo: FxHashMap<(Op, NodeId, NodeId), NodeId>,
-    exhausted: bool,
+    pub(super) exhausted: bool,
 }
 
 impl Builder {
-    fn new(sizes: Vec<u32>) -> Builder {
+    pub(super) fn new(sizes: Vec<u32>) -> Builder {
         Builder {
             store: Store {
                 sizes,
@@ -244,7 +265,7 @@ impl Builder {
 
     /// The node testing `var` with these runs (which may repeat a child
     /// from one run to the next).
-    fn mk(&mut self, var: usize, runs: &mut Vec<Run>) -> NodeId {
+    pub(super) fn mk(&mut self, var: usize, runs: &mut Vec<Run>) -> NodeId {
         runs.dedup_by(|later, earlier| {
             let same = later.1 == earlier.1;
             if same {
@@ -282,7 +303,7 @@ impl Builder {
     }
 
     /// True where `var`'s cell is one of those `holds` accepts.
-    fn literal(&mut self, var: usize, holds: impl Fn(usize) -> bool) -> NodeId {
+    pub(super) fn literal(&mut self, var: usize, holds: impl Fn(usize) -> bool) -> NodeId {
         let size = self.store.sizes[var];
         let mut runs: Vec<Run> = (0..size)
             .map(|c| (c + 1, if holds(c as usize) { TRUE } else { FALSE }))
@@ -331,17 +352,17 @@ impl Builder {
         self.mk(var, &mut runs)
     }
 
-    fn not(&mut self, a: NodeId) -> NodeId {
+    pub(super) fn not(&mut self, a: NodeId) -> NodeId {
         self.apply(Op::Not, a, a)
     }
 
-    fn tag(&mut self, a: NodeId, v: u32) -> NodeId {
+    pub(super) fn tag(&mut self, a: NodeId, v: u32) -> NodeId {
         self.apply(Op::Tag(v), a, a)
     }
 
     /// Combine two diagrams terminal by terminal, run by run, with a stack
     /// of its own (a diagram is as deep as the pack has questions).
-    fn apply(&mut self, op: Op, a: NodeId, b: NodeId) -> NodeId {
+    pub(super) fn apply(&mut self, op: Op, a: NodeId, b: NodeId) -> NodeId {
         enum Frame {
             Visit(NodeId, NodeId),
             /// Build the node of `var` for `(a, b)` from the results of
@@ -417,7 +438,7 @@ impl Builder {
 
     /// Combine many diagrams with an associative `op`, in order, pairing
     /// them up so that the diagrams in between stay small.
-    fn fold(&mut self, op: Op, mut items: Vec<NodeId>, empty: NodeId) -> NodeId {
+    pub(super) fn fold(&mut self, op: Op, mut items: Vec<NodeId>, empty: NodeId) -> NodeId {
         if items.is_empty() {
             return empty;
         }
@@ -435,7 +456,7 @@ impl Builder {
 }
 
 /// A compiled condition as a boolean diagram.
-fn condition(m: &mut Builder, e: &Expr, cells: &[Vec<Option<Val>>]) -> NodeId {
+pub(super) fn condition(m: &mut Builder, e: &Expr, cells: &[Vec<Option<Val>>]) -> NodeId {
     match e {
         Expr::Test { q, test } => m.test(*q, test, &cells[*q]),
         Expr::Not(x) => {
@@ -451,6 +472,23 @@ fn condition(m: &mut Builder, e: &Expr, cells: &[Vec<Option<Val>>]) -> NodeId {
             m.fold(Op::Or, items, FALSE)
         }
     }
+}
+
+/// True for the incidents whose questions are answered exactly when they
+/// are asked.
+pub(super) fn allowed(m: &mut Builder, s: &Source<'_>) -> NodeId {
+    let mut allowed = Vec::new();
+    for (q, c) in s.asked.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let asked = condition(m, c, s.cells);
+        let answered = m.literal(q, |cell| s.cells[q][cell].is_some());
+        let both = m.apply(Op::And, asked, answered);
+        let not_asked = m.not(asked);
+        let unanswered = m.not(answered);
+        let neither = m.apply(Op::And, not_asked, unanswered);
+        allowed.push(m.apply(Op::Or, both, neither));
+    }
+    m.fold(Op::And, allowed, TRUE)
 }
 
 impl Diagram {
@@ -501,19 +539,7 @@ impl Diagram {
             }
         };
 
-        // A question is answered exactly when it is asked.
-        let mut allowed = Vec::new();
-        for (q, c) in s.asked.iter().enumerate() {
-            let Some(c) = c else { continue };
-            let asked = condition(&mut m, c, s.cells);
-            let answered = m.literal(q, |cell| s.cells[q][cell].is_some());
-            let both = m.apply(Op::And, asked, answered);
-            let not_asked = m.not(asked);
-            let unanswered = m.not(answered);
-            let neither = m.apply(Op::And, not_asked, unanswered);
-            allowed.push(m.apply(Op::Or, both, neither));
-        }
-        let allowed = m.fold(Op::And, allowed, TRUE);
+        let allowed = allowed(&mut m, s);
         let ruled_out = m.not(allowed);
         let ruled_out = m.tag(ruled_out, impossible);
         let root = m.apply(Op::First, ruled_out, decided);
@@ -595,7 +621,7 @@ impl Diagram {
 
 /// The answer class of `v` among a question's cells (see `cells` in
 /// `engine.rs`: numbers are the starts of intervals, in increasing order).
-fn cell_of(cells: &[Option<Val>], v: Option<Val>) -> Option<u32> {
+pub(super) fn cell_of(cells: &[Option<Val>], v: Option<Val>) -> Option<u32> {
     let found = match v {
         Some(Val::Num(n)) => cells
             .iter()

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::compiled::{self, Compiled, PoliceKeys, PoliceTable};
 use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
 use super::read::{self, Integrity};
@@ -50,7 +51,8 @@ pub struct NodeConds {
 /// A rule pack ready to decide.
 pub struct Engine {
     pub pack: RulePack,
-    questions: BTreeMap<String, usize>,
+    /// Question ids to indices.
+    lookup: rustc_hash::FxHashMap<Box<str>, usize>,
     asked: Vec<Option<Expr>>,
     /// Every rule's condition, by the pack's rule index.
     rules: Vec<Expr>,
@@ -73,6 +75,11 @@ pub struct Engine {
     /// The decision diagram, built the first time partial answers need it;
     /// `None` when it is too large (see `diagram.rs`).
     diagram: OnceLock<Option<Diagram>>,
+    /// The police responses as keys, for the compiled decision.
+    police: PoliceTable,
+    /// The compiled decision (see `compiled.rs`), built when the pack is
+    /// read if it ships one, else on first use.
+    compiled: OnceLock<Option<Compiled>>,
 }
 
 impl Engine {
@@ -88,10 +95,13 @@ impl Engine {
     /// is unchanged since it was built.
     pub fn from_json_with(text: &str, integrity: Integrity) -> Result<Engine, LoadError> {
         let (pack, sealed) = read::rule_pack(text)?;
-        let engine = Engine::new(pack)?;
+        let engine = Engine::compile(pack)?;
         if integrity == Integrity::Verify {
             sealed?;
         }
+        // After the digest: a pack changed by hand is named as changed
+        // before anything it was changed into.
+        engine.check_decision()?;
         Ok(engine)
     }
 
@@ -99,6 +109,26 @@ impl Engine {
     /// check everything else the compiler guarantees (`verify.rs`). The
     /// integrity digest is not looked at: a pack in memory is taken as it is.
     pub fn new(pack: RulePack) -> Result<Engine, LoadError> {
+        let engine = Engine::compile(pack)?;
+        engine.check_decision()?;
+        Ok(engine)
+    }
+
+    /// A pack's shipped compiled decision must be the one its rules give.
+    fn check_decision(&self) -> Result<(), LoadError> {
+        match &self.pack.decision {
+            Some(shipped) if self.compiled_decision().as_ref() != Some(shipped) => Err(LoadError(
+                "the rule pack's compiled decision (`decision`) does not agree with its rules: \
+                 rebuild the pack from its protocol with `carepath build` (a pack edited on \
+                 purpose can remove its `decision` and be decided by its rules alone)"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Everything [`Engine::new`] checks but the compiled decision.
+    fn compile(pack: RulePack) -> Result<Engine, LoadError> {
         if pack.format != pack::FORMAT {
             return Err(LoadError(format!(
                 "unsupported rule pack format `{}`",
@@ -445,9 +475,14 @@ impl Engine {
 
         super::verify::check(&pack)?;
         let cells = cells(&pack, &asked, &rules, &procedures, &factor_conds);
+        let police = PoliceTable::new(&pack, &deciding_rule, &deciding_level);
+        let lookup = questions
+            .iter()
+            .map(|(id, q)| (id.as_str().into(), *q))
+            .collect();
         Ok(Engine {
             pack,
-            questions,
+            lookup,
             asked,
             rules,
             rule_level,
@@ -461,7 +496,48 @@ impl Engine {
             factors: factor_conds,
             cells,
             diagram: OnceLock::new(),
+            police,
+            compiled: OnceLock::new(),
         })
+    }
+
+    /// The compiled decision, built on first use; `None` when it is too
+    /// large.
+    pub(super) fn compiled(&self) -> Option<&Compiled> {
+        self.compiled
+            .get_or_init(|| {
+                Compiled::build(
+                    &diagram::Source {
+                        cells: &self.cells,
+                        rules: &self.deciding,
+                        rule_level: &self.deciding_level,
+                        asked: &self.asked,
+                        policy: self.pack.policy.kind,
+                        otherwise: self.otherwise,
+                        levels: self.pack.levels.len(),
+                    },
+                    &PoliceKeys {
+                        rule: &self.police.rule,
+                        level: &self.police.level,
+                        keys: self.police.values.len() as u32,
+                        setting: self.setting_question(),
+                        settings: self.pack.settings.len(),
+                    },
+                )
+            })
+            .as_ref()
+    }
+
+    /// The compiled decision in the rule pack's form, as `carepath build`
+    /// ships it; `None` when it is too large.
+    pub fn compiled_decision(&self) -> Option<pack::CompiledDecision> {
+        self.compiled()
+            .map(|c| compiled::to_pack(c, &self.pack, &self.cells, &self.police))
+    }
+
+    /// The police table of the compiled decision.
+    pub(super) fn police_table(&self) -> &PoliceTable {
+        &self.police
     }
 
     /// The index of route `ri`'s node `id`.
@@ -470,7 +546,7 @@ impl Engine {
     }
 
     pub fn question_index(&self, id: &str) -> Option<usize> {
-        self.questions.get(id).copied()
+        self.lookup.get(id).copied()
     }
 
     pub fn rule_level(&self, rule: usize) -> usize {
@@ -635,20 +711,20 @@ impl Engine {
                 }
             })
             .collect();
-        // "Not asked" follows from other answers; repeat until nothing changes.
-        loop {
-            let mut changed = false;
-            for q in 0..known.len() {
-                if known[q] == Known::Unknown
-                    && let Some(c) = &self.asked[q]
-                    && c.eval3(&known) == Some(false)
-                {
-                    known[q] = Known::Is(None);
-                    changed = true;
-                }
-            }
-            if !changed {
-                return known;
+        self.infer_not_asked(&mut known);
+        known
+    }
+
+    /// Mark the unknown questions that the known answers show are not
+    /// asked. An "asked when" tests only earlier questions (the reader
+    /// checks it), so one pass in order finds them all.
+    pub(super) fn infer_not_asked(&self, known: &mut [Known]) {
+        for q in 0..known.len() {
+            if known[q] == Known::Unknown
+                && let Some(c) = &self.asked[q]
+                && c.eval3(known) == Some(false)
+            {
+                known[q] = Known::Is(None);
             }
         }
     }

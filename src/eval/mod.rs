@@ -8,6 +8,7 @@
 //! decides, explains, and says which question to ask next, judging partial
 //! answers on the pack's decision diagram (`diagram.rs`).
 
+mod compiled;
 pub mod decide;
 pub mod decision;
 mod diagram;

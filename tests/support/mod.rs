@@ -180,3 +180,24 @@ pub fn quiet_dorset() -> serde_json::Map<String, serde_json::Value> {
     });
     v.as_object().expect("object").clone()
 }
+
+/// Fails unless `decision` validates against the committed decision schema
+/// (`schema/carepath-decision-1.schema.json`), the contract apps read.
+pub fn assert_valid_decision(decision: &serde_json::Value, what: &str) {
+    static VALIDATOR: std::sync::LazyLock<jsonschema::Validator> = std::sync::LazyLock::new(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/carepath-decision-1.schema.json");
+        let text = std::fs::read_to_string(path).expect("the committed decision schema");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+        jsonschema::validator_for(&schema).expect("a valid schema")
+    });
+    let errors: Vec<String> = VALIDATOR
+        .iter_errors(decision)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .take(5)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: the decision does not validate: {errors:?}"
+    );
+}

@@ -1,0 +1,496 @@
+//! The compiled decision: each setting's decision diagram over the answer
+//! classes of the questions, in the order they are asked, with the level and
+//! police response at its ends. It is what a rule pack ships as `decision`
+//! (see `pack::CompiledDecision`), so that an app reaches the level by
+//! following one branch per question it meets, with no JsonLogic, and so
+//! that the next question worth asking is where the walk stops.
+//!
+//! It is built from the pack's compiled conditions with the builder of
+//! `diagram.rs`, then simplified where answers cannot occur: a question
+//! whose possible answers all lead to the same place is not asked there,
+//! whatever an impossible answer would do. So every node on a walk is a
+//! question that applies to the incident (the walk never meets a question
+//! that the answers so far leave unasked) and whose answer still matters.
+//! The carepath reader rebuilds it from the rules and refuses a pack whose
+//! shipped diagram differs, so the diagram and the JsonLogic always agree.
+
+use rustc_hash::FxHashMap;
+
+use super::diagram::{
+    Builder, NodeId, Op, Run, Source, allowed, condition, is_terminal, terminal, value,
+};
+use serde_json::Value;
+
+use super::decide::{police_for, rank};
+use super::expr::Val;
+use crate::emit::pack::{
+    CompiledDecision, DecisionBranch, DecisionNode, DecisionOutcome, DecisionStart, NoLevel,
+    OutcomePolice, Police, PolicyKind, QuestionKind, Response, RulePack,
+};
+
+/// The police response of each rule and level, as keys: a greater key is
+/// more police (ties broken by the order the pack first names them).
+pub struct PoliceKeys<'a> {
+    /// Per deciding rule, per setting: its key for incidents it decides.
+    pub rule: &'a [Vec<u32>],
+    /// Per level, per setting: the level's key.
+    pub level: &'a [Vec<u32>],
+    /// How many keys there are.
+    pub keys: u32,
+    /// The setting question, when the pack has one.
+    pub setting: Option<usize>,
+    /// How many settings there are (at least one).
+    pub settings: usize,
+}
+
+/// Where a branch leads: a node, an outcome, or nowhere (answers that
+/// cannot occur there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    Node(u32),
+    Outcome(u32),
+    Impossible,
+}
+
+/// What an end of the diagram decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum End {
+    /// A level, with the police key of the response.
+    Level { level: usize, key: u32 },
+    /// No rule applies and the protocol has no `otherwise`.
+    Undecided,
+    /// Rules of different levels apply under `no-overlap`.
+    Conflict,
+}
+
+/// A node: the question it asks and its branches as runs of answer
+/// classes (`(end, target)`: the classes from the previous end up to
+/// `end`, excluded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub question: usize,
+    pub runs: Vec<(u32, Target)>,
+}
+
+/// The compiled decision of a pack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    /// Per setting (in the pack's order): where the walk starts.
+    pub starts: Vec<Target>,
+    /// Numbered in the order a depth-first walk from the starts meets them.
+    pub nodes: Vec<Node>,
+    /// The ends the diagram reaches, in a fixed order.
+    pub ends: Vec<End>,
+}
+
+/// Where a walk ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walked {
+    /// At an end (an index into [`Compiled::ends`]).
+    End(u32),
+    /// At a node whose question has no answer yet.
+    Open(usize),
+    /// At an answer that cannot occur there.
+    Impossible,
+}
+
+impl Compiled {
+    /// The compiled decision, or `None` when the diagram needs more nodes
+    /// than the builder's budget.
+    pub fn build(s: &Source<'_>, keys: &PoliceKeys<'_>) -> Option<Compiled> {
+        let sizes: Vec<u32> = s.cells.iter().map(|c| c.len() as u32).collect();
+        let mut m = Builder::new(sizes.clone());
+        let k = keys.keys.max(1);
+        let levels = s.levels as u32;
+        let code = |l: usize, key: u32| 1 + l as u32 * k + key;
+        let undecided = 1 + levels * k;
+        let (conflict, impossible) = (undecided + 1, undecided + 2);
+
+        // One diagram per setting, joined under the setting question.
+        let by_setting = |m: &mut Builder, per: &mut dyn FnMut(&mut Builder, usize) -> NodeId| {
+            match keys.setting {
+                None => per(m, 0),
+                Some(sq) => {
+                    let mut runs: Vec<Run> = Vec::new();
+                    for (c, cell) in s.cells[sq].iter().enumerate() {
+                        let child = match cell {
+                            Some(Val::Opt(i)) => per(m, *i as usize),
+                            _ => terminal(0),
+                        };
+                        runs.push((c as u32 + 1, child));
+                    }
+                    m.mk(sq, &mut runs)
+                }
+            }
+        };
+        let setting_cell = |si: usize| {
+            keys.setting.and_then(|sq| {
+                s.cells[sq]
+                    .iter()
+                    .position(|c| *c == Some(Val::Opt(si as u32)))
+                    .map(|c| (sq, c as u32))
+            })
+        };
+        let mut items = Vec::with_capacity(s.rules.len() + 1);
+        for (r, (e, l)) in s.rules.iter().zip(s.rule_level).enumerate() {
+            let n = condition(&mut m, e, s.cells);
+            let tagged = by_setting(&mut m, &mut |m, si| {
+                let below = match setting_cell(si) {
+                    Some((sq, c)) => m.store.cofactor(n, sq, c),
+                    None => n,
+                };
+                m.tag(below, code(*l, keys.rule[r][si]))
+            });
+            items.push(tagged);
+        }
+        let otherwise = by_setting(&mut m, &mut |_, si| match s.otherwise {
+            Some(o) => terminal(code(o, keys.level[o][si])),
+            None => terminal(undecided),
+        });
+        let decided = match s.policy {
+            PolicyKind::FirstMatch => {
+                items.push(otherwise);
+                m.fold(Op::First, items, otherwise)
+            }
+            PolicyKind::MostSerious => {
+                let level = m.fold(Op::Max, items, terminal(0));
+                m.apply(Op::First, level, otherwise)
+            }
+            PolicyKind::NoOverlap => {
+                let level = m.fold(Op::AgreeMax { conflict, keys: k }, items, terminal(0));
+                m.apply(Op::First, level, otherwise)
+            }
+        };
+        let allowed = allowed(&mut m, s);
+        let ruled_out = m.not(allowed);
+        let ruled_out = m.tag(ruled_out, impossible);
+        let root = m.apply(Op::First, ruled_out, decided);
+        if m.exhausted {
+            return None;
+        }
+
+        // Simplify where answers cannot occur, bottom up.
+        let mut c = Builder::new(sizes);
+        let mut memo: FxHashMap<NodeId, NodeId> = FxHashMap::default();
+        let mut stack = vec![(root, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if is_terminal(n) || memo.contains_key(&n) {
+                continue;
+            }
+            let runs = m.store.runs(n);
+            if !expanded {
+                stack.push((n, true));
+                stack.extend(
+                    runs.iter()
+                        .filter(|(_, k)| !is_terminal(*k) && !memo.contains_key(k))
+                        .map(|(_, k)| (*k, false)),
+                );
+                continue;
+            }
+            let get = |k: NodeId| if is_terminal(k) { k } else { memo[&k] };
+            let mut new_runs: Vec<Run> = runs.iter().map(|(end, k)| (*end, get(*k))).collect();
+            let mut possible = new_runs
+                .iter()
+                .map(|r| r.1)
+                .filter(|k| *k != terminal(impossible));
+            let first = possible.next();
+            let simplified = match first {
+                None => terminal(impossible),
+                Some(f) if possible.all(|k| k == f) => f,
+                Some(_) => c.mk(m.store.var(n), &mut new_runs),
+            };
+            memo.insert(n, simplified);
+            if c.exhausted {
+                return None;
+            }
+        }
+        let root = if is_terminal(root) { root } else { memo[&root] };
+
+        // Number the nodes from each setting's start, depth first.
+        let starts_raw: Vec<NodeId> = (0..keys.settings)
+            .map(|si| match setting_cell(si) {
+                Some((sq, cell)) => c.store.cofactor(root, sq, cell),
+                None => root,
+            })
+            .collect();
+        let mut index: FxHashMap<NodeId, u32> = FxHashMap::default();
+        let mut order: Vec<NodeId> = Vec::new();
+        let mut ends_seen: Vec<u32> = Vec::new();
+        for start in &starts_raw {
+            let mut stack = vec![*start];
+            while let Some(n) = stack.pop() {
+                if is_terminal(n) {
+                    let v = value(n);
+                    if v != impossible && !ends_seen.contains(&v) {
+                        ends_seen.push(v);
+                    }
+                    continue;
+                }
+                if index.contains_key(&n) {
+                    continue;
+                }
+                index.insert(n, order.len() as u32);
+                order.push(n);
+                stack.extend(c.store.runs(n).iter().rev().map(|r| r.1));
+            }
+        }
+        ends_seen.sort_unstable();
+        let decode = |v: u32| {
+            if v == undecided {
+                End::Undecided
+            } else if v == conflict {
+                End::Conflict
+            } else {
+                End::Level {
+                    level: ((v - 1) / k) as usize,
+                    key: (v - 1) % k,
+                }
+            }
+        };
+        let target = |n: NodeId| {
+            if is_terminal(n) {
+                let v = value(n);
+                if v == impossible {
+                    Target::Impossible
+                } else {
+                    let i = ends_seen.iter().position(|e| *e == v).unwrap_or_default();
+                    Target::Outcome(i as u32)
+                }
+            } else {
+                Target::Node(index[&n])
+            }
+        };
+        Some(Compiled {
+            starts: starts_raw.iter().map(|n| target(*n)).collect(),
+            nodes: order
+                .iter()
+                .map(|n| Node {
+                    question: c.store.var(*n),
+                    runs: c
+                        .store
+                        .runs(*n)
+                        .iter()
+                        .map(|(end, k)| (*end, target(*k)))
+                        .collect(),
+                })
+                .collect(),
+            ends: ends_seen.iter().map(|v| decode(*v)).collect(),
+        })
+    }
+
+    /// Walk setting `si`'s diagram: `cell(q)` is the answer class of
+    /// question `q`, or `None` when it has no answer.
+    #[inline]
+    pub fn walk(&self, si: usize, mut cell: impl FnMut(usize) -> Option<u32>) -> Walked {
+        let mut at = self.starts[si];
+        loop {
+            match at {
+                Target::Node(n) => {
+                    let node = &self.nodes[n as usize];
+                    let Some(c) = cell(node.question) else {
+                        return Walked::Open(node.question);
+                    };
+                    let i = node.runs.partition_point(|r| r.0 <= c);
+                    match node.runs.get(i) {
+                        Some(r) => at = r.1,
+                        None => return Walked::Impossible,
+                    }
+                }
+                Target::Outcome(e) => return Walked::End(e),
+                Target::Impossible => return Walked::Impossible,
+            }
+        }
+    }
+}
+
+/// Police responses as keys (see [`PoliceKeys`]): the distinct responses
+/// (with who judges) of the levels and deciding rules, ordered so that a
+/// greater key is more police; `unstated` is below every other, and of two
+/// of the same rank the one the pack names first is greater.
+pub struct PoliceTable {
+    /// Per key: the response and who judges.
+    pub values: Vec<(Response, Option<String>)>,
+    /// Per deciding rule, per setting.
+    pub rule: Vec<Vec<u32>>,
+    /// Per level, per setting.
+    pub level: Vec<Vec<u32>>,
+}
+
+impl PoliceTable {
+    /// The table of a pack whose deciding rules are `deciding` (pack rule
+    /// indices), giving the levels `rule_level` (one per deciding rule).
+    pub fn new(pack: &RulePack, deciding: &[usize], rule_level: &[usize]) -> PoliceTable {
+        let settings: Vec<&str> = pack.settings.iter().map(|s| s.id.as_str()).collect();
+        let unstated = Police {
+            response: Response::Unstated,
+            by: None,
+            settings: Vec::new(),
+        };
+        let level_police =
+            |l: usize, s: &str| police_for(&pack.levels[l].police, s).unwrap_or(&unstated);
+        let level: Vec<Vec<&Police>> = (0..pack.levels.len())
+            .map(|l| settings.iter().map(|s| level_police(l, s)).collect())
+            .collect();
+        let rule: Vec<Vec<&Police>> = deciding
+            .iter()
+            .zip(rule_level)
+            .map(|(r, l)| {
+                settings
+                    .iter()
+                    .map(|s| {
+                        police_for(&pack.rules[*r].police, s).unwrap_or_else(|| level_police(*l, s))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut named: Vec<(Response, Option<String>)> = Vec::new();
+        for p in level.iter().chain(&rule).flatten() {
+            let v = (p.response, p.by.clone());
+            if !named.contains(&v) {
+                named.push(v);
+            }
+        }
+        // Least police first; of equal rank, the one named first last.
+        let mut values: Vec<(usize, (Response, Option<String>))> =
+            named.into_iter().enumerate().collect();
+        values.sort_by_key(|(i, (r, _))| (rank(*r).map_or(-1, i32::from), std::cmp::Reverse(*i)));
+        let values: Vec<(Response, Option<String>)> = values.into_iter().map(|(_, v)| v).collect();
+        let key = |p: &Police| {
+            values
+                .iter()
+                .position(|(r, by)| *r == p.response && *by == p.by)
+                .unwrap_or_default() as u32
+        };
+        PoliceTable {
+            rule: rule
+                .iter()
+                .map(|ps| ps.iter().map(|p| key(p)).collect())
+                .collect(),
+            level: level
+                .iter()
+                .map(|ps| ps.iter().map(|p| key(p)).collect())
+                .collect(),
+            values,
+        }
+    }
+
+    /// The key of a response with who judges.
+    pub fn key_of(&self, p: &Police) -> Option<u32> {
+        self.values
+            .iter()
+            .position(|(r, by)| *r == p.response && *by == p.by)
+            .map(|k| k as u32)
+    }
+}
+
+/// The pack's form of a compiled decision: questions, answers and levels
+/// by id, numbers as the answers object has them.
+pub fn to_pack(
+    c: &Compiled,
+    pack: &RulePack,
+    cells: &[Vec<Option<Val>>],
+    police: &PoliceTable,
+) -> CompiledDecision {
+    let at = |t: Target| match t {
+        Target::Node(n) => (Some(n), None),
+        Target::Outcome(o) => (None, Some(o)),
+        Target::Impossible => (None, None),
+    };
+    let number = |q: usize, n: i64| -> serde_json::Number {
+        if pack.questions[q].kind == QuestionKind::Amount && n % 100 != 0 {
+            serde_json::Number::from_f64(n as f64 / 100.0).unwrap_or_else(|| 0.into())
+        } else if pack.questions[q].kind == QuestionKind::Amount {
+            (n / 100).into()
+        } else {
+            n.into()
+        }
+    };
+    CompiledDecision {
+        starts: c
+            .starts
+            .iter()
+            .zip(&pack.settings)
+            .map(|(t, s)| {
+                let (node, outcome) = at(*t);
+                DecisionStart {
+                    setting: s.id.clone(),
+                    node,
+                    outcome,
+                }
+            })
+            .collect(),
+        nodes: c
+            .nodes
+            .iter()
+            .map(|n| {
+                let q = n.question;
+                let question = &pack.questions[q];
+                let mut from = 0usize;
+                let mut branches = Vec::new();
+                for (end, t) in &n.runs {
+                    let range = from..*end as usize;
+                    from = *end as usize;
+                    if *t == Target::Impossible {
+                        continue;
+                    }
+                    let mut b = DecisionBranch {
+                        answers: Vec::new(),
+                        at_least: None,
+                        below: None,
+                        not_asked: false,
+                        node: None,
+                        outcome: None,
+                    };
+                    for cell in &cells[q][range.clone()] {
+                        match cell {
+                            Some(Val::Bool(x)) => b.answers.push(Value::Bool(*x)),
+                            Some(Val::Opt(o)) => b
+                                .answers
+                                .push(Value::String(question.options[*o as usize].id.clone())),
+                            Some(Val::Num(x)) => {
+                                if b.at_least.is_none() {
+                                    b.at_least = Some(number(q, *x));
+                                }
+                            }
+                            None => b.not_asked = true,
+                        }
+                    }
+                    if b.at_least.is_some()
+                        && let Some(Some(Val::Num(next))) = cells[q].get(range.end)
+                    {
+                        b.below = Some(number(q, *next));
+                    }
+                    (b.node, b.outcome) = at(*t);
+                    branches.push(b);
+                }
+                DecisionNode {
+                    question: question.id.clone(),
+                    branches,
+                }
+            })
+            .collect(),
+        outcomes: c
+            .ends
+            .iter()
+            .map(|e| match e {
+                End::Level { level, key } => {
+                    let (response, by) = police.values[*key as usize].clone();
+                    DecisionOutcome {
+                        level: Some(pack.levels[*level].id.clone()),
+                        police: Some(OutcomePolice { response, by }),
+                        no_level: None,
+                    }
+                }
+                End::Undecided | End::Conflict => DecisionOutcome {
+                    level: None,
+                    police: None,
+                    no_level: Some(if *e == End::Conflict {
+                        NoLevel::Conflict
+                    } else {
+                        NoLevel::Gap
+                    }),
+                },
+            })
+            .collect(),
+    }
+}
