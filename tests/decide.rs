@@ -375,6 +375,11 @@ fn the_command_exits_1_for_bad_answers_and_2_for_bad_input() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("`posession` is not an answer to `drugs`"));
+    assert!(
+        text(&out.stderr).contains("(did you mean `possession`?)"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = carepath(
         &[

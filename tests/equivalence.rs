@@ -633,6 +633,8 @@ struct Tally {
     decided: u64,
     incidents: u128,
     nodes: u64,
+    /// Decisions compared with a walk of the shipped compiled decision.
+    walked: u64,
     problems: Vec<String>,
     seen: Seen,
 }
@@ -643,6 +645,7 @@ impl Tally {
         self.incidents += other.incidents;
         self.decided += other.decided;
         self.nodes += other.nodes;
+        self.walked += other.walked;
         self.seen.add(&other.seen);
     }
 
@@ -1151,6 +1154,38 @@ impl<'m> Three<'m> {
                 shown()
             ));
         }
+        // The compiled decision the pack ships, walked from the answers
+        // object as an app walks it, reaches the same level and police
+        // response.
+        if let Some(compiled) = &self.engine.pack.decision {
+            let Value::Object(object) = shown() else {
+                unreachable!("answers are an object")
+            };
+            let word = |r: carepath::emit::pack::Response| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            };
+            let expected = match &decided {
+                Ok(d) => (Some(d.level.id.to_string()), word(d.police.response)),
+                Err(_) => (None, None),
+            };
+            let walked = match crate::compiled::walk_shipped(compiled, &object, &setting) {
+                Ok(crate::compiled::Shipped::Outcome(level, police)) => {
+                    Ok((level, police.map(|p| p.0)))
+                }
+                Ok(open) => Err(format!("stopped at {open:?}")),
+                Err(e) => Err(e),
+            };
+            if walked.as_ref() != Ok(&expected) {
+                tally.problem(format!(
+                    "{}: incident {} in `{setting}`: the shipped decision gives {walked:?}, `decide` {expected:?}",
+                    self.id,
+                    Value::Object(object)
+                ));
+            }
+            tally.walked += 1;
+        }
     }
 
     /// Everything but the level, from the model: the deciding rules under
@@ -1287,6 +1322,10 @@ fn the_rule_pack_decides_every_incident_as_the_source_does() {
         assert!(
             tally.leaves > 0 && tally.incidents > 0,
             "{id}: nothing was enumerated"
+        );
+        assert!(
+            tally.walked > 0,
+            "{id}: no decision was compared with the shipped compiled decision"
         );
         if tally.incidents != possible {
             failures.push(format!(

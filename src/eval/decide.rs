@@ -42,11 +42,13 @@ pub enum AnswerError {
         question: String,
         suggestion: Option<String>,
     },
-    #[error("`{given}` is not an answer to `{question}`: the answers are {}", options.join(", "))]
+    #[error("`{given}` is not an answer to `{question}`{}: the answers are {}", hint(suggestion), options.join(", "))]
     UnknownOption {
         question: String,
         given: String,
         options: Vec<String>,
+        /// The answer closest to the one given, when one is close.
+        suggestion: Option<String>,
     },
     #[error("`{question}` is {expected}, but the answer given is {given}")]
     WrongKind {
@@ -74,10 +76,12 @@ pub enum AnswerError {
         given: String,
         forms: String,
     },
-    #[error("there is no setting `{given}`: the settings are {}", settings.join(", "))]
+    #[error("there is no setting `{given}`{}: the settings are {}", hint(suggestion), settings.join(", "))]
     UnknownSetting {
         given: String,
         settings: Vec<String>,
+        /// The setting closest to the one given, when one is close.
+        suggestion: Option<String>,
     },
     /// The answers name a setting other than the one decided for.
     #[error("the answers give the setting `{given}`, but the incident is decided for `{setting}`")]
@@ -103,6 +107,12 @@ fn typed_number(kind: QuestionKind, text: &str) -> Option<serde_json::Number> {
         _ => return None,
     };
     serde_json::from_str::<serde_json::Number>(plain).ok()
+}
+
+/// The option id closest to `given`, when one is close enough to be a
+/// slip (`posession` for `possession`).
+fn closest(given: &str, options: &[pack::Choice]) -> Option<String> {
+    did_you_mean(given, options.iter().map(|o| o.id.as_str())).map(str::to_owned)
 }
 
 fn hint(s: &Option<String>) -> String {
@@ -178,6 +188,7 @@ impl Engine {
                         return Err(AnswerError::UnknownSetting {
                             given: s.clone(),
                             settings: question.options.iter().map(|o| o.id.clone()).collect(),
+                            suggestion: closest(s, &question.options),
                         });
                     }
                 }
@@ -193,6 +204,7 @@ impl Engine {
                             question: question.id.clone(),
                             given: s.clone(),
                             options: question.options.iter().map(|o| o.id.clone()).collect(),
+                            suggestion: closest(s, &question.options),
                         });
                     }
                 }
@@ -283,6 +295,8 @@ impl Engine {
             return Err(AnswerError::UnknownSetting {
                 given: setting.into(),
                 settings: pack.settings.iter().map(|s| s.id.clone()).collect(),
+                suggestion: did_you_mean(setting, pack.settings.iter().map(|s| s.id.as_str()))
+                    .map(str::to_owned),
             });
         };
         let mut out = answers.clone();
