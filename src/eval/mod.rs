@@ -8,10 +8,12 @@
 //! decides, explains, and says which question to ask next, judging partial
 //! answers on the pack's decision diagram (`diagram.rs`).
 
+pub mod batch;
 pub mod decide;
 mod diagram;
 pub mod engine;
 pub mod expr;
+pub mod json;
 mod read;
 mod verify;
 
