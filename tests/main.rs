@@ -9,6 +9,7 @@ mod support;
 #[path = "../benches/support/synth.rs"]
 mod synth;
 
+mod batch;
 mod build;
 mod cli;
 mod compiled;

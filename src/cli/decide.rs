@@ -1,19 +1,21 @@
 //! `carepath decide`: which level, which route, whom to contact, for one
-//! incident's answers.
+//! incident's answers, or for each line of a stream of them (a batch).
 
-use std::io::{BufRead, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use carepath::diagnostic::Diagnostics;
 use carepath::emit::{self, SourceText};
+use carepath::eval::batch::{self, Brief, Form, Reported, Stopped};
 use carepath::eval::decision::SettledBy;
-use carepath::eval::{AnswerError, Decision, Engine, Integrity};
+use carepath::eval::{AnswerError, Decision, Engine, Integrity, json};
 use clap::ValueEnum;
 use serde_json::{Map, Value};
 
 use super::Status;
-use super::input::{expand, load, read_text};
-use super::output::{self, errln, outln};
+use super::input::{describe, expand, load, read_text};
+use super::output::{self, StdoutStream, errln, outln};
 use super::report::{self, ErrorFormat};
 use super::{terminal_safe, terminal_safe_lines};
 
@@ -22,9 +24,13 @@ pub enum Format {
     /// A summary for people.
     #[default]
     Human,
-    /// One JSON object: the decision, or the errors.
+    /// One JSON object: the decision, or the errors; in a batch, one
+    /// compact object a line (JSON Lines).
     Json,
 }
+
+/// How much of a batch's input is read at a time.
+const INPUT_BUFFER: usize = 64 * 1024;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,16 +44,30 @@ pub struct Args {
     /// A JSON file of answers (`-` for standard input): an object from
     /// question id to `true`/`false`, an option id or a number. `null` is
     /// the same as leaving the question out: where the question applies and
-    /// the decision depends on it, that is a missing answer.
+    /// the decision depends on it, that is a missing answer. Each key once:
+    /// a key given twice is refused. A `.jsonl` or `.ndjson` file is a
+    /// batch: one such object a line.
     #[arg(long, value_name = "FILE")]
     answers: Option<PathBuf>,
     /// One answer, as `question=value` (e.g. `drugs=possession`); repeat for
-    /// more. These override `--answers`.
+    /// more questions, each once. These override `--answers`.
     #[arg(long = "answer", value_name = "QUESTION=VALUE")]
     answer: Vec<String>,
-    /// How to print the decision.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Decide many incidents: `--answers` holds one answers object a line
+    /// (JSON Lines; `-` reads them from standard input), and one line is
+    /// printed for each, in order: the decision as compact JSON, or
+    /// `{"line": N, "errors": [...]}`. A line's setting is `--setting`, else
+    /// its own `setting` answer, else the protocol's only setting. Exit
+    /// status 0 when every line is decided, 1 when any is not.
+    #[arg(long, requires = "answers", conflicts_with_all = ["interactive", "answer"])]
+    batch: bool,
+    /// How to print the decision [default: human; a batch prints JSON Lines].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Print only the level's id, the police response, the ids of the
+    /// procedures alongside and of the deciding rules (JSON only).
+    #[arg(long, conflicts_with = "explain")]
+    brief: bool,
     /// Also list every rule's condition and whether it held.
     #[arg(long)]
     explain: bool,
@@ -69,6 +89,18 @@ pub fn run(args: Args) -> Status {
         Ok(e) => e,
         Err(status) => return status,
     };
+    if let Some(path) = args
+        .answers
+        .as_deref()
+        .filter(|p| args.batch || is_lines(p))
+    {
+        return run_batch(&args, &engine, path);
+    }
+    let format = args.format.unwrap_or_default();
+    if args.brief && format == Format::Human {
+        errln!("error: `--brief` is a JSON form: add `--format json`, or decide a batch");
+        return Status::Usage;
+    }
     let setting = match (&args.setting, engine.pack.settings.as_slice()) {
         (Some(s), _) => s.clone(),
         (None, [only]) => only.id.clone(),
@@ -91,24 +123,24 @@ pub fn run(args: Args) -> Status {
             }
         }
     }
-    let mut errors = Vec::new();
-    for pair in &args.answer {
-        let Some((q, v)) = pair.split_once('=') else {
-            errln!(
-                "error: `--answer {}` should be written `question=value`",
-                terminal_safe(pair)
-            );
+    let typed = match typed_answers(&args.answer) {
+        Ok(t) => t,
+        Err(message) => {
+            errln!("error: {}", terminal_safe(&message));
             return Status::Usage;
-        };
-        match engine.parse_answer(q.trim(), v) {
+        }
+    };
+    let mut errors = Vec::new();
+    for (q, v) in typed {
+        match engine.parse_answer(q, v) {
             Ok(v) => {
-                given.insert(q.trim().to_string(), v);
+                given.insert(q.to_string(), v);
             }
             Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
-        return bad_answers(args.format, &errors);
+        return bad_answers(format, &errors);
     }
     if args.interactive {
         match ask(&engine, &mut given, &setting) {
@@ -121,17 +153,133 @@ pub fn run(args: Args) -> Status {
     }
     let answers = match engine.answers(&given) {
         Ok(a) => a,
-        Err(errors) => return bad_answers(args.format, &errors),
+        Err(errors) => return bad_answers(format, &errors),
     };
     match engine.decide(&answers, &setting) {
         Ok(mut d) => {
-            if args.explain {
-                d.explanation = Some(engine.explanation(&answers, &setting));
+            if args.brief {
+                let brief = serde_json::to_string_pretty(&Brief::of(&d));
+                outln!("{}", brief.unwrap_or_default());
+            } else {
+                if args.explain {
+                    d.explanation = Some(engine.explanation(&answers, &setting));
+                }
+                print(format, &d);
             }
-            print(args.format, &d);
             Status::Ok
         }
-        Err(errors) => bad_answers(args.format, &errors),
+        Err(errors) => bad_answers(format, &errors),
+    }
+}
+
+/// A file of JSON Lines, by its name: one answers object a line.
+fn is_lines(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+}
+
+/// `--answer question=value` pairs, split, each question once: a second
+/// answer to the same question is refused with both values, since which
+/// one was meant cannot be known (taking the last would decide on a guess).
+fn typed_answers(pairs: &[String]) -> Result<Vec<(&str, &str)>, String> {
+    let mut typed: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        let Some((q, v)) = pair.split_once('=') else {
+            return Err(format!(
+                "`--answer {pair}` should be written `question=value`"
+            ));
+        };
+        let q = q.trim();
+        if let Some((_, first)) = typed.iter().find(|(seen, _)| *seen == q) {
+            return Err(format!(
+                "`{q}` is answered twice with --answer: `{}` and `{}`; give each question one answer",
+                first.trim(),
+                v.trim()
+            ));
+        }
+        typed.push((q, v));
+    }
+    Ok(typed)
+}
+
+/// Decide each line of `path` (JSON Lines), printing one line for each.
+fn run_batch(args: &Args, engine: &Engine, path: &Path) -> Status {
+    let refused = if args.format == Some(Format::Human) {
+        Some("a batch prints JSON Lines, one decision a line: leave out `--format human`")
+    } else if !args.answer.is_empty() {
+        Some("`--answer` gives one incident's answers; in a batch each line gives its own")
+    } else if args.interactive {
+        Some("`--interactive` asks about one incident; a batch reads every answer from its lines")
+    } else {
+        None
+    };
+    if let Some(why) = refused {
+        errln!("error: {why}");
+        return Status::Usage;
+    }
+    if let Some(s) = &args.setting
+        && !engine.pack.settings.iter().any(|x| x.id == *s)
+    {
+        let ids: Vec<&str> = engine.pack.settings.iter().map(|s| s.id.as_str()).collect();
+        errln!(
+            "error: there is no setting `{}`: the settings are {}",
+            terminal_safe(s),
+            terminal_safe(&ids.join(", "))
+        );
+        return Status::Usage;
+    }
+    let options = batch::Options {
+        setting: args.setting.as_deref(),
+        form: if args.brief {
+            Form::Brief
+        } else {
+            Form::Full {
+                explain: args.explain,
+            }
+        },
+    };
+    let report = if path == Path::new("-") {
+        let input = BufReader::with_capacity(INPUT_BUFFER, std::io::stdin().lock());
+        batch::run(engine, input, StdoutStream::new(), &options)
+    } else {
+        match File::open(path) {
+            Ok(file) => {
+                let input = BufReader::with_capacity(INPUT_BUFFER, file);
+                batch::run(engine, input, StdoutStream::new(), &options)
+            }
+            Err(e) => {
+                errln!(
+                    "error: cannot read {}: {}",
+                    terminal_safe(&path.display().to_string()),
+                    describe(&e)
+                );
+                return Status::Usage;
+            }
+        }
+    };
+    match &report.stopped {
+        Some(Stopped::Read { line, error }) => {
+            let name = if path == Path::new("-") {
+                "standard input".to_string()
+            } else {
+                path.display().to_string()
+            };
+            errln!(
+                "error: cannot read {} at line {line}: {}",
+                terminal_safe(&name),
+                describe(error)
+            );
+            return Status::Usage;
+        }
+        // Recorded by the writer: a closed pipe ends quietly with the
+        // status of the lines decided so far, another error gives status 2
+        // when the run finishes.
+        Some(Stopped::Write(_)) | None => {}
+    }
+    if report.all_decided() {
+        Status::Ok
+    } else {
+        Status::Errors
     }
 }
 
@@ -185,24 +333,26 @@ fn engine(args: &Args) -> Result<Engine, Status> {
     }
 }
 
+/// One incident's answers object, read strictly (`carepath::eval::json`):
+/// a key given twice or a top level that is not an object is refused.
 fn read_answers(path: &Path) -> Result<Map<String, Value>, String> {
     let text = if path == Path::new("-") {
-        let mut s = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read answers from standard input: {e}"))?;
-        s
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read answers from standard input: {}", describe(&e)))?;
+        bytes
     } else {
-        read_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        read_text(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .into_bytes()
     };
-    match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(format!(
-            "{}: answers must be a JSON object from question id to answer",
-            path.display()
-        )),
-        Err(e) => Err(format!("{}: not valid JSON: {e}", path.display())),
-    }
+    let name = if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    json::answers_object(&text).map_err(|e| format!("{name}: {e}"))
 }
 
 /// Ask the questions that matter, one at a time, until the level is
@@ -281,13 +431,8 @@ fn bad_answers(format: Format, errors: &[AnswerError]) -> Status {
             }
         }
         Format::Json => {
-            let out = serde_json::json!({ "errors": errors.iter().map(|e| {
-                let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-                if let Value::Object(m) = &mut v {
-                    m.insert("message".into(), e.to_string().into());
-                }
-                v
-            }).collect::<Vec<_>>() });
+            let errors: Vec<Reported<AnswerError>> = errors.iter().map(Reported::new).collect();
+            let out = serde_json::json!({ "errors": errors });
             outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }

@@ -43,18 +43,26 @@ static STDERR: Mutex<Stream> = Mutex::new(Stream {
 });
 
 fn write_to(state: &Mutex<Stream>, write: impl FnOnce() -> io::Result<()>) {
+    let _ = guarded(state, write);
+}
+
+/// Run `write` unless the stream has already failed or closed, and record
+/// how it ends; the error is handed back so that a writer can stop.
+fn guarded<T>(state: &Mutex<Stream>, write: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
-    if s.health != Health::Open {
-        return;
+    match s.health {
+        Health::Open => {}
+        Health::Closed => return Err(io::ErrorKind::BrokenPipe.into()),
+        Health::Failed => return Err(io::Error::other("standard output failed before")),
     }
-    if let Err(e) = write() {
+    write().inspect_err(|e| {
         if e.kind() == io::ErrorKind::BrokenPipe {
             s.health = Health::Closed;
         } else {
             s.health = Health::Failed;
-            s.error = Some(super::input::describe(&e));
+            s.error = Some(super::input::describe(e));
         }
-    }
+    })
 }
 
 /// Write `text` to standard output.
@@ -69,6 +77,33 @@ pub fn err(text: &str) {
         e.write_all(text.as_bytes())?;
         e.flush()
     });
+}
+
+/// Standard output as a writer, for a stream of many lines (`decide` on a
+/// batch) that its writer gathers into large pieces: one system call per
+/// piece, not per line. A write error is recorded as for [`out`] (so
+/// [`finish`] reports it, or says nothing for a closed pipe) and returned,
+/// so that the stream stops instead of computing lines no one reads.
+pub struct StdoutStream {
+    lock: io::StdoutLock<'static>,
+}
+
+impl StdoutStream {
+    pub fn new() -> StdoutStream {
+        StdoutStream {
+            lock: io::stdout().lock(),
+        }
+    }
+}
+
+impl Write for StdoutStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        guarded(&STDOUT, || self.lock.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        guarded(&STDOUT, || self.lock.flush())
+    }
 }
 
 /// Flush standard output, and turn any write error of the run into its

@@ -6,14 +6,19 @@
 //! conditions (`expr.rs`); `verify.rs` checks what else the compiler
 //! guarantees (types, routes, cycles); `decide.rs` validates answers,
 //! decides, explains, and says which question to ask next, judging partial
-//! answers on the pack's decision diagram (`diagram.rs`).
+//! answers on the pack's decision diagram (`diagram.rs`) and walking the
+//! compiled decision a pack ships (`compiled.rs`); `decision.rs` is the
+//! decision's format; `json.rs` reads answers objects strictly and
+//! `batch.rs` decides a stream of them, one line each.
 
+pub mod batch;
 mod compiled;
 pub mod decide;
 pub mod decision;
 mod diagram;
 pub mod engine;
 pub mod expr;
+pub mod json;
 mod read;
 mod verify;
 
