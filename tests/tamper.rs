@@ -601,6 +601,41 @@ rule deep {{ when {when} then high }}
     )
 }
 
+/// A protocol with rule `when a` and a route whose one step contacts the
+/// police only when `action` holds: a step's actions are where a rule pack
+/// holds conditions deepest (7 levels in, a rule's 3).
+fn deep_route_protocol(action: &str) -> String {
+    format!(
+        r#"protocol deep {{
+  title "Deep"
+  authority "Example Council"
+  source "Example protocol document"
+  policy most-serious
+  otherwise low
+}}
+setting home "Children's home"
+actor staff "Staff"
+contact police "Police"
+question a "Is it so?" {{ answer yes or no }}
+question n "How many times?" {{ answer count from 0 }}
+level low "Low" {{ police none }}
+level high "High" {{ police emergency }}
+rule deep {{ when a then high }}
+route respond "Respond" {{
+  for home
+  start low -> act
+  start high -> act
+  step act "Act" {{
+    by staff
+    contact police when {action}
+    then done
+  }}
+  outcome done "Done"
+}}
+"#
+    )
+}
+
 /// The deepest JSON a condition can make: an `or` holding an `and` at the
 /// top and in each of `groups` parentheses, and a guarded comparison
 /// innermost.
@@ -635,14 +670,21 @@ fn errors_of(source: &str) -> Vec<String> {
 
 #[test]
 fn the_deepest_pack_the_compiler_writes_is_read() {
-    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    let source = deep_route_protocol(&deepest_condition(MAX_NESTING));
     assert_eq!(errors_of(&source), Vec::<String>::new());
     let text = emit::pack_json(&build_in_memory("deep.carepath", &source));
     // The bound is exact: this pack reaches it.
     assert_eq!(json_depth(&text), pack::MAX_DEPTH);
     let engine = Engine::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(engine.pack.rules.len(), 1);
+    assert_eq!(engine.pack.routes.len(), 1);
     emit::checked_pack_json(&build_in_memory("deep.carepath", &source)).expect("loads");
+
+    // The same condition on a rule sits 4 levels higher.
+    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    assert_eq!(errors_of(&source), Vec::<String>::new());
+    let text = emit::pack_json(&build_in_memory("deep.carepath", &source));
+    assert_eq!(json_depth(&text), pack::MAX_DEPTH - 4);
+    Engine::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
 
     // `not` and parentheses alternating, as deep as the language allows
     // (each level is a `not` and a parenthesis).
@@ -672,10 +714,11 @@ fn the_deepest_pack_the_compiler_writes_is_read() {
 
 #[test]
 fn a_pack_just_deeper_than_the_limit_is_refused_with_the_limit() {
-    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    let source = deep_route_protocol(&deepest_condition(MAX_NESTING));
     let mut built = build_in_memory("deep.carepath", &source);
-    let when = built.rules[0].when.take();
-    built.rules[0].when = json!({ "!": when });
+    let action = &mut built.routes[0].nodes[0].actions[0];
+    let when = action.when.take();
+    action.when = Some(json!({ "!": when }));
     let deeper = emit::pack_json(&built);
     assert_eq!(json_depth(&deeper), pack::MAX_DEPTH + 1);
     let e = refusal_when_modified(&deeper);

@@ -67,24 +67,29 @@ pub const CANONICAL_FORM: &str = "sorted-compact-json";
 /// [`crate::syntax::MAX_NESTING`] (`N`: open parentheses plus the `not`s
 /// that apply to them or to the test at hand):
 ///
-/// - 3 levels hold a condition: the pack, a list (`rules`, `questions`,
-///   `factors`) and its element;
+/// - 7 levels hold the deepest conditions, those of a route step's actions
+///   and timings and of a decision's fixed answers: the pack, `routes`, a
+///   route, `nodes`, a node, `actions` (or `timing`, `always`) and its
+///   element. A rule's condition sits in 3 (the pack, `rules`, a rule);
 /// - every `and`, `or` and `!` is an object holding an array: 2 levels;
 /// - `and` binds tighter than `or` and chains of one are flattened, so
 ///   outside all parentheses, and inside each pair, there is at most an
 ///   `or` holding an `and`: 4 levels, that is 4 + 4 N for the groups;
 ///   a `not` costs a level of `N` and gives only 2, so parentheses are
 ///   the deepest use of it;
-/// - the deepest test is a comparison guarded against "not asked",
-///   `{"and": [.., {"!==": [{"var": ..}, 3]}]}`: 5 levels. A negated list,
-///   `{"and": [.., {"!": [{"in": [.., [..]]}]}]}`, is 7, but its `not` is
-///   a level of `N` itself, which costs a group (4) to make room for;
-/// - an example's answers sit deeper (5 levels) but are a flat `and` of
-///   tests: at most 14.
+/// - the deepest test is one guarded against "not asked" (see
+///   [`super::jsonlogic`]): a comparison,
+///   `{"and": [{"!==": ..}, {"<": [{"var": ..}, 3]}]}`, or a list,
+///   `{"and": [{"!==": ..}, {"in": [{"var": ..}, [..]]}]}`: 5 levels.
+///   A negated list, `{"and": [.., {"!": [{"in": [.., [..]]}]}]}`, is 7,
+///   but its `not` is a level of `N` itself, which costs a group (4) to
+///   make room for;
+/// - an example's answers sit in 5 levels but are a flat `and` of tests:
+///   at most 14.
 ///
-/// So 3 + 4 + 4 N + 5 = 4 N + 12; `tests/tamper.rs` builds a protocol that
-/// reaches it exactly.
-pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 12;
+/// So 7 + 4 + 4 N + 5 = 4 N + 16; `tests/tamper.rs` builds a protocol that
+/// reaches it exactly, with its deepest condition on a step's action.
+pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 16;
 
 /// A compiled protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
