@@ -410,7 +410,10 @@ pub struct Rule {
     /// JsonLogic over the answers.
     #[schemars(with = "JsonLogic")]
     pub when: Value,
-    /// `when` as written in the protocol.
+    /// `when` as the protocol writes it, for people: the author's own
+    /// words (`damage != major`, not the options that leaves), on one
+    /// line, without comments. Every `*_text` beside a condition is the
+    /// same. Apps evaluate `when`, never this text.
     pub when_text: String,
     /// The id of the level the rule gives.
     pub level: String,
