@@ -16,6 +16,7 @@ mod decide;
 mod docs;
 mod equivalence;
 mod oracle;
+mod pack_details;
 mod reliability;
 mod robustness;
 mod seeds;

@@ -12,6 +12,11 @@ use crate::model::{
     QuestionKind, Response, Strength,
 };
 
+/// The `unit` of every amount question. Whatever label the protocol gives
+/// an amount (`amount "£"`), the language reads amounts as pounds to the
+/// penny, and an app reads the unit to know what number to send.
+const AMOUNT_UNIT: &str = "pounds";
+
 /// A source file of the protocol, as the pack records it.
 pub struct SourceText<'a> {
     /// Relative to the protocol's folder, with `/` separators.
@@ -153,7 +158,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                     _ => None,
                 },
                 unit: match &q.kind {
-                    QuestionKind::Amount { unit } => unit.clone(),
+                    QuestionKind::Amount { .. } => Some(AMOUNT_UNIT.to_string()),
                     _ => None,
                 },
                 asked_when: q

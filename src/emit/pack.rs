@@ -9,11 +9,15 @@
 //! and the same source gives the same bytes.
 //!
 //! How an app decides, given an answers object (see [`super::jsonlogic`]):
-//! evaluate each rule's `when`; among the rules that hold, `policy.kind`
-//! says which level wins: `most-serious` the highest `rank`, `first-match`
-//! the first rule in order, `no-overlap` the one level they all give (rules
-//! of different levels holding together is a conflict the compiler rules
-//! out). When no rule holds, the level is `policy.otherwise`, if any.
+//! evaluate each rule's `when`. The rules that hold and whose `effect` is
+//! `decides` are the candidates (a `suggests` rule, the protocol's `may`,
+//! only suggests its level). `policy.kind` says which level they give:
+//! `most-serious` the highest `rank` among them, `first-match` the level of
+//! the first in order, `no-overlap` the one level they all give. When no
+//! candidate holds, the level is `policy.otherwise`, and when that is
+//! `null` the incident has none. [`DecisionPolicy`] says which rules then
+//! decide, how a tie under `most-serious` is reported, and what becomes of
+//! a conflict that a protocol accepts under `no-overlap`.
 //!
 //! # Integrity
 //!
@@ -232,12 +236,46 @@ pub enum PolicyKind {
     NoOverlap,
 }
 
+/// How the rules that hold give an incident its level. The candidates are
+/// the rules whose `when` holds and whose `effect` is `decides`.
+///
+/// - `most-serious`: the level is the highest `rank` among the candidates,
+///   and every candidate of that level decides, not only one: a tie is
+///   not an error, and the deciding rules are all of them, in source order
+///   (the order of `rules`). The police response, for the incident's
+///   setting, is each deciding rule's own (`police`), else its level's;
+///   of those, the most police (see `Response`), and `unstated` only when
+///   none of them is stated. Where the most police are equal in rank but
+///   differ, which is judgements by different people, Carepath names the
+///   one that comes from the last of those deciding rules in source order.
+/// - `first-match`: the level of the first candidate in order, which alone
+///   decides.
+/// - `no-overlap`: the one level the candidates all give; every one of
+///   them decides, as above. Candidates of different levels holding
+///   together are a conflict, an error of the protocol for which `carepath
+///   build` writes no pack, unless the protocol accepts it (`accept
+///   conflict r1, r2 because "..."`). Then the pack is built and lists the
+///   conflict in `accepted_findings` (code `carepath::conflict`, the two
+///   rules in `rules`, and the reason), and those rules may hold together
+///   however their levels differ. Such an incident has no level:
+///   `carepath decide` answers that the protocol gives it none and prints
+///   the reasons of the conflicts the protocol accepts (all of them; it
+///   does not pick out the pair that holds). An app must likewise give no
+///   level, never pick one of the two.
+///
+/// When no candidate holds, the level is `otherwise`; when that is `null`,
+/// the incident has no level (a gap, which the analysis warns of and a
+/// protocol may accept, code `carepath::gap`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["kind", "otherwise", "cites"]))]
 pub struct DecisionPolicy {
     pub kind: PolicyKind,
-    /// The level of an incident no rule covers, if the protocol gives one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The id of the level of an incident no deciding rule covers, or
+    /// `null` when the protocol gives none (such an incident has no level).
+    /// Always written, so that an app tells "no `otherwise`" from a member
+    /// lost on the way; a reader also takes a pack without it as `null`
+    /// (serde reads a missing `Option` as `None`).
     pub otherwise: Option<String>,
     pub cites: Vec<Citation>,
 }
@@ -269,7 +307,8 @@ pub enum QuestionKind {
     Scale,
     /// Answered with a whole number of at least `minimum`.
     Count,
-    /// Answered with a non-negative number of pounds (two decimal places).
+    /// Answered with a number of pounds, at least 0 and with at most two
+    /// decimals (`12`, `12.5`, `12.50`); `unit` is always `pounds`.
     Amount,
 }
 
@@ -297,7 +336,9 @@ pub struct Question {
     /// For counts.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub minimum: Option<i64>,
-    /// For amounts, e.g. `pounds`.
+    /// For amounts, always `pounds`: the answer is a number of pounds with
+    /// at most two decimals, whatever symbol the protocol shows its authors
+    /// (`amount "£"`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unit: Option<String>,
     /// JsonLogic: the question is asked only when this holds; otherwise it
