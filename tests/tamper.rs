@@ -388,6 +388,94 @@ fn conditions_that_confuse_types_are_refused_even_when_modification_is_allowed()
     }
 }
 
+/// JsonLogic that any library evaluates, but that `carepath build` never
+/// writes, is refused (a pack decides whether the police are called, and
+/// Carepath follows only forms it has checked against the language), and
+/// the message says that it is valid, what Carepath reads, and how to
+/// write the test in that form.
+#[test]
+fn valid_jsonlogic_that_carepath_does_not_write_is_refused_with_the_form_it_reads() {
+    let good = kinds_pack();
+    let valid = "this condition is valid JsonLogic, but Carepath reads only the forms it writes itself: \
+                 a test of one question's answer, {\"OP\": [{\"var\": \"q\"}, value]} with OP one of \
+                 `===`, `!==`, `<`, `<=`, `>`, `>=` or `in` (value a list), joined by `and`, `or` and `!`";
+    let bare = refusal_when_modified(&with_rule(&good, "hurt-high", json!({"var": "hurt"})));
+    assert_eq!(
+        bare,
+        format!(
+            "rule `hurt-high`: unsupported operator `var`: {valid} (a bare `var` is not a test; \
+             write {{\"===\": [{{\"var\": \"hurt\"}}, true]}})"
+        )
+    );
+    let cases = [
+        (
+            "hurt-high",
+            json!({"==": [{"var": "hurt"}, true]}),
+            "unsupported operator `==`",
+            "(write `===`, which compares without converting types)",
+        ),
+        (
+            "hurt-high",
+            json!({"!!": [{"var": "hurt"}]}),
+            "unsupported operator `!!`",
+            "",
+        ),
+        (
+            "hurt-high",
+            json!({"if": [{"var": "hurt"}, true, false]}),
+            "unsupported operator `if`",
+            "",
+        ),
+        (
+            "hurt-high",
+            json!(true),
+            "`true` is a constant, not a test of an answer",
+            "",
+        ),
+        (
+            "times-high",
+            json!({"<": [1, {"var": "times"}, 5]}),
+            "`<` takes two arguments here, a question and a value",
+            "(write a range as two tests joined by `and`)",
+        ),
+        (
+            "times-high",
+            json!({">": [3, {"var": "times"}]}),
+            "`>` must compare a question (`{\"var\": ...}`) first, found 3",
+            "(write {\">\": [{\"var\": \"q\"}, value]})",
+        ),
+        (
+            "drugs-high",
+            json!({"in": [{"var": "drugs"}, "cannabis"]}),
+            "`in` looks `drugs` up in \"cannabis\", which is not a list",
+            "(write {\"in\": [{\"var\": \"drugs\"}, [..]]})",
+        ),
+    ];
+    for (rule, when, what, hint) in cases {
+        let e = refusal_when_modified(&with_rule(&good, rule, when.clone()));
+        let expected = format!("rule `{rule}`: {what}: {valid}");
+        assert!(
+            e.starts_with(&expected),
+            "{when}: expected {expected:?}, got {e}"
+        );
+        assert!(
+            e.ends_with(hint),
+            "{when}: expected the hint {hint:?}, got {e}"
+        );
+    }
+    // Not JsonLogic at all: said so, with what Carepath reads.
+    let e = refusal_when_modified(&with_rule(
+        &good,
+        "hurt-high",
+        json!({"frobnicate": [{"var": "hurt"}]}),
+    ));
+    assert!(
+        e.contains("unsupported operator `frobnicate`: it is not a JsonLogic operator; Carepath reads only the forms it writes itself"),
+        "{e}"
+    );
+    assert!(!e.contains("valid JsonLogic"), "{e}");
+}
+
 #[test]
 fn a_type_confused_dorset_is_refused_by_the_command_even_when_allowed() {
     let text = with_rule(
