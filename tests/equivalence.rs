@@ -18,6 +18,15 @@
 //! incidents it stands for. The counts add up to the number of possible
 //! incidents of the model's decision diagram.
 //!
+//! Every condition of every pack (each one with a `*_text` beside it: rules,
+//! procedures, "asked when", route steps, actions, timings and decisions,
+//! accepted findings, factor lists, examples' answers) is also read by a
+//! strict JsonLogic evaluator written here, which refuses to order `null`,
+//! to look it up with `in`, or to treat anything but a boolean as one: on
+//! every incident the search decides, it must give each condition the value
+//! the JsonLogic library gives it. So the packs mean the same to a library
+//! that coerces `null` as JavaScript does and to a port that does not.
+//!
 //! On small generated protocols, the questions the evaluator says are still
 //! open, the next question it asks, and when `decide` says answers are
 //! missing, are checked against a brute-force oracle over every incident:
@@ -193,6 +202,154 @@ fn answers_object(model: &Model, answers: &[Option<Answer>]) -> Map<String, Valu
     out
 }
 
+// ------------------------------------------------------------ a strict JsonLogic
+
+/// JsonLogic as strictly as a typed port may read it, written here from
+/// the JsonLogic documentation (<https://jsonlogic.com/operations.html>),
+/// not from Carepath's reader. Where JavaScript's JsonLogic coerces, this
+/// refuses, with an error: ordering (`<`, `<=`, `>`, `>=`) anything but two
+/// numbers, `in` with anything but a string, number or boolean looked up
+/// in a list, `!`, `and` and `or` over anything but booleans, and any
+/// operator a rule pack has no use for. `===` and `!==` are strict
+/// equality, defined for every pair of values (numbers by value, so `3`
+/// and `3.0` are equal). `and` and `or` stop at the first false or true,
+/// as JsonLogic's do. A `var` not in the data is `null`.
+mod strict {
+    use serde_json::{Map, Value};
+
+    /// The value of a condition: true or false, or why it is refused.
+    pub fn eval(logic: &Value, data: &Map<String, Value>) -> Result<bool, String> {
+        let (op, args) = operator(logic)?;
+        match op {
+            "and" | "or" => {
+                if args.is_empty() {
+                    return Err(format!("`{op}` of nothing in {logic}"));
+                }
+                let stop = op == "or";
+                for a in &args {
+                    if eval(a, data)? == stop {
+                        return Ok(stop);
+                    }
+                }
+                Ok(!stop)
+            }
+            "!" => match args.as_slice() {
+                [one] => Ok(!eval(one, data)?),
+                _ => Err(format!("`!` of {} things in {logic}", args.len())),
+            },
+            "===" | "!==" => {
+                let [a, b] = two(op, &args, logic)?;
+                let same = equal(&value(a, data)?, &value(b, data)?);
+                Ok(same == (op == "==="))
+            }
+            "<" | "<=" | ">" | ">=" => {
+                let [a, b] = two(op, &args, logic)?;
+                let (a, b) = (value(a, data)?, value(b, data)?);
+                let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+                    return Err(format!("refused: `{op}` orders {a} and {b} in {logic}"));
+                };
+                Ok(match op {
+                    "<" => x < y,
+                    "<=" => x <= y,
+                    ">" => x > y,
+                    _ => x >= y,
+                })
+            }
+            "in" => {
+                let [a, b] = two(op, &args, logic)?;
+                let needle = value(a, data)?;
+                if !(needle.is_string() || needle.is_number() || needle.is_boolean()) {
+                    return Err(format!("refused: `in` looks up {needle} in {logic}"));
+                }
+                match value(b, data)? {
+                    Value::Array(items) => Ok(items.iter().any(|i| equal(i, &needle))),
+                    other => Err(format!(
+                        "refused: `in` looks in {other}, not a list, in {logic}"
+                    )),
+                }
+            }
+            other => Err(format!("refused: operator `{other}` in {logic}")),
+        }
+    }
+
+    /// The one operator of a JsonLogic object and its arguments (a single
+    /// argument may be written without the list).
+    fn operator(logic: &Value) -> Result<(&str, Vec<&Value>), String> {
+        let Some((op, args)) = logic
+            .as_object()
+            .filter(|o| o.len() == 1)
+            .and_then(|o| o.iter().next())
+        else {
+            return Err(format!("refused: {logic} is not a test"));
+        };
+        let args = match args {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        Ok((op.as_str(), args))
+    }
+
+    fn two<'a>(op: &str, args: &[&'a Value], logic: &Value) -> Result<[&'a Value; 2], String> {
+        match args {
+            [a, b] => Ok([*a, *b]),
+            _ => Err(format!("`{op}` of {} things in {logic}", args.len())),
+        }
+    }
+
+    /// An operand: a `var` looked up, or a constant (a list of constants
+    /// for `in`).
+    fn value(v: &Value, data: &Map<String, Value>) -> Result<Value, String> {
+        match v {
+            Value::Object(o) => match (o.len(), o.get("var")) {
+                (1, Some(Value::String(name))) => {
+                    Ok(data.get(name).cloned().unwrap_or(Value::Null))
+                }
+                _ => Err(format!("refused: {v} as an operand")),
+            },
+            Value::Array(items) if items.iter().any(|i| i.is_object() || i.is_array()) => {
+                Err(format!("refused: {v} as a list of constants"))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Strict equality: the same type and value (numbers by value).
+    fn equal(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+            _ => a == b,
+        }
+    }
+}
+
+/// Every condition of a rule pack's JSON: each member with a `*_text`
+/// beside it (`when`, `asked_when`, `only_when`, `applies_when`, `given`),
+/// wherever it is, with where it is, for messages.
+fn pack_conditions(raw: &Value) -> Vec<(String, Value)> {
+    fn walk(v: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(o) => {
+                for (k, x) in o {
+                    let here = format!("{at}/{k}");
+                    match o.get(&format!("{k}_text")) {
+                        Some(_) => out.push((here, x.clone())),
+                        None => walk(x, &here, out),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    walk(x, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(raw, "", &mut out);
+    out
+}
+
 // ------------------------------------------------------------ the JsonLogic side
 
 /// A police response as the three readings give it: the response's word,
@@ -314,11 +471,113 @@ struct JsonLogicPack {
     actors: BTreeMap<String, String>,
     policy: String,
     otherwise: Option<String>,
+    /// Every condition of the pack (see [`pack_conditions`]).
+    conditions: Vec<PackCondition>,
+    /// Every question a condition tests.
+    vars: Vec<String>,
+    read_at: std::cell::RefCell<ReadAt>,
+}
+
+/// A condition of a pack, as written and compiled by the library, with the
+/// questions it tests (indices into [`JsonLogicPack::vars`]).
+struct PackCondition {
+    at: String,
+    logic: Value,
+    compiled: datalogic_rs::Logic,
+    vars: Vec<usize>,
+}
+
+/// An answer, as far as the reading of a condition depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum AnswerKey {
+    Missing,
+    Null,
+    Bool(bool),
+    /// The bits of the number as a float.
+    Number(u64),
+    /// An option id, interned.
+    Text(u32),
+    Other,
+}
+
+/// Per condition, the answers to the questions it tests for which it has
+/// been read both ways: its value depends on nothing else, so an incident
+/// that agrees on them is read alike and needs no second reading.
+#[derive(Default)]
+struct ReadAt {
+    texts: rustc_hash::FxHashMap<String, u32>,
+    seen: Vec<rustc_hash::FxHashSet<Vec<AnswerKey>>>,
+}
+
+impl ReadAt {
+    fn key(&mut self, v: Option<&Value>) -> AnswerKey {
+        match v {
+            None => AnswerKey::Missing,
+            Some(Value::Null) => AnswerKey::Null,
+            Some(Value::Bool(b)) => AnswerKey::Bool(*b),
+            Some(Value::Number(n)) => AnswerKey::Number(n.as_f64().map_or(u64::MAX, f64::to_bits)),
+            Some(Value::String(t)) => {
+                let next = self.texts.len() as u32;
+                AnswerKey::Text(match self.texts.get(t.as_str()) {
+                    Some(i) => *i,
+                    None => *self.texts.entry(t.clone()).or_insert(next),
+                })
+            }
+            Some(_) => AnswerKey::Other,
+        }
+    }
+}
+
+/// The question ids a JsonLogic condition looks up.
+fn vars_of(logic: &Value, out: &mut Vec<String>) {
+    match logic {
+        Value::Object(o) => {
+            for (k, v) in o {
+                match (k.as_str(), v) {
+                    ("var", Value::String(name)) if !out.contains(name) => out.push(name.clone()),
+                    _ => vars_of(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| vars_of(v, out)),
+        _ => {}
+    }
 }
 
 impl JsonLogicPack {
     fn new(raw: &Value) -> JsonLogicPack {
         let engine = datalogic_rs::Engine::new();
+        let mut all_vars: Vec<String> = Vec::new();
+        let conditions: Vec<PackCondition> = pack_conditions(raw)
+            .into_iter()
+            .map(|(at, logic)| {
+                let compiled = engine
+                    .compile(&logic)
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
+                let mut names = Vec::new();
+                vars_of(&logic, &mut names);
+                let vars = names
+                    .into_iter()
+                    .map(|n| match all_vars.iter().position(|v| *v == n) {
+                        Some(i) => i,
+                        None => {
+                            all_vars.push(n);
+                            all_vars.len() - 1
+                        }
+                    })
+                    .collect();
+                PackCondition {
+                    at,
+                    logic,
+                    compiled,
+                    vars,
+                }
+            })
+            .collect();
+        let read_at = std::cell::RefCell::new(ReadAt {
+            texts: Default::default(),
+            seen: vec![Default::default(); conditions.len()],
+        });
         let rules = raw["rules"].as_array().expect("rules");
         let compile = |what: &str, v: &Value| {
             engine
@@ -394,8 +653,61 @@ impl JsonLogicPack {
                 .collect(),
             policy: raw["policy"]["kind"].as_str().expect("policy").to_string(),
             otherwise: raw["policy"]["otherwise"].as_str().map(str::to_string),
+            conditions,
+            vars: all_vars,
+            read_at,
             engine,
         }
+    }
+
+    /// Every condition of the pack for an answers object, by the library
+    /// (which coerces `null` as JavaScript does) and by the strict
+    /// evaluator: the first that the strict one refuses, or that the two
+    /// read differently. A condition already read for the same answers to
+    /// the questions it tests is not read again. Returns how many were.
+    fn strictly(&self, data: &Map<String, Value>) -> Result<u64, String> {
+        use datalogic_rs::EvalInput;
+        let mut read_at = self.read_at.borrow_mut();
+        let keys: Vec<AnswerKey> = self.vars.iter().map(|v| read_at.key(data.get(v))).collect();
+        let mut key: Vec<AnswerKey> = Vec::new();
+        let mut fresh: Vec<usize> = Vec::new();
+        for (c, condition) in self.conditions.iter().enumerate() {
+            key.clear();
+            key.extend(condition.vars.iter().map(|v| keys[*v]));
+            if !read_at.seen[c].contains(key.as_slice()) {
+                read_at.seen[c].insert(key.clone());
+                fresh.push(c);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let arena = datalogic_rs::bumpalo::Bump::new();
+        let shown = Value::Object(data.clone());
+        let value = (&shown)
+            .into_arena_value(&arena)
+            .unwrap_or_else(|e| panic!("{shown}: {e}"));
+        for c in &fresh {
+            let PackCondition {
+                at,
+                logic,
+                compiled,
+                ..
+            } = &self.conditions[*c];
+            let lenient = self
+                .engine
+                .evaluate(compiled, value, &arena)
+                .map_err(|e| format!("{at} on {shown}: the library fails: {e}"))?
+                .as_bool()
+                .ok_or_else(|| format!("{at} on {shown}: the library gives no true or false"))?;
+            let strict = strict::eval(logic, data).map_err(|e| format!("{at} on {shown}: {e}"))?;
+            if strict != lenient {
+                return Err(format!(
+                    "{at} on {shown}: {strict} read strictly, {lenient} by the library"
+                ));
+            }
+        }
+        Ok(fresh.len() as u64)
     }
 
     /// Every rule's and procedure's `when` for an answers object, which is
@@ -635,6 +947,12 @@ struct Tally {
     nodes: u64,
     /// Decisions compared with a walk of the shipped compiled decision.
     walked: u64,
+    /// Conditions and answers objects whose value was checked, strictly
+    /// and by the library: one per condition per object.
+    strict: u64,
+    /// Of those, the readings done: a condition is read once for each
+    /// answer to the questions it tests.
+    strict_read: u64,
     problems: Vec<String>,
     seen: Seen,
 }
@@ -646,6 +964,8 @@ impl Tally {
         self.decided += other.decided;
         self.nodes += other.nodes;
         self.walked += other.walked;
+        self.strict += other.strict;
+        self.strict_read += other.strict_read;
         self.seen.add(&other.seen);
     }
 
@@ -1036,7 +1356,13 @@ impl<'m> Three<'m> {
                 Outcome::Undecided => Said::Undecided,
                 Outcome::Conflict => Said::Conflict,
             };
-            // (3) Any JsonLogic library, from the pack's text.
+            // (3) Any JsonLogic library, from the pack's text; and every
+            // condition of the pack, strictly too.
+            tally.strict += self.jl.conditions.len() as u64;
+            match self.jl.strictly(&object) {
+                Ok(read) => tally.strict_read += read,
+                Err(e) => tally.problem(format!("{}: {e}", self.id)),
+            }
             let jl_held = self.jl.held(&shown);
             let jl_rules = self.jl.holding(&jl_held);
             let jl_level = self.jl.decide(&jl_rules);
@@ -1308,7 +1634,7 @@ fn the_rule_pack_decides_every_incident_as_the_source_does() {
             .map(|s| u128::from(*s))
             .product();
         eprintln!(
-            "{id:>12}: {} questions, {} rules, {} procedures: {} leaves stand for {} possible incidents ({} cell combinations), {} decided in a setting; {} search nodes, {:.2?}",
+            "{id:>12}: {} questions, {} rules, {} procedures: {} leaves stand for {} possible incidents ({} cell combinations), {} decided in a setting; {} search nodes; {} conditions checked strictly {} times ({} readings); {:.2?}",
             model.questions.len(),
             model.rules.len(),
             model.procedures.len(),
@@ -1317,8 +1643,24 @@ fn the_rule_pack_decides_every_incident_as_the_source_does() {
             product,
             tally.decided,
             tally.nodes,
+            three.jl.conditions.len(),
+            tally.strict,
+            tally.strict_read,
             start.elapsed()
         );
+        // Every condition is read strictly: at least the rules, the
+        // procedures and the "asked when" conditions are found.
+        let asked = model
+            .questions
+            .iter()
+            .filter(|q| q.asked_when.is_some())
+            .count();
+        assert!(
+            three.jl.conditions.len() >= model.rules.len() + model.procedures.len() + asked,
+            "{id}: only {} conditions found",
+            three.jl.conditions.len()
+        );
+        assert!(tally.strict_read > 0, "{id}: nothing was read strictly");
         assert!(
             tally.leaves > 0 && tally.incidents > 0,
             "{id}: nothing was enumerated"
@@ -1498,10 +1840,12 @@ fn generated_rule_packs_decide_as_their_sources_do() {
         }
     }
     eprintln!(
-        "generated: 144 protocols, {} leaves for {} incidents, {} decided in a setting, {:.2?}; {}",
+        "generated: 144 protocols, {} leaves for {} incidents, {} decided in a setting, conditions checked strictly {} times ({} readings), {:.2?}; {}",
         total.leaves,
         total.incidents,
         total.decided,
+        total.strict,
+        total.strict_read,
         start.elapsed(),
         total.seen.describe()
     );
@@ -1509,6 +1853,202 @@ fn generated_rule_packs_decide_as_their_sources_do() {
     failures.truncate(40);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     total.seen.assert_interesting();
+}
+
+/// A condition without its guard: `{"and": [{"!==": [q, null]}, test]}`
+/// as `test`, everywhere in `v`, which is what the compiler wrote for
+/// `>` and `in` before every test was guarded.
+fn unguarded(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::Array(parts)) = o.get("and")
+                && let [guard, test] = parts.as_slice()
+                && guard
+                    .get("!==")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.len() == 2 && a[0].get("var").is_some() && a[1].is_null())
+            {
+                return unguarded(test);
+            }
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), unguarded(x))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(unguarded).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The search reads every condition strictly, so a pack whose tests of
+/// questions that may not be asked are unguarded is caught; and the same
+/// pack with its guards passes.
+#[test]
+fn a_rule_pack_with_unguarded_tests_is_caught_by_the_strict_reading() {
+    let what = "the strict protocol";
+    let (model, built) = support::compile_in_memory("strict.carepath", STRICT, what);
+    let pack_text = carepath::emit::pack_json(&built);
+    let raw: Value = serde_json::from_str(&pack_text).expect("JSON");
+    let tally = Three::new(what, &model, &pack_text, &pack_text).run();
+    assert!(tally.problems.is_empty(), "{:?}", tally.problems);
+    assert!(tally.strict_read > 0, "nothing was read strictly");
+    let stripped = unguarded(&raw);
+    assert_ne!(stripped, raw, "the pack has guards to take away");
+    let tally = Three::new(what, &model, &pack_text, &stripped.to_string()).run();
+    assert!(
+        tally
+            .problems
+            .iter()
+            .any(|p| p.contains("refused: `>` orders null and 3")),
+        "unguarded tests went unnoticed: {:?}",
+        tally.problems
+    );
+}
+
+/// The strict evaluator refuses what a strict port may refuse, so that
+/// reading a pack with it shows the pack never asks for it.
+#[test]
+fn the_strict_evaluator_refuses_null_where_javascript_would_coerce_it() {
+    let data: Map<String, Value> =
+        serde_json::from_value(json!({"n": null, "s": "x", "b": true})).expect("an object");
+    for refused in [
+        json!({"<": [{"var": "n"}, 3]}),
+        json!({"<=": [{"var": "missing"}, 3]}),
+        json!({">": [{"var": "n"}, 3]}),
+        json!({">=": [{"var": "n"}, 0]}),
+        json!({">": [{"var": "s"}, 3]}),
+        json!({"in": [{"var": "n"}, [1, 2]]}),
+        json!({"in": [{"var": "s"}, "xyz"]}),
+        json!({"!": [{"var": "b"}]}),
+        json!({"and": [{"var": "b"}]}),
+        json!({"or": []}),
+        json!({"==": [{"var": "n"}, null]}),
+        json!({"var": "b"}),
+    ] {
+        assert!(
+            strict::eval(&refused, &data).is_err(),
+            "{refused} was not refused"
+        );
+    }
+    // What a pack writes is read, and `and` stops at the guard.
+    for (logic, expected) in [
+        (json!({"===": [{"var": "n"}, 3]}), false),
+        (json!({"!==": [{"var": "n"}, null]}), false),
+        (json!({"!==": [{"var": "s"}, null]}), true),
+        (
+            json!({"and": [{"!==": [{"var": "n"}, null]}, {">": [{"var": "n"}, 3]}]}),
+            false,
+        ),
+        (
+            json!({"!": [{"and": [{"!==": [{"var": "n"}, null]}, {"in": [{"var": "n"}, [1]]}]}]}),
+            true,
+        ),
+        (json!({"in": [{"var": "s"}, ["x", "y"]]}), true),
+        (
+            json!({"or": [{"===": [{"var": "b"}, true]}, {"<": [{"var": "n"}, 1]}]}),
+            true,
+        ),
+        (json!({"===": [3, 3.0]}), true),
+    ] {
+        assert_eq!(strict::eval(&logic, &data), Ok(expected), "{logic}");
+    }
+}
+
+/// Counts, amounts and a scale asked only when `a`, tested every way that
+/// needs a guard, and with `not`.
+const STRICT: &str = r#"protocol strict {
+  title "Strict"
+  authority "Example Council"
+  source "Example protocol document"
+  policy most-serious
+  otherwise low
+}
+setting home "Children's home" { no route "routes are not part of this test" }
+question a "Did it happen?" { answer yes or no }
+question n "How many times?" { answer count from 0
+  asked when a }
+question m "What did it cost?" { answer amount "£"
+  asked when a }
+question s "How bad was it?" { answer scale { none < some < lots }
+  asked when a }
+level low "Low" { police none }
+level high "High" { police emergency }
+rule more-than { when n > 3 then high }
+rule at-least { when n >= 2 then high }
+rule listed { when n in { 1, 7 } then high }
+rule costly { when m >= 10.50 then high }
+rule bad { when s >= some then high }
+rule not-more { when not n > 3 then low }
+rule not-listed { when a and n not in { 5 } then low }
+"#;
+
+/// A test of a question that is not asked is false (and `not` of it true)
+/// whether or not the evaluator coerces `null`: counts and amounts ordered
+/// and listed, options listed, on questions asked only sometimes. Before
+/// the guards, `{">": [{"var": "n"}, 3]}` relied on JavaScript reading
+/// `null > 3` as false, and a strict evaluator refused it.
+#[test]
+fn tests_of_questions_not_asked_are_false_for_a_strict_evaluator_too() {
+    let text = STRICT;
+    let (_, built) = support::compile_in_memory("strict.carepath", text, "strict");
+    let raw = serde_json::to_value(&built).expect("JSON");
+    let jl = JsonLogicPack::new(&raw);
+    let engine = Engine::new(built).expect("the pack loads");
+    let cases: Vec<(Value, [bool; 7])> = vec![
+        // Not asked, left out or given as `null`: every test is false, and
+        // `not` of one true.
+        (
+            json!({"a": false}),
+            [false, false, false, false, false, true, false],
+        ),
+        (
+            json!({"a": false, "n": null, "m": null, "s": null}),
+            [false, false, false, false, false, true, false],
+        ),
+        (
+            json!({"a": true, "n": 4, "m": 10.5, "s": "some"}),
+            [true, true, false, true, true, false, true],
+        ),
+        (
+            json!({"a": true, "n": 1, "m": 3, "s": "none"}),
+            [false, false, true, false, false, true, true],
+        ),
+        (
+            json!({"a": true, "n": 5, "m": 0.01, "s": "lots"}),
+            [true, true, false, false, true, false, false],
+        ),
+    ];
+    for (answers, expected) in cases {
+        let data: Map<String, Value> = serde_json::from_value(answers.clone()).expect("an object");
+        let checked = engine.answers(&data).expect("valid answers");
+        let flat: Vec<Option<Val>> = checked.values.iter().map(|v| v.flatten()).collect();
+        let held = jl.held(&answers);
+        for (r, rule) in engine.pack.rules.iter().enumerate() {
+            let strict = strict::eval(&rule.when, &data)
+                .unwrap_or_else(|e| panic!("rule `{}` on {answers}: {e}", rule.id));
+            assert_eq!(
+                strict, expected[r],
+                "rule `{}` on {answers}, strictly",
+                rule.id
+            );
+            assert_eq!(
+                held.rules[r], expected[r],
+                "rule `{}` on {answers}, by the library",
+                rule.id
+            );
+            assert_eq!(
+                engine.rule_condition(r).eval(&flat),
+                expected[r],
+                "rule `{}` on {answers}, by the evaluator",
+                rule.id
+            );
+        }
+        let read = jl.strictly(&data).unwrap_or_else(|e| panic!("{e}"));
+        assert!(read > 0, "{answers}: nothing was read strictly");
+    }
+    // The form the compiler used to write for `n > 3` is what the strict
+    // evaluator refuses.
+    let old = json!({">": [{"var": "n"}, 3]});
+    let not_asked: Map<String, Value> =
+        serde_json::from_value(json!({"a": false})).expect("an object");
+    assert!(strict::eval(&old, &not_asked).is_err());
 }
 
 // ------------------------------------------------------------ the next question

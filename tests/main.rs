@@ -18,6 +18,7 @@ mod decide;
 mod docs;
 mod equivalence;
 mod oracle;
+mod pack_details;
 mod reliability;
 mod robustness;
 mod seeds;

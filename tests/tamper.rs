@@ -403,6 +403,94 @@ fn conditions_that_confuse_types_are_refused_even_when_modification_is_allowed()
     }
 }
 
+/// JsonLogic that any library evaluates, but that `carepath build` never
+/// writes, is refused (a pack decides whether the police are called, and
+/// Carepath follows only forms it has checked against the language), and
+/// the message says that it is valid, what Carepath reads, and how to
+/// write the test in that form.
+#[test]
+fn valid_jsonlogic_that_carepath_does_not_write_is_refused_with_the_form_it_reads() {
+    let good = kinds_pack();
+    let valid = "this condition is valid JsonLogic, but Carepath reads only the forms it writes itself: \
+                 a test of one question's answer, {\"OP\": [{\"var\": \"q\"}, value]} with OP one of \
+                 `===`, `!==`, `<`, `<=`, `>`, `>=` or `in` (value a list), joined by `and`, `or` and `!`";
+    let bare = refusal_when_modified(&with_rule(&good, "hurt-high", json!({"var": "hurt"})));
+    assert_eq!(
+        bare,
+        format!(
+            "rule `hurt-high`: unsupported operator `var`: {valid} (a bare `var` is not a test; \
+             write {{\"===\": [{{\"var\": \"hurt\"}}, true]}})"
+        )
+    );
+    let cases = [
+        (
+            "hurt-high",
+            json!({"==": [{"var": "hurt"}, true]}),
+            "unsupported operator `==`",
+            "(write `===`, which compares without converting types)",
+        ),
+        (
+            "hurt-high",
+            json!({"!!": [{"var": "hurt"}]}),
+            "unsupported operator `!!`",
+            "",
+        ),
+        (
+            "hurt-high",
+            json!({"if": [{"var": "hurt"}, true, false]}),
+            "unsupported operator `if`",
+            "",
+        ),
+        (
+            "hurt-high",
+            json!(true),
+            "`true` is a constant, not a test of an answer",
+            "",
+        ),
+        (
+            "times-high",
+            json!({"<": [1, {"var": "times"}, 5]}),
+            "`<` takes two arguments here, a question and a value",
+            "(write a range as two tests joined by `and`)",
+        ),
+        (
+            "times-high",
+            json!({">": [3, {"var": "times"}]}),
+            "`>` must compare a question (`{\"var\": ...}`) first, found 3",
+            "(write {\">\": [{\"var\": \"q\"}, value]})",
+        ),
+        (
+            "drugs-high",
+            json!({"in": [{"var": "drugs"}, "cannabis"]}),
+            "`in` looks `drugs` up in \"cannabis\", which is not a list",
+            "(write {\"in\": [{\"var\": \"drugs\"}, [..]]})",
+        ),
+    ];
+    for (rule, when, what, hint) in cases {
+        let e = refusal_when_modified(&with_rule(&good, rule, when.clone()));
+        let expected = format!("rule `{rule}`: {what}: {valid}");
+        assert!(
+            e.starts_with(&expected),
+            "{when}: expected {expected:?}, got {e}"
+        );
+        assert!(
+            e.ends_with(hint),
+            "{when}: expected the hint {hint:?}, got {e}"
+        );
+    }
+    // Not JsonLogic at all: said so, with what Carepath reads.
+    let e = refusal_when_modified(&with_rule(
+        &good,
+        "hurt-high",
+        json!({"frobnicate": [{"var": "hurt"}]}),
+    ));
+    assert!(
+        e.contains("unsupported operator `frobnicate`: it is not a JsonLogic operator; Carepath reads only the forms it writes itself"),
+        "{e}"
+    );
+    assert!(!e.contains("valid JsonLogic"), "{e}");
+}
+
 #[test]
 fn a_type_confused_dorset_is_refused_by_the_command_even_when_allowed() {
     let text = with_rule(
@@ -621,6 +709,41 @@ rule deep {{ when {when} then high }}
     )
 }
 
+/// A protocol with rule `when a` and a route whose one step contacts the
+/// police only when `action` holds: a step's actions are where a rule pack
+/// holds conditions deepest (7 levels in, a rule's 3).
+fn deep_route_protocol(action: &str) -> String {
+    format!(
+        r#"protocol deep {{
+  title "Deep"
+  authority "Example Council"
+  source "Example protocol document"
+  policy most-serious
+  otherwise low
+}}
+setting home "Children's home"
+actor staff "Staff"
+contact police "Police"
+question a "Is it so?" {{ answer yes or no }}
+question n "How many times?" {{ answer count from 0 }}
+level low "Low" {{ police none }}
+level high "High" {{ police emergency }}
+rule deep {{ when a then high }}
+route respond "Respond" {{
+  for home
+  start low -> act
+  start high -> act
+  step act "Act" {{
+    by staff
+    contact police when {action}
+    then done
+  }}
+  outcome done "Done"
+}}
+"#
+    )
+}
+
 /// The deepest JSON a condition can make: an `or` holding an `and` at the
 /// top and in each of `groups` parentheses, and a guarded comparison
 /// innermost.
@@ -655,14 +778,21 @@ fn errors_of(source: &str) -> Vec<String> {
 
 #[test]
 fn the_deepest_pack_the_compiler_writes_is_read() {
-    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    let source = deep_route_protocol(&deepest_condition(MAX_NESTING));
     assert_eq!(errors_of(&source), Vec::<String>::new());
     let text = emit::pack_json(&build_in_memory("deep.carepath", &source));
     // The bound is exact: this pack reaches it.
     assert_eq!(json_depth(&text), pack::MAX_DEPTH);
     let engine = Engine::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(engine.pack.rules.len(), 1);
+    assert_eq!(engine.pack.routes.len(), 1);
     emit::checked_pack_json(&build_in_memory("deep.carepath", &source)).expect("loads");
+
+    // The same condition on a rule sits 4 levels higher.
+    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    assert_eq!(errors_of(&source), Vec::<String>::new());
+    let text = emit::pack_json(&build_in_memory("deep.carepath", &source));
+    assert_eq!(json_depth(&text), pack::MAX_DEPTH - 4);
+    Engine::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
 
     // `not` and parentheses alternating, as deep as the language allows
     // (each level is a `not` and a parenthesis).
@@ -692,10 +822,11 @@ fn the_deepest_pack_the_compiler_writes_is_read() {
 
 #[test]
 fn a_pack_just_deeper_than_the_limit_is_refused_with_the_limit() {
-    let source = deep_protocol(&deepest_condition(MAX_NESTING));
+    let source = deep_route_protocol(&deepest_condition(MAX_NESTING));
     let mut built = build_in_memory("deep.carepath", &source);
-    let when = built.rules[0].when.take();
-    built.rules[0].when = json!({ "!": when });
+    let action = &mut built.routes[0].nodes[0].actions[0];
+    let when = action.when.take();
+    action.when = Some(json!({ "!": when }));
     let deeper = emit::pack_json(&built);
     assert_eq!(json_depth(&deeper), pack::MAX_DEPTH + 1);
     let e = refusal_when_modified(&deeper);

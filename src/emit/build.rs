@@ -12,6 +12,11 @@ use crate::model::{
     QuestionKind, Response, Strength,
 };
 
+/// The `unit` of every amount question. Whatever label the protocol gives
+/// an amount (`amount "£"`), the language reads amounts as pounds to the
+/// penny, and an app reads the unit to know what number to send.
+const AMOUNT_UNIT: &str = "pounds";
+
 /// A source file of the protocol, as the pack records it.
 pub struct SourceText<'a> {
     /// Relative to the protocol's folder, with `/` separators.
@@ -153,14 +158,14 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                     _ => None,
                 },
                 unit: match &q.kind {
-                    QuestionKind::Amount { unit } => unit.clone(),
+                    QuestionKind::Amount { .. } => Some(AMOUNT_UNIT.to_string()),
                     _ => None,
                 },
                 asked_when: q
                     .asked_when
                     .as_ref()
                     .map(|c| jsonlogic::condition(model, c)),
-                asked_when_text: q.asked_when.as_ref().map(|c| summary::condition(model, c)),
+                asked_when_text: q.asked_when.as_ref().map(|c| written(model, c)),
                 cites: cites(&q.meta.cites),
                 notes: q.meta.notes.clone(),
             })
@@ -182,10 +187,15 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                         title: e.title.clone(),
                         given: e.given.as_ref().map(|g| jsonlogic::all(model, g)),
                         given_text: e.given.as_ref().map(|g| {
-                            g.iter()
-                                .map(|a| summary::atom(model, a))
-                                .collect::<Vec<_>>()
-                                .join(" and ")
+                            model.written_answers(g).map_or_else(
+                                || {
+                                    g.iter()
+                                        .map(|a| summary::atom(model, a))
+                                        .collect::<Vec<_>>()
+                                        .join(" and ")
+                                },
+                                str::to_string,
+                            )
                         }),
                         cites: cites(&e.cites),
                         notes: e.notes.clone(),
@@ -202,7 +212,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 id: r.meta.id.clone(),
                 title: r.title.clone(),
                 when: jsonlogic::condition(model, &r.when),
-                when_text: summary::condition(model, &r.when),
+                when_text: written(model, &r.when),
                 level: model.level(r.level).meta.id.clone(),
                 strength: match r.strength {
                     Strength::Must => pack::Strength::Must,
@@ -226,7 +236,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                 id: p.meta.id.clone(),
                 title: p.title.clone(),
                 when: jsonlogic::condition(model, &p.when),
-                when_text: summary::condition(model, &p.when),
+                when_text: written(model, &p.when),
                 police: police(model, &p.police),
                 cites: cites(&p.meta.cites),
                 notes: p.meta.notes.clone(),
@@ -243,10 +253,7 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
                     .applies_when
                     .as_ref()
                     .map(|c| jsonlogic::condition(model, c)),
-                applies_when_text: f
-                    .applies_when
-                    .as_ref()
-                    .map(|c| summary::condition(model, c)),
+                applies_when_text: f.applies_when.as_ref().map(|c| written(model, c)),
                 includes: f
                     .includes
                     .iter()
@@ -317,6 +324,14 @@ pub fn rule_pack(model: &Model, files: &[SourceText<'_>], findings: &[Diagnostic
     built
 }
 
+/// A condition's text for the pack: as the protocol writes it, or, for a
+/// model made in memory, printed from the model.
+fn written(model: &Model, c: &crate::model::Cond) -> String {
+    model
+        .written(c)
+        .map_or_else(|| summary::condition(model, c), str::to_string)
+}
+
 fn citations(model: &Model, cs: &[Citation]) -> Vec<pack::Citation> {
     cs.iter()
         .map(|c| pack::Citation {
@@ -333,7 +348,7 @@ fn route(model: &Model, r: &crate::model::Route) -> pack::Route {
     let condition = |c: &crate::model::Cond| {
         (
             Some(jsonlogic::condition(model, c)),
-            Some(summary::condition(model, c)),
+            Some(written(model, c)),
         )
     };
     let by = |list: &[crate::model::ByActor]| -> Vec<pack::ByActor> {
@@ -463,7 +478,7 @@ fn route(model: &Model, r: &crate::model::Route) -> pack::Route {
                     .map(|(a, c)| pack::Always {
                         answer: d.answers[*a as usize].id.clone(),
                         when: jsonlogic::condition(model, c),
-                        when_text: summary::condition(model, c),
+                        when_text: written(model, c),
                     })
                     .collect();
                 node.branches = d
@@ -556,7 +571,7 @@ fn accepted(model: &Model, findings: &[Diagnostic]) -> Vec<pack::AcceptedFinding
                 rules: f.rules.clone(),
                 subject: f.subject.clone(),
                 applies_when: when.map(|c| jsonlogic::condition(model, c)),
-                applies_when_text: when.map(|c| summary::condition(model, c)),
+                applies_when_text: when.map(|c| written(model, c)),
                 cites: accept
                     .map(|a| {
                         a.cites

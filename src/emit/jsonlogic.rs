@@ -3,10 +3,23 @@
 //!
 //! The data is one object of answers, keyed by question id: `true`/`false`
 //! for yes/no questions, the option id for one-of and scale questions, a
-//! whole number for counts and pounds for amounts. A question that is not
-//! asked is left out (or `null`). As in the language, every test of a
-//! question that is not asked is false, including `!=` and `<`: tests that
-//! JsonLogic would otherwise pass on `null` are guarded by `!== null`.
+//! whole number for counts and a number of pounds (at most two decimals)
+//! for amounts. A question that is not asked is left out (or `null`). As in
+//! the language, every test of a question that is not asked is false; only
+//! `!` turns that round, so `{"!": [{"===": [{"var": "q"}, true]}]}` (`not
+//! q`) holds when `q` is not asked.
+//!
+//! Every condition has the same value whether or not the library coerces
+//! `null`. JavaScript's JsonLogic reads `null < 3` and `null >= 0` as true
+//! and `null > 3` as false; a strict port may refuse to order `null`, or to
+//! look it up with `in`, at all. So every test that orders an answer
+//! (`<`, `<=`, `>`, `>=`), looks it up in a list (`in`), or needs it
+//! answered to mean what it says (`!==` against a value) comes after the
+//! guard `{"!==": [{"var": "q"}, null]}` in an `and`, which JsonLogic
+//! evaluates from the left and stops at the first false: the test itself
+//! never sees `null`. Only `===` against a value stands alone, since strict
+//! equality with `null` is false in every reading (and the guard itself is
+//! strict equality with `null`, which any reader of a rule pack evaluates).
 //!
 //! So `null` reads as "not asked", and a rule testing the question fails.
 //! An app must therefore pass `null` (or leave a question out) only where
@@ -54,7 +67,7 @@ fn atom(model: &Model, a: &Atom) -> Value {
                 .collect();
             match ids.as_slice() {
                 [one] => json!({ "===": [var, one] }),
-                _ => json!({ "in": [var, ids] }),
+                _ => guarded(var.clone(), json!({ "in": [var, ids] })),
             }
         }
         Test::Compare(op, c) => {
@@ -67,23 +80,22 @@ fn atom(model: &Model, a: &Atom) -> Value {
                 CmpOp::Ge => ">=",
             };
             let test = json!({ name: [var, number(*c)] });
-            // `null < 3` and `null !== 3` hold in JsonLogic; `===`, `>` and
-            // `>=` against a number (never 0 for `>=`, see below) do not.
             match op {
                 CmpOp::Eq => test,
-                CmpOp::Gt if *c >= 0 => test,
-                CmpOp::Ge if *c > 0 => test,
                 _ => guarded(var, test),
             }
         }
         Test::Within { values, negated } => {
             let values: Vec<Value> = values.iter().map(|v| number(*v)).collect();
             let test = json!({ "in": [var, values] });
-            if *negated {
-                guarded(var.clone(), json!({ "!": [test] }))
-            } else {
-                test
-            }
+            guarded(
+                var,
+                if *negated {
+                    json!({ "!": [test] })
+                } else {
+                    test
+                },
+            )
         }
     }
 }

@@ -9,11 +9,15 @@
 //! and the same source gives the same bytes.
 //!
 //! How an app decides, given an answers object (see [`super::jsonlogic`]):
-//! evaluate each rule's `when`; among the rules that hold, `policy.kind`
-//! says which level wins: `most-serious` the highest `rank`, `first-match`
-//! the first rule in order, `no-overlap` the one level they all give (rules
-//! of different levels holding together is a conflict the compiler rules
-//! out). When no rule holds, the level is `policy.otherwise`, if any.
+//! evaluate each rule's `when`. The rules that hold and whose `effect` is
+//! `decides` are the candidates (a `suggests` rule, the protocol's `may`,
+//! only suggests its level). `policy.kind` says which level they give:
+//! `most-serious` the highest `rank` among them, `first-match` the level of
+//! the first in order, `no-overlap` the one level they all give. When no
+//! candidate holds, the level is `policy.otherwise`, and when that is
+//! `null` the incident has none. [`DecisionPolicy`] says which rules then
+//! decide, how a tie under `most-serious` is reported, and what becomes of
+//! a conflict that a protocol accepts under `no-overlap`.
 //!
 //! # Integrity
 //!
@@ -67,24 +71,29 @@ pub const CANONICAL_FORM: &str = "sorted-compact-json";
 /// [`crate::syntax::MAX_NESTING`] (`N`: open parentheses plus the `not`s
 /// that apply to them or to the test at hand):
 ///
-/// - 3 levels hold a condition: the pack, a list (`rules`, `questions`,
-///   `factors`) and its element;
+/// - 7 levels hold the deepest conditions, those of a route step's actions
+///   and timings and of a decision's fixed answers: the pack, `routes`, a
+///   route, `nodes`, a node, `actions` (or `timing`, `always`) and its
+///   element. A rule's condition sits in 3 (the pack, `rules`, a rule);
 /// - every `and`, `or` and `!` is an object holding an array: 2 levels;
 /// - `and` binds tighter than `or` and chains of one are flattened, so
 ///   outside all parentheses, and inside each pair, there is at most an
 ///   `or` holding an `and`: 4 levels, that is 4 + 4 N for the groups;
 ///   a `not` costs a level of `N` and gives only 2, so parentheses are
 ///   the deepest use of it;
-/// - the deepest test is a comparison guarded against "not asked",
-///   `{"and": [.., {"!==": [{"var": ..}, 3]}]}`: 5 levels. A negated list,
-///   `{"and": [.., {"!": [{"in": [.., [..]]}]}]}`, is 7, but its `not` is
-///   a level of `N` itself, which costs a group (4) to make room for;
-/// - an example's answers sit deeper (5 levels) but are a flat `and` of
-///   tests: at most 14.
+/// - the deepest test is one guarded against "not asked" (see
+///   [`super::jsonlogic`]): a comparison,
+///   `{"and": [{"!==": ..}, {"<": [{"var": ..}, 3]}]}`, or a list,
+///   `{"and": [{"!==": ..}, {"in": [{"var": ..}, [..]]}]}`: 5 levels.
+///   A negated list, `{"and": [.., {"!": [{"in": [.., [..]]}]}]}`, is 7,
+///   but its `not` is a level of `N` itself, which costs a group (4) to
+///   make room for;
+/// - an example's answers sit in 5 levels but are a flat `and` of tests:
+///   at most 14.
 ///
-/// So 3 + 4 + 4 N + 5 = 4 N + 12; `tests/tamper.rs` builds a protocol that
-/// reaches it exactly.
-pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 12;
+/// So 7 + 4 + 4 N + 5 = 4 N + 16; `tests/tamper.rs` builds a protocol that
+/// reaches it exactly, with its deepest condition on a step's action.
+pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 16;
 
 /// A compiled protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -363,12 +372,47 @@ pub enum PolicyKind {
     NoOverlap,
 }
 
+/// How the rules that hold give an incident its level. The candidates are
+/// the rules whose `when` holds and whose `effect` is `decides`.
+///
+/// - `most-serious`: the level is the highest `rank` among the candidates,
+///   and every candidate of that level decides, not only one: a tie is
+///   not an error, and the deciding rules are all of them, in source order
+///   (the order of `rules`). The police response, for the incident's
+///   setting, is each deciding rule's own (`police`), else its level's;
+///   of those, the most police (see `Response`), and `unstated` only when
+///   none of them is stated. Where the most police are equal in rank but
+///   differ, which is judgements by different people, Carepath names the
+///   one the pack names first (its levels' responses in order, then its
+///   deciding rules' in order), as the compiled `decision` does.
+/// - `first-match`: the level of the first candidate in order, which alone
+///   decides.
+/// - `no-overlap`: the one level the candidates all give; every one of
+///   them decides, as above. Candidates of different levels holding
+///   together are a conflict, an error of the protocol for which `carepath
+///   build` writes no pack, unless the protocol accepts it (`accept
+///   conflict r1, r2 because "..."`). Then the pack is built and lists the
+///   conflict in `accepted_findings` (code `carepath::conflict`, the two
+///   rules in `rules`, and the reason), and those rules may hold together
+///   however their levels differ. Such an incident has no level:
+///   `carepath decide` answers that the protocol gives it none and prints
+///   the reasons of the conflicts the protocol accepts (all of them; it
+///   does not pick out the pair that holds). An app must likewise give no
+///   level, never pick one of the two.
+///
+/// When no candidate holds, the level is `otherwise`; when that is `null`,
+/// the incident has no level (a gap, which the analysis warns of and a
+/// protocol may accept, code `carepath::gap`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["kind", "otherwise", "cites"]))]
 pub struct DecisionPolicy {
     pub kind: PolicyKind,
-    /// The level of an incident no rule covers, if the protocol gives one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The id of the level of an incident no deciding rule covers, or
+    /// `null` when the protocol gives none (such an incident has no level).
+    /// Always written, so that an app tells "no `otherwise`" from a member
+    /// lost on the way; a reader also takes a pack without it as `null`
+    /// (serde reads a missing `Option` as `None`).
     pub otherwise: Option<String>,
     pub cites: Vec<Citation>,
 }
@@ -400,7 +444,8 @@ pub enum QuestionKind {
     Scale,
     /// Answered with a whole number of at least `minimum`.
     Count,
-    /// Answered with a non-negative number of pounds (two decimal places).
+    /// Answered with a number of pounds, at least 0 and with at most two
+    /// decimals (`12`, `12.5`, `12.50`); `unit` is always `pounds`.
     Amount,
 }
 
@@ -428,7 +473,9 @@ pub struct Question {
     /// For counts.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub minimum: Option<i64>,
-    /// For amounts, e.g. `pounds`.
+    /// For amounts, always `pounds`: the answer is a number of pounds with
+    /// at most two decimals, whatever symbol the protocol shows its authors
+    /// (`amount "£"`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub unit: Option<String>,
     /// JsonLogic: the question is asked only when this holds; otherwise it
@@ -541,7 +588,10 @@ pub struct Rule {
     /// JsonLogic over the answers.
     #[schemars(with = "JsonLogic")]
     pub when: Value,
-    /// `when` as written in the protocol.
+    /// `when` as the protocol writes it, for people: the author's own
+    /// words (`damage != major`, not the options that leaves), on one
+    /// line, without comments. Every `*_text` beside a condition is the
+    /// same. Apps evaluate `when`, never this text.
     pub when_text: String,
     /// The id of the level the rule gives.
     pub level: String,

@@ -4,6 +4,10 @@
 //! Only the JsonLogic that `carepath build` writes is accepted (see
 //! `emit/jsonlogic.rs`): tests of one question's answer against constants,
 //! `!`, `and` and `or`. A test of a question that is not asked is false.
+//! Other JsonLogic, valid as it may be, is refused rather than guessed at:
+//! a pack decides whether the police are called, so a form whose meaning
+//! Carepath has not checked against the language is not followed. The
+//! error says so, and how the forms Carepath reads would write the test.
 
 use serde_json::Value;
 
@@ -148,7 +152,12 @@ pub fn parse(v: &Value, look: &Lookup<'_>, depth: usize) -> Result<Expr, String>
         ));
     }
     let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
-        return Err(format!("expected an object with one operator, found {v}"));
+        return Err(match v {
+            Value::Object(_) => format!(
+                "expected an object with one operator, found {v}: JsonLogic reads that as data, not a condition; {READS}"
+            ),
+            _ => not_ours(&format!("`{v}` is a constant, not a test of an answer"), ""),
+        });
     };
     let (op, args) = obj.iter().next().expect("one entry");
     let list = |args: &Value| -> Vec<Value> {
@@ -177,11 +186,19 @@ pub fn parse(v: &Value, look: &Lookup<'_>, depth: usize) -> Result<Expr, String>
             _ => Err("`!` takes one condition".into()),
         },
         "===" | "!==" | "<" | "<=" | ">" | ">=" | "in" => {
-            let [var, value] = list(args)
-                .try_into()
-                .map_err(|_| format!("`{op}` takes two arguments"))?;
+            let [var, value] = list(args).try_into().map_err(|_| {
+                not_ours(
+                    &format!("`{op}` takes two arguments here, a question and a value"),
+                    " (write a range as two tests joined by `and`)",
+                )
+            })?;
             let name = var.get("var").and_then(Value::as_str).ok_or_else(|| {
-                format!("`{op}` must compare a question (`{{\"var\": ...}}`), found {var}")
+                not_ours(
+                    &format!(
+                        "`{op}` must compare a question (`{{\"var\": ...}}`) first, found {var}"
+                    ),
+                    &format!(" (write {{\"{op}\": [{{\"var\": \"q\"}}, value]}})"),
+                )
             })?;
             let q = (look.question)(name).ok_or_else(|| format!("unknown question `{name}`"))?;
             let number = |v: &Value| -> Result<i64, String> {
@@ -216,10 +233,90 @@ pub fn parse(v: &Value, look: &Lookup<'_>, depth: usize) -> Result<Expr, String>
                 ("<=", _) => Test::Cmp(Cmp::Le, number(&value)?),
                 (">", _) => Test::Cmp(Cmp::Gt, number(&value)?),
                 (">=", _) => Test::Cmp(Cmp::Ge, number(&value)?),
-                _ => return Err(format!("unsupported use of `{op}` with {value}")),
+                ("in", _) => {
+                    return Err(not_ours(
+                        &format!("`in` looks `{name}` up in {value}, which is not a list"),
+                        &format!(" (write {{\"in\": [{{\"var\": \"{name}\"}}, [..]]}})"),
+                    ));
+                }
+                _ => {
+                    return Err(not_ours(
+                        &format!("unsupported use of `{op}` with {value}"),
+                        "",
+                    ));
+                }
             };
             Ok(Expr::Test { q, test })
         }
-        other => Err(format!("unsupported operator `{other}`")),
+        "var" => {
+            let name = match list(args).first() {
+                Some(Value::String(name)) => name.clone(),
+                _ => "q".into(),
+            };
+            Err(not_ours(
+                "unsupported operator `var`",
+                &format!(
+                    " (a bare `var` is not a test; write {{\"===\": [{{\"var\": \"{name}\"}}, true]}})"
+                ),
+            ))
+        }
+        "==" | "!=" => Err(not_ours(
+            &format!("unsupported operator `{op}`"),
+            &format!(" (write `{op}=`, which compares without converting types)"),
+        )),
+        other if JSONLOGIC.contains(&other) => {
+            Err(not_ours(&format!("unsupported operator `{other}`"), ""))
+        }
+        other => Err(format!(
+            "unsupported operator `{other}`: it is not a JsonLogic operator; {READS}"
+        )),
     }
+}
+
+/// What the reader takes, for its errors.
+const READS: &str = "Carepath reads only the forms it writes itself: a test of one question's answer, {\"OP\": [{\"var\": \"q\"}, value]} with OP one of `===`, `!==`, `<`, `<=`, `>`, `>=` or `in` (value a list), joined by `and`, `or` and `!`";
+
+/// The operators of JsonLogic (<https://jsonlogic.com/operations.html>).
+const JSONLOGIC: [&str; 35] = [
+    "var",
+    "missing",
+    "missing_some",
+    "if",
+    "?:",
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "!",
+    "!!",
+    "or",
+    "and",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "max",
+    "min",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "map",
+    "reduce",
+    "filter",
+    "all",
+    "none",
+    "some",
+    "merge",
+    "in",
+    "cat",
+    "substr",
+    "log",
+];
+
+/// The error for valid JsonLogic that Carepath does not read: `what` is
+/// wrong, `hint` (after the list of forms) how to write it instead.
+fn not_ours(what: &str, hint: &str) -> String {
+    format!("{what}: this condition is valid JsonLogic, but {READS}{hint}")
 }

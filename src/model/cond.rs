@@ -12,14 +12,32 @@ use crate::syntax::ast::{self, ExprKind, ValueKind};
 const MAX_NUMBER: i64 = 1_000_000_000_000;
 
 impl Lowerer<'_> {
-    /// Lower a condition written in `file`. `None` after reporting errors.
+    /// Lower a condition written in `file`, keeping its text as written
+    /// (see [`Model::written`]). `None` after reporting errors.
     pub(crate) fn cond(&mut self, file: FileId, e: &ast::Expr) -> Option<Cond> {
+        let c = self.cond_part(file, e)?;
+        if let Some(span) = c.tests_span() {
+            self.keep_written(span, e.span);
+        }
+        Some(c)
+    }
+
+    /// Record the text at `written` as that of the condition whose tests
+    /// cover `tests`.
+    fn keep_written(&mut self, tests: Span, written: Span) {
+        let text = self.ws.sources.get(written.file).slice(written);
+        self.written.insert(tests, one_line(text));
+    }
+
+    /// A condition or a part of one.
+    fn cond_part(&mut self, file: FileId, e: &ast::Expr) -> Option<Cond> {
         match &e.node {
-            ExprKind::Not(inner) => Some(Cond::Not(Box::new(self.cond(file, inner)?))),
+            ExprKind::Not(inner) => Some(Cond::Not(Box::new(self.cond_part(file, inner)?))),
             ExprKind::And(parts) | ExprKind::Or(parts) => {
                 let is_and = matches!(e.node, ExprKind::And(_));
                 // Lower every part, so that each one's errors are reported.
-                let lowered: Vec<Option<Cond>> = parts.iter().map(|p| self.cond(file, p)).collect();
+                let lowered: Vec<Option<Cond>> =
+                    parts.iter().map(|p| self.cond_part(file, p)).collect();
                 let mut out = Vec::with_capacity(parts.len());
                 for c in lowered {
                     match (c?, is_and) {
@@ -400,6 +418,9 @@ impl Lowerer<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         self.given_into(file, e, &mut out, &mut ok);
+        if let Some(span) = tests_span(&out).filter(|_| ok) {
+            self.keep_written(span, e.span);
+        }
         ok.then_some(out)
     }
 
@@ -447,6 +468,19 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// Source text on one line, as a rule pack shows a condition: comments
+/// dropped, each run of blanks one space, none just inside parentheses.
+/// Conditions hold no strings, so `//` always starts a comment.
+fn one_line(text: &str) -> String {
+    let words: Vec<&str> = text
+        .lines()
+        .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
+        .flat_map(|code| code.split(|c: char| c.is_whitespace() || c == '\u{feff}'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.join(" ").replace("( ", "(").replace(" )", ")")
 }
 
 /// A comparison that suits the question's kind, for help messages.

@@ -4,7 +4,7 @@
 //! citations attached to their document. Every problem is reported and
 //! lowering goes on; a model is returned only when there are no errors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_or};
 use crate::model::scope::{self, Closure, DefRef, Kind, ModelRef};
@@ -40,6 +40,7 @@ pub fn lower(ws: &Workspace, root: FileId) -> Lowered {
         documents: Vec::new(),
         questions: Vec::new(),
         used: HashSet::new(),
+        written: BTreeMap::new(),
     };
     let model = lw.run();
     let has_errors = lw.diags.iter().any(|d| d.is_error());
@@ -64,6 +65,8 @@ pub(crate) struct Lowerer<'a> {
     pub questions: Vec<Question>,
     /// Questions some condition or example refers to.
     pub used: HashSet<QuestionId>,
+    /// Conditions as written, for [`Model::written`].
+    pub written: BTreeMap<Span, String>,
 }
 
 /// Collects the properties of one definition and reports repeats.
@@ -231,6 +234,7 @@ impl<'a> Lowerer<'a> {
             actors,
             contacts,
             accepts,
+            written: std::mem::take(&mut self.written),
         };
         self.check_model(&mut model);
         Some(model)

@@ -7,6 +7,7 @@
 //! each vector is the order of the source (imported files first), which is
 //! meaningful for levels (least serious first) and rules (first-match policy).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::source::Span;
@@ -62,6 +63,12 @@ pub struct Model {
     pub actors: Vec<Actor>,
     pub contacts: Vec<Contact>,
     pub accepts: Vec<Accept>,
+    /// Each condition, and each example's answers, as the protocol writes
+    /// it (on one line), keyed by the span from its first test to its last:
+    /// lowering normalises (`sev != major` on a scale becomes the options
+    /// below `major`), and a rule pack shows the author's words. See
+    /// [`Model::written`].
+    pub written: BTreeMap<Span, String>,
 }
 
 /// Id, citations and notes: what every element carries.
@@ -470,6 +477,17 @@ impl Cond {
             Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| c.collect_atoms(out)),
         }
     }
+
+    /// The source from its first test to its last, which identifies a
+    /// condition as written: two conditions written apart never share it.
+    pub fn tests_span(&self) -> Option<Span> {
+        tests_span(self.atoms())
+    }
+}
+
+/// The span covering some tests, all written in one condition.
+pub fn tests_span<'a>(atoms: impl IntoIterator<Item = &'a Atom>) -> Option<Span> {
+    atoms.into_iter().map(|a| a.span).reduce(Span::to)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -766,6 +784,18 @@ impl Model {
 
     pub fn question(&self, id: QuestionId) -> &Question {
         &self.questions[id.index()]
+    }
+
+    /// A condition as the protocol writes it, on one line; `None` for one
+    /// made in memory rather than lowered from a protocol's text.
+    pub fn written(&self, c: &Cond) -> Option<&str> {
+        self.written.get(&c.tests_span()?).map(String::as_str)
+    }
+
+    /// An example's answers as the protocol writes them (see
+    /// [`Model::written`]).
+    pub fn written_answers(&self, given: &[Atom]) -> Option<&str> {
+        self.written.get(&tests_span(given)?).map(String::as_str)
     }
 
     pub fn level(&self, id: LevelId) -> &Level {
