@@ -18,17 +18,17 @@ fn carepath(args: &[&str]) -> Output {
 
 fn schema() -> serde_json::Value {
     serde_json::from_str(
-        &fs::read_to_string("schema/carepath-rulepack-2.schema.json").expect("schema"),
+        &fs::read_to_string("schema/carepath-rulepack-3.schema.json").expect("schema"),
     )
     .expect("the schema is JSON")
 }
 
 #[test]
 fn the_committed_schema_is_current() {
-    let committed = fs::read_to_string("schema/carepath-rulepack-2.schema.json").expect("schema");
+    let committed = fs::read_to_string("schema/carepath-rulepack-3.schema.json").expect("schema");
     assert!(
         committed == emit::schema_json(),
-        "schema/carepath-rulepack-2.schema.json is stale: run `cargo run -- schema > schema/carepath-rulepack-2.schema.json`"
+        "schema/carepath-rulepack-3.schema.json is stale: run `cargo run -- schema > schema/carepath-rulepack-3.schema.json`"
     );
     let printed = carepath(&["schema"]);
     assert!(printed.status.success());

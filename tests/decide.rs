@@ -812,10 +812,15 @@ fn the_human_report_shows_the_response_the_suggestion_the_procedure_and_the_note
 }
 
 #[test]
-fn a_version_1_pack_is_refused_with_how_to_get_a_version_2_one() {
-    let text = fs::read_to_string("out/dorset.json")
-        .expect("pack")
-        .replace("carepath-rulepack/2", "carepath-rulepack/1");
+fn an_older_pack_is_refused_with_how_to_get_a_current_one() {
+    let current = fs::read_to_string("out/dorset.json").expect("pack");
+    for old in ["carepath-rulepack/1", "carepath-rulepack/2"] {
+        let text = current.replace("carepath-rulepack/3", old);
+        let e = Engine::from_json(&text).err().expect("refused").to_string();
+        assert!(e.contains(&format!("old format `{old}`")), "{e}");
+        assert!(e.contains("carepath build"), "{e}");
+    }
+    let text = current.replace("carepath-rulepack/3", "carepath-rulepack/1");
     let e = Engine::from_json(&text).err().expect("refused").to_string();
     assert!(e.contains("old format `carepath-rulepack/1`"), "{e}");
     assert!(e.contains("carepath build"), "{e}");

@@ -225,7 +225,7 @@ fn otherwise_is_written_as_null_when_the_protocol_gives_none() {
 
     // The schema says it is always there, a level id or `null`.
     let schema: Value = serde_json::from_str(
-        &fs::read_to_string("schema/carepath-rulepack-2.schema.json").expect("schema"),
+        &fs::read_to_string("schema/carepath-rulepack-3.schema.json").expect("schema"),
     )
     .expect("JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");

@@ -31,7 +31,7 @@ pub fn checked_pack_json(pack: &pack::RulePack) -> Result<String, crate::eval::L
 }
 
 /// The JSON Schema of the rule pack format, as committed in
-/// `schema/carepath-rulepack-2.schema.json`.
+/// `schema/carepath-rulepack-3.schema.json`.
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(pack::RulePack);
     let mut out = serde_json::to_string_pretty(&schema).expect("a schema serialises");

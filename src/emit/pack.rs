@@ -1,9 +1,9 @@
-//! The rule pack, format `carepath-rulepack/2`: everything a downstream app
+//! The rule pack, format `carepath-rulepack/3`: everything a downstream app
 //! needs to ask a protocol's questions and reach the same decision as
 //! Carepath, without reimplementing the language.
 //!
 //! These types are the contract: the JSON Schema in
-//! `schema/carepath-rulepack-2.schema.json` is generated from them. Every
+//! `schema/carepath-rulepack-3.schema.json` is generated from them. Every
 //! list is in the protocol's order (levels least serious first, rules in
 //! source order), every element has the stable id written in the source,
 //! and the same source gives the same bytes.
@@ -56,7 +56,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The value of [`RulePack::format`].
-pub const FORMAT: &str = "carepath-rulepack/2";
+pub const FORMAT: &str = "carepath-rulepack/3";
 
 /// The value of [`Integrity::algorithm`].
 pub const DIGEST_ALGORITHM: &str = "sha256";
@@ -99,8 +99,8 @@ pub const MAX_DEPTH: usize = 4 * crate::syntax::MAX_NESTING + 16;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulePack {
-    /// Always `carepath-rulepack/2`.
-    #[schemars(extend("const" = "carepath-rulepack/2"))]
+    /// Always `carepath-rulepack/3`.
+    #[schemars(extend("const" = "carepath-rulepack/3"))]
     pub format: String,
     pub compiler: Compiler,
     /// The source files the pack was compiled from.

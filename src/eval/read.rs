@@ -29,9 +29,9 @@ pub(super) fn rule_pack(text: &str) -> Result<(RulePack, Result<(), LoadError>),
     let mut value = json(text)?;
     match value.get("format").and_then(Value::as_str) {
         Some(pack::FORMAT) => {}
-        Some("carepath-rulepack/1") => {
+        Some(old @ ("carepath-rulepack/1" | "carepath-rulepack/2")) => {
             return Err(LoadError(format!(
-                "this rule pack is in the old format `carepath-rulepack/1`, which this version of \
+                "this rule pack is in the old format `{old}`, which this version of \
                  Carepath no longer reads (it reads `{}`): rebuild it from its protocol with \
                  `carepath build`; docs/rulepack-migration.md says what changed",
                 pack::FORMAT
