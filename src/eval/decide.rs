@@ -343,21 +343,7 @@ impl Engine {
             return Ok(reached);
         }
         let answers = self.answers(given)?;
-        let answers = self.with_setting(&answers, setting).map_err(|e| vec![e])?;
-        let si = self.setting_of(&answers);
-        let known = self.known_of(&answers);
-        let level = match self.settled_outcome(&known, si) {
-            Some(Outcome::Level(l)) => l,
-            Some(outcome) => return Err(vec![self.undecided(outcome, &known)]),
-            None => {
-                let questions = self
-                    .open_questions(&answers)
-                    .into_iter()
-                    .map(|q| self.pack.questions[q].id.clone())
-                    .collect();
-                return Err(vec![AnswerError::Missing { questions }]);
-            }
-        };
+        let (level, si, known) = self.settled_level(&answers, setting)?;
         let deciding = self.deciding_rules(level, &known);
         let police = self.decision_police(level, &deciding, &self.pack.settings[si].id);
         Ok(Reached {
@@ -606,28 +592,38 @@ impl Engine {
         answers: &Answers,
         setting: &str,
     ) -> Result<Decision<'p>, Vec<AnswerError>> {
-        let pack = &self.pack;
+        let (level, si, known) = self.settled_level(answers, setting)?;
+        let applying = self.applying_procedures(&known)?;
+        Ok(self.decision(level, &applying, &known, si))
+    }
+
+    /// The level the answers settle in a setting, with the setting's index
+    /// and what is known; the error when they leave it open or give none.
+    fn settled_level(
+        &self,
+        answers: &Answers,
+        setting: &str,
+    ) -> Result<(usize, usize, Vec<Known>), Vec<AnswerError>> {
         let answers = self.with_setting(answers, setting).map_err(|e| vec![e])?;
-        let si = pack
+        let si = self
+            .pack
             .settings
             .iter()
             .position(|s| s.id == setting)
             .unwrap_or_default();
         let known = self.known_of(&answers);
-        let level = match self.settled_outcome(&known, si) {
-            Some(Outcome::Level(l)) => l,
-            Some(outcome) => return Err(vec![self.undecided(outcome, &known)]),
+        match self.settled_outcome(&known, si) {
+            Some(Outcome::Level(l)) => Ok((l, si, known)),
+            Some(outcome) => Err(vec![self.undecided(outcome, &known)]),
             None => {
                 let questions = self
                     .open_questions(&answers)
                     .into_iter()
-                    .map(|q| pack.questions[q].id.clone())
+                    .map(|q| self.pack.questions[q].id.clone())
                     .collect();
-                return Err(vec![AnswerError::Missing { questions }]);
+                Err(vec![AnswerError::Missing { questions }])
             }
-        };
-        let applying = self.applying_procedures(&known)?;
-        Ok(self.decision(level, &applying, &known, si))
+        }
     }
 
     /// The compiled decision walked with the known answers, when the pack
