@@ -6,6 +6,7 @@
 //! incidents, the diagram's shape, and a pack whose diagram was edited.
 
 use carepath::emit::pack::{CompiledDecision, QuestionKind, RulePack};
+use carepath::eval::batch::Brief;
 use carepath::eval::expr::Val;
 use carepath::eval::{Answers, Engine, Integrity};
 use serde_json::{Map, Value, json};
@@ -167,7 +168,15 @@ fn the_shipped_decision_gives_the_level_and_police_that_decide_gives() {
                 let walked = walk_shipped(decision, &object, &setting.id)
                     .unwrap_or_else(|e| panic!("{id}: {e} for {object:?}"));
                 let answers = engine.answers(&object).expect("a possible incident");
-                let expected = match engine.decide(&answers, &setting.id) {
+                let decided_as = engine.decide(&answers, &setting.id);
+                assert_eq!(
+                    engine.brief(&object, &setting.id),
+                    decided_as.as_ref().map(Brief::of).map_err(Clone::clone),
+                    "{id} in {}: brief for {object:?}",
+                    setting.id
+                );
+                let refused = decided_as.as_ref().err().cloned();
+                let expected = match decided_as {
                     Ok(mut d) => {
                         decided += 1;
                         // Every decision, with and without its explanation,
@@ -217,6 +226,12 @@ fn the_shipped_decision_gives_the_level_and_police_that_decide_gives() {
                     );
                 } else {
                     assert_eq!(expected, Shipped::Outcome(None, None), "{id}: {object:?}");
+                    // The same refusal, with the same accepted findings.
+                    assert_eq!(
+                        engine.level_of(&object, &setting.id).err(),
+                        refused,
+                        "{id}: level_of for {object:?}"
+                    );
                 }
             }
         }
@@ -352,4 +367,110 @@ fn a_pack_whose_compiled_decision_was_edited_is_refused() {
         .expect("answers");
     let d = engine.decide(&answers, "residential").expect("decided");
     assert_eq!(d.level.id, "level-1");
+}
+
+/// `level_of` reads an answers object straight into the compiled decision's
+/// classes; whatever it is given, it must answer as the full path does.
+/// Incidents with answers left out (in any order), answers of the wrong
+/// kind, unknown options and questions, `null`s and answers to questions
+/// that are not asked: the same errors as [`Engine::answers`] when the
+/// answers are wrong; when they are right, the level and police response
+/// of `decide`, or the refusal of `decide` when it gives no level, and a
+/// level only where every completion of the answers has it.
+#[test]
+fn level_of_answers_partial_and_wrong_answers_as_the_full_path_does() {
+    let mut state = 0x1e7e_10f;
+    for id in PROTOCOLS {
+        let (_, engine) = seed_pack(id);
+        let mut settled = 0;
+        for (si, setting) in engine.pack.settings.iter().enumerate() {
+            for _ in 0..300 {
+                let full = incident(&engine, si, &mut state);
+                let mut object: Vec<(String, Value)> = full
+                    .iter()
+                    .filter(|_| next(&mut state) % 3 != 0)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                // Sometimes out of order.
+                if next(&mut state) % 2 == 0 {
+                    object.reverse();
+                }
+                let q = (next(&mut state) % engine.pack.questions.len() as u64) as usize;
+                let question = engine.pack.questions[q].id.clone();
+                match next(&mut state) % 8 {
+                    0 => object.push((question, json!("not-an-option"))),
+                    1 => object.push((question, json!(7.5))),
+                    2 => object.push((question, Value::Null)),
+                    3 => object.push(("no-such-question".into(), json!(true))),
+                    4 => {
+                        // An answer to a question, asked or not.
+                        let choices: Vec<Val> =
+                            engine.cells()[q].iter().flatten().copied().collect();
+                        let v = choices[(next(&mut state) % choices.len() as u64) as usize];
+                        object.retain(|(k, _)| *k != question);
+                        object.push((question, answer_json(&engine.pack, q, v)));
+                    }
+                    _ => {}
+                }
+                let object: Map<String, Value> = object.into_iter().collect();
+                // The brief form, read straight from the answers where it
+                // can be, is that of the whole decision, errors and all.
+                let whole = engine
+                    .answers(&object)
+                    .and_then(|a| engine.decide(&a, &setting.id).map(|d| Brief::of(&d)));
+                assert_eq!(
+                    engine.brief(&object, &setting.id),
+                    whole,
+                    "{id} in {}: brief for {object:?}",
+                    setting.id
+                );
+                let reached = engine.level_of(&object, &setting.id);
+                let answers = match engine.answers(&object) {
+                    Err(e) => {
+                        assert_eq!(reached.err(), Some(e), "{id}: {object:?}");
+                        continue;
+                    }
+                    Ok(answers) => answers,
+                };
+                match (reached, engine.decide(&answers, &setting.id)) {
+                    (Ok(r), Ok(d)) => {
+                        settled += 1;
+                        assert_eq!(
+                            (&r.level.id, r.police, r.by),
+                            (&d.level.id.to_string(), d.police.response, d.police.by),
+                            "{id} in {}: {object:?}",
+                            setting.id
+                        );
+                    }
+                    (Ok(r), Err(e)) => {
+                        // Only a procedure can still be open; the level is
+                        // that of the whole incident.
+                        settled += 1;
+                        assert!(
+                            matches!(e.as_slice(), [carepath::eval::AnswerError::Missing { .. }]),
+                            "{id}: {e:?} for {object:?}"
+                        );
+                        if object
+                            .iter()
+                            .all(|(k, v)| v.is_null() || full.get(k) == Some(v))
+                        {
+                            let whole = engine
+                                .decide(&engine.answers(&full).expect("valid"), &setting.id)
+                                .expect("a complete incident that has this level");
+                            assert_eq!(r.level.id, whole.level.id, "{id}: {object:?}");
+                        }
+                    }
+                    (Err(mine), Err(theirs)) => {
+                        if let [carepath::eval::AnswerError::NoLevel { .. }] = theirs.as_slice() {
+                            assert_eq!(mine, theirs, "{id}: {object:?}");
+                        }
+                    }
+                    (Err(e), Ok(d)) => {
+                        panic!("{id}: level_of refused {e:?} where decide gave {d:?}")
+                    }
+                }
+            }
+        }
+        assert!(settled > 50, "{id}: only {settled} settled");
+    }
 }

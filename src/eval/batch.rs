@@ -20,8 +20,9 @@ use std::io::{self, BufRead, BufWriter, Read, Write};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::compiled::End;
 use super::json::{self, AnswersTextError, MAX_ANSWERS_BYTES};
-use super::{AnswerError, Decision, Engine};
+use super::{AnswerError, Decision, Engine, Outcome};
 use crate::emit::pack;
 
 /// How each decided incident is written.
@@ -76,6 +77,71 @@ impl<'d> Brief<'d> {
             procedures: d.procedures.iter().map(|p| p.id).collect(),
             deciding: d.deciding.iter().map(|r| r.id).collect(),
         }
+    }
+}
+
+impl Engine {
+    /// The brief form of the decision an answers object (as for
+    /// [`Engine::answers`]) reaches in a setting: [`Brief::of`] the
+    /// decision [`Engine::decide`] gives, with the same errors. Answers
+    /// that reach an end of the compiled decision and settle every rule
+    /// and procedure are read straight into answer classes and decided
+    /// there, without building the decision.
+    pub fn brief(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Result<Brief<'_>, Vec<AnswerError>> {
+        if let Some(brief) = self.brief_directly(given, setting) {
+            return brief;
+        }
+        let answers = self.answers(given)?;
+        self.decide(&answers, setting).map(|d| Brief::of(&d))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn brief_directly(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
+        let classes = self.classes();
+        let pack = &self.pack;
+        self.walk_given(given, setting, |end, _, class| {
+            let (level, key) = match end {
+                End::Level { level, key } => (level, key),
+                End::Undecided => {
+                    return Some(Err(self.undecided_classes(Outcome::Undecided, class)));
+                }
+                End::Conflict => {
+                    return Some(Err(self.undecided_classes(Outcome::Conflict, class)));
+                }
+            };
+            // Every deciding rule and procedure settled by the answers, as
+            // `decide` requires; else the full path says what is missing.
+            let mut holding = Vec::new();
+            for (d, cond) in classes.deciding.iter().enumerate() {
+                if cond.eval3(class)? {
+                    holding.push(self.deciding_rule_indices()[d]);
+                }
+            }
+            let mut procedures = Vec::new();
+            for (p, cond) in classes.procedures.iter().enumerate() {
+                if cond.eval3(class)? {
+                    procedures.push(pack.procedures[p].id.as_str());
+                }
+            }
+            Some(Ok(Brief {
+                level: &pack.levels[level].id,
+                police: self.police_table().values[key as usize].0,
+                procedures,
+                deciding: self
+                    .deciding_of(level, &holding)
+                    .into_iter()
+                    .map(|r| pack.rules[r].id.as_str())
+                    .collect(),
+            }))
+        })
     }
 }
 
@@ -162,7 +228,6 @@ pub fn run(
     options: &Options,
 ) -> Report {
     let mut output = BufWriter::with_capacity(OUTPUT_BUFFER, output);
-    let explain = options.form == Form::Full { explain: true };
     let mut report = Report::default();
     // One line's text and one answers map, reused for every line.
     let mut text = Vec::with_capacity(1024);
@@ -182,7 +247,7 @@ pub fn run(
         };
         report.lines += 1;
         let outcome = if fits {
-            decide_line(engine, &text, &mut given, options.setting, explain)
+            decide_line(engine, &text, &mut given, options.setting, options.form)
         } else {
             Err(vec![LineError::Text(AnswersTextError::TooLong {
                 limit: MAX_ANSWERS_BYTES,
@@ -191,10 +256,7 @@ pub fn run(
         let written = match &outcome {
             Ok(d) => {
                 report.decided += 1;
-                match options.form {
-                    Form::Full { .. } => serde_json::to_writer(&mut output, d),
-                    Form::Brief => serde_json::to_writer(&mut output, &Brief::of(d)),
-                }
+                serde_json::to_writer(&mut output, d)
             }
             Err(errors) => serde_json::to_writer(
                 &mut output,
@@ -247,39 +309,70 @@ fn decide_line<'e>(
     text: &[u8],
     given: &mut Map<String, Value>,
     setting: Option<&str>,
-    explain: bool,
-) -> Result<Decision<'e>, Vec<LineError>> {
+    form: Form,
+) -> Result<Decided<'e>, Vec<LineError>> {
     let lift = |errors: Vec<AnswerError>| -> Vec<LineError> {
         errors.into_iter().map(LineError::from).collect()
     };
     json::answers_object_into(text, given).map_err(|e| vec![e.into()])?;
+    if form == Form::Brief
+        && let Ok(setting) = line_setting(engine, given, setting)
+    {
+        return engine
+            .brief(given, setting)
+            .map(Decided::Brief)
+            .map_err(lift);
+    }
+    // Wrong answers are reported before a missing setting.
     let answers = engine.answers(given).map_err(lift)?;
-    let setting = match (setting, engine.pack.settings.as_slice()) {
-        (Some(s), _) => s,
+    let setting = line_setting(engine, given, setting).map_err(|e| vec![e.into()])?;
+    let mut d = engine.decide(&answers, setting).map_err(lift)?;
+    if form == (Form::Full { explain: true }) {
+        d.explanation = Some(engine.explanation(&answers, setting));
+    }
+    Ok(match form {
+        Form::Brief => Decided::Brief(Brief::of(&d)),
+        Form::Full { .. } => Decided::Full(d),
+    })
+}
+
+/// The setting a line is decided for: the one the command gives, else the
+/// line's own answer to the setting question, else the pack's only one.
+fn line_setting<'a>(
+    engine: &'a Engine,
+    given: &'a Map<String, Value>,
+    setting: Option<&'a str>,
+) -> Result<&'a str, AnswerError> {
+    match (setting, engine.pack.settings.as_slice()) {
+        (Some(s), _) => Ok(s),
         (None, settings) => {
             let own = engine
                 .setting_question()
                 .and_then(|q| given.get(&engine.pack.questions[q].id))
                 .and_then(Value::as_str);
             match (own, settings) {
-                (Some(s), _) => s,
-                (None, [only]) => &only.id,
+                (Some(s), _) => Ok(s),
+                (None, [only]) => Ok(&only.id),
                 // The setting is the first question, and unanswered.
-                (None, _) => {
-                    let question = engine
-                        .setting_question()
-                        .map(|q| engine.pack.questions[q].id.clone())
-                        .unwrap_or_else(|| "setting".into());
-                    return Err(vec![LineError::Answer(AnswerError::Missing {
-                        questions: vec![question],
-                    })]);
-                }
+                (None, _) => Err(AnswerError::Missing {
+                    questions: vec![
+                        engine
+                            .setting_question()
+                            .map(|q| engine.pack.questions[q].id.clone())
+                            .unwrap_or_else(|| "setting".into()),
+                    ],
+                }),
             }
         }
-    };
-    let mut d = engine.decide(&answers, setting).map_err(lift)?;
-    if explain {
-        d.explanation = Some(engine.explanation(&answers, setting));
     }
-    Ok(d)
+}
+
+/// A line's decision, in the form asked for. One is on the stack at a
+/// time, so the difference in size between the forms costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Decided<'e> {
+    Full(Decision<'e>),
+    Brief(Brief<'e>),
 }

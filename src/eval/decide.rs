@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::classes::{UNSET, with_scratch};
 use super::compiled::{End, Walked};
 use super::decision::{
     AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
@@ -109,6 +110,38 @@ fn typed_number(kind: QuestionKind, text: &str) -> Option<serde_json::Number> {
     serde_json::from_str::<serde_json::Number>(plain).ok()
 }
 
+/// What is wrong with an answer (see [`Engine::read_value`]).
+#[derive(Clone, Copy)]
+enum Wrong {
+    /// Not the kind of value the question takes.
+    Kind,
+    /// Not one of the question's options.
+    Option,
+    /// A number out of the question's range.
+    Number,
+}
+
+/// Whether two ids are the same text, compared a word at a time: ids are
+/// short, and comparing them is most of reading an answers object.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], i: usize| u32::from_ne_bytes(s[i..i + 4].try_into().expect("4 bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => {
+            // Whole words, then the last word (overlapping the one before).
+            (0..n / 8).all(|w| word(a, 8 * w) == word(b, 8 * w)) && word(a, n - 8) == word(b, n - 8)
+        }
+    }
+}
+
 /// The option id closest to `given`, when one is close enough to be a
 /// slip (`posession` for `possession`).
 fn closest(given: &str, options: &[pack::Choice]) -> Option<String> {
@@ -179,62 +212,73 @@ impl Engine {
             expected: expected.into(),
             given: v.to_string(),
         };
+        let unknown = |given: &str| {
+            let options = question.options.iter().map(|o| o.id.clone()).collect();
+            let suggestion = closest(given, &question.options);
+            match question.kind {
+                QuestionKind::Setting => AnswerError::UnknownSetting {
+                    given: given.into(),
+                    settings: options,
+                    suggestion,
+                },
+                _ => AnswerError::UnknownOption {
+                    question: question.id.clone(),
+                    given: given.into(),
+                    options,
+                    suggestion,
+                },
+            }
+        };
+        self.read_value(q, v)
+            .map_err(|w| match (w, question.kind, v) {
+                (Wrong::Option, _, Value::String(s)) => unknown(s),
+                (_, QuestionKind::Setting, _) => wrong("the setting (a setting id)"),
+                (_, QuestionKind::YesNo, _) => wrong("a yes/no question (true or false)"),
+                (_, QuestionKind::OneOf | QuestionKind::Scale, _) => {
+                    wrong("answered with one of its options")
+                }
+                (Wrong::Number, QuestionKind::Count, _) => wrong(&format!(
+                    "a count (a whole number of at least {})",
+                    question.minimum.unwrap_or(0)
+                )),
+                (_, QuestionKind::Count, _) => wrong("a count (a whole number)"),
+                (Wrong::Number, QuestionKind::Amount, _) => {
+                    wrong("an amount (pounds, at most two decimal places, not negative)")
+                }
+                (_, QuestionKind::Amount, _) => wrong("an amount (a number of pounds)"),
+            })
+    }
+
+    /// One answer as JSON read for question `q`, saying only what is wrong
+    /// with it ([`Engine::value`] words it): deciding many incidents reads
+    /// every answer through here, and builds no message for one that is
+    /// right.
+    #[inline]
+    fn read_value(&self, q: usize, v: &Value) -> Result<Option<Val>, Wrong> {
+        let question = &self.pack.questions[q];
         Ok(Some(match (question.kind, v) {
             (_, Value::Null) => return Ok(None),
-            (QuestionKind::Setting, Value::String(s)) => {
-                match question.options.iter().position(|o| o.id == *s) {
-                    Some(i) => Val::Opt(i as u32),
-                    None => {
-                        return Err(AnswerError::UnknownSetting {
-                            given: s.clone(),
-                            settings: question.options.iter().map(|o| o.id.clone()).collect(),
-                            suggestion: closest(s, &question.options),
-                        });
-                    }
-                }
-            }
-            (QuestionKind::Setting, _) => return Err(wrong("the setting (a setting id)")),
             (QuestionKind::YesNo, Value::Bool(b)) => Val::Bool(*b),
-            (QuestionKind::YesNo, _) => return Err(wrong("a yes/no question (true or false)")),
-            (QuestionKind::OneOf | QuestionKind::Scale, Value::String(s)) => {
-                match question.options.iter().position(|o| o.id == *s) {
-                    Some(i) => Val::Opt(i as u32),
-                    None => {
-                        return Err(AnswerError::UnknownOption {
-                            question: question.id.clone(),
-                            given: s.clone(),
-                            options: question.options.iter().map(|o| o.id.clone()).collect(),
-                            suggestion: closest(s, &question.options),
-                        });
-                    }
-                }
-            }
-            (QuestionKind::OneOf | QuestionKind::Scale, _) => {
-                return Err(wrong("answered with one of its options"));
-            }
-            (QuestionKind::Count, Value::Number(n)) => {
-                let min = question.minimum.unwrap_or(0);
-                match n.as_i64() {
-                    Some(c) if c >= min => Val::Num(c),
-                    _ => {
-                        return Err(wrong(&format!(
-                            "a count (a whole number of at least {min})"
-                        )));
-                    }
-                }
-            }
-            (QuestionKind::Count, _) => return Err(wrong("a count (a whole number)")),
+            (
+                QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale,
+                Value::String(s),
+            ) => match question.options.iter().position(|o| same_text(&o.id, s)) {
+                Some(i) => Val::Opt(i as u32),
+                None => return Err(Wrong::Option),
+            },
+            (QuestionKind::Count, Value::Number(n)) => match n.as_i64() {
+                Some(c) if c >= question.minimum.unwrap_or(0) => Val::Num(c),
+                _ => return Err(Wrong::Number),
+            },
             (QuestionKind::Amount, Value::Number(n)) => {
                 let pounds = n.as_f64().unwrap_or(-1.0);
                 let pence = (pounds * 100.0).round();
                 if pounds < 0.0 || (pence - pounds * 100.0).abs() > 1e-6 || pence > 9e15 {
-                    return Err(wrong(
-                        "an amount (pounds, at most two decimal places, not negative)",
-                    ));
+                    return Err(Wrong::Number);
                 }
                 Val::Num(pence as i64)
             }
-            (QuestionKind::Amount, _) => return Err(wrong("an amount (a number of pounds)")),
+            _ => return Err(Wrong::Kind),
         }))
     }
 
@@ -340,7 +384,7 @@ impl Engine {
         setting: &str,
     ) -> Result<Reached<'_>, Vec<AnswerError>> {
         if let Some(reached) = self.level_directly(given, setting) {
-            return Ok(reached);
+            return reached;
         }
         let answers = self.answers(given)?;
         let (level, si, known) = self.settled_level(&answers, setting)?;
@@ -354,51 +398,88 @@ impl Engine {
     }
 
     /// [`Engine::level_of`] for answers that are all valid, each asked
-    /// given the others, and that reach an end of the compiled decision;
-    /// `None` for any other answers, which the full path judges (and, when
-    /// they are wrong, explains).
-    fn level_directly(&self, given: &Map<String, Value>, setting: &str) -> Option<Reached<'_>> {
+    /// given the others, and that reach an end of the compiled decision
+    /// (a level, or none); `None` for any other answers, which the full
+    /// path judges (and, when they are wrong, explains).
+    #[allow(clippy::type_complexity)]
+    fn level_directly(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Option<Result<Reached<'_>, Vec<AnswerError>>> {
+        self.walk_given(given, setting, |end, _, class| match end {
+            End::Level { level, key } => {
+                let (police, by) = &self.police_table().values[key as usize];
+                Some(Ok(Reached {
+                    level: &self.pack.levels[level],
+                    police: *police,
+                    by: by.as_deref().map(|a| self.actor_title(a)),
+                }))
+            }
+            End::Undecided => Some(Err(self.undecided_classes(Outcome::Undecided, class))),
+            End::Conflict => Some(Err(self.undecided_classes(Outcome::Conflict, class))),
+        })
+    }
+
+    /// Read an answers object straight into answer classes and walk the
+    /// compiled decision for the setting; `then` gets the end reached, the
+    /// setting's index and the classes. `None` (for the full path to judge)
+    /// when an answer is not valid, is to a question not asked or whose
+    /// asking the answers leave open, or the walk stops before an end.
+    pub(super) fn walk_given<T>(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+        then: impl FnOnce(End, usize, &[u32]) -> Option<T>,
+    ) -> Option<T> {
         let compiled = self.compiled()?;
         let si = self.pack.settings.iter().position(|s| s.id == setting)?;
-        let mut known = vec![Known::Unknown; self.pack.questions.len()];
-        for (id, v) in given {
-            let q = self.question_index(id)?;
-            if !v.is_null() {
-                known[q] = Known::Is(Some(self.value(q, v).ok()??));
+        let questions = &self.pack.questions;
+        let classes = self.classes();
+        with_scratch(questions.len(), |class| {
+            // Apps send the questions in one order, most often the pack's:
+            // the question after the last one read is tried before the
+            // lookup.
+            let mut next = 0;
+            for (id, v) in given {
+                let q = match questions.get(next) {
+                    Some(question) if same_text(&question.id, id) => next,
+                    _ => self.question_index(id)?,
+                };
+                next = q + 1;
+                if !v.is_null() {
+                    class[q] = classes.class_of(q, self.read_value(q, v).ok()??)?;
+                }
             }
-        }
-        if let Some(sq) = self.setting_question() {
-            match known[sq] {
-                Known::Is(Some(Val::Opt(o))) if o as usize != si => return None,
-                _ => known[sq] = Known::Is(Some(Val::Opt(si as u32))),
+            if let Some(sq) = self.setting_question() {
+                match class[sq] {
+                    UNSET => class[sq] = si as u32,
+                    c if c as usize != si => return None,
+                    _ => {}
+                }
             }
-        }
-        // Each answer is to a question asked, given answers to everything
-        // its condition tests.
-        for (q, k) in known.iter().enumerate() {
-            if let (Known::Is(Some(_)), Some(c)) = (k, self.asked_when(q))
-                && c.eval3(&known) != Some(true)
-            {
+            if !classes.settle_asked(class) {
                 return None;
             }
-        }
-        let cells = self.cells();
-        let walked = compiled.walk(si, |q| match known[q] {
-            Known::Is(Some(v)) => cell_of(&cells[q], Some(v)),
-            _ => None,
-        });
-        let Walked::End(e) = walked else {
-            return None;
-        };
-        let End::Level { level, key } = compiled.ends[e as usize] else {
-            return None;
-        };
-        let (police, by) = &self.police_table().values[key as usize];
-        Some(Reached {
-            level: &self.pack.levels[level],
-            police: *police,
-            by: by.as_deref().map(|a| self.actor_title(a)),
+            let Walked::End(e) = compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET))
+            else {
+                return None;
+            };
+            then(compiled.ends[e as usize], si, class)
         })
+    }
+
+    /// [`Engine::undecided`] for answers read into classes.
+    pub(super) fn undecided_classes(&self, outcome: Outcome, class: &[u32]) -> Vec<AnswerError> {
+        let known: Vec<Known> = class
+            .iter()
+            .enumerate()
+            .map(|(q, c)| match *c {
+                UNSET => Known::Unknown,
+                c => Known::Is(self.cells()[q][c as usize]),
+            })
+            .collect();
+        vec![self.undecided(outcome, &known)]
     }
 
     /// The questions whose answers can still change the level, in the
@@ -814,7 +895,7 @@ impl Engine {
     /// Of the deciding rules that hold, those that decide `level` under the
     /// policy: the first under `first-match`, else every one of that level
     /// (several when they tie), in the pack's order.
-    fn deciding_of(&self, level: usize, holding: &[usize]) -> Vec<usize> {
+    pub(super) fn deciding_of(&self, level: usize, holding: &[usize]) -> Vec<usize> {
         match self.pack.policy.kind {
             pack::PolicyKind::FirstMatch => holding.iter().take(1).copied().collect(),
             _ => holding
@@ -1235,4 +1316,27 @@ pub fn rank(r: pack::Response) -> Option<u8> {
 /// (see [`crate::model::Response::words`]).
 pub fn response_words(r: pack::Response) -> &'static str {
     crate::model::Response::from(r).words()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    /// Every length a word-at-a-time comparison splits differently, with a
+    /// difference at every position: only equal text is the same.
+    #[test]
+    fn same_text_is_equality() {
+        for n in 0..40 {
+            let a: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            assert!(same_text(&a, &a.clone()), "{a}");
+            for i in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[i] = b'-';
+                let b = String::from_utf8(b).expect("ascii");
+                assert!(!same_text(&a, &b), "{a} / {b}");
+            }
+            assert!(!same_text(&a, &format!("{a}x")));
+            assert!(!same_text(&format!("{a}x"), &a));
+        }
+    }
 }

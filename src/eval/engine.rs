@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::classes::Classes;
 use super::compiled::{self, Compiled, PoliceKeys, PoliceTable};
 use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
@@ -72,6 +73,8 @@ pub struct Engine {
     /// Per question: the answers worth trying (one per class of answers no
     /// condition tells apart), and `None` for "not asked" if it can be.
     cells: Vec<Vec<Option<Val>>>,
+    /// How answers are read into those classes (see `classes.rs`).
+    classes: Classes,
     /// The decision diagram, built the first time partial answers need it;
     /// `None` when it is too large (see `diagram.rs`).
     diagram: OnceLock<Option<Diagram>>,
@@ -476,6 +479,7 @@ impl Engine {
         super::verify::check(&pack)?;
         let cells = cells(&pack, &asked, &rules, &procedures, &factor_conds);
         let police = PoliceTable::new(&pack, &deciding_rule, &deciding_level);
+        let classes = Classes::new(&cells, &asked, &deciding, &procedures);
         let lookup = questions
             .iter()
             .map(|(id, q)| (id.as_str().into(), *q))
@@ -495,6 +499,7 @@ impl Engine {
             otherwise,
             factors: factor_conds,
             cells,
+            classes,
             diagram: OnceLock::new(),
             police,
             compiled: OnceLock::new(),
@@ -557,6 +562,11 @@ impl Engine {
         &self.rules[rule]
     }
 
+    /// The rules that decide (rather than suggest), as pack indices.
+    pub(super) fn deciding_rule_indices(&self) -> &[usize] {
+        &self.deciding_rule
+    }
+
     /// Whether rule `rule` (a pack index) decides, rather than suggests.
     pub fn rule_decides(&self, rule: usize) -> bool {
         self.deciding_rule.binary_search(&rule).is_ok()
@@ -591,6 +601,11 @@ impl Engine {
 
     pub fn factor_condition(&self, f: usize) -> Option<&Expr> {
         self.factors[f].as_ref()
+    }
+
+    /// How answers are read into their classes.
+    pub(super) fn classes(&self) -> &Classes {
+        &self.classes
     }
 
     /// The answers worth trying for each question (see [`Engine::cells`]).

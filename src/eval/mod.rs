@@ -12,6 +12,7 @@
 //! `batch.rs` decides a stream of them, one line each.
 
 pub mod batch;
+mod classes;
 mod compiled;
 pub mod decide;
 pub mod decision;

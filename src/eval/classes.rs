@@ -1,0 +1,192 @@
+//! Answers read straight into their classes (the *cells* of
+//! [`Engine::cells`](super::Engine::cells)), for the compiled decision.
+//!
+//! The compiled decision branches on classes of answers, so an app's
+//! answers object only has to be turned into one class per question to be
+//! walked. [`Classes`] holds what that takes, worked out when the pack is
+//! read: the class of each yes/no answer and option, the starts of each
+//! number's classes to search, and every "asked when" condition rewritten
+//! as a test of classes. A class is a set of answers that no condition of
+//! the pack tells apart, so a condition holds for an answer exactly when
+//! it holds for the answer's class: reading classes loses nothing.
+
+use super::expr::{Expr, Val};
+
+/// No class yet: the question has no answer.
+pub const UNSET: u32 = u32::MAX;
+
+/// How many questions [`with_scratch`] keeps on the stack.
+const ON_STACK: usize = 64;
+
+/// A condition over classes: each test is the set of the question's classes
+/// in which it holds.
+#[derive(Debug)]
+pub enum ClassExpr {
+    /// Bit `c` of `holds` says whether the test holds in class `c`.
+    Test {
+        q: usize,
+        holds: Box<[u64]>,
+    },
+    Not(Box<ClassExpr>),
+    And(Box<[ClassExpr]>),
+    Or(Box<[ClassExpr]>),
+}
+
+impl ClassExpr {
+    /// `e` over the classes `cells` (per question, each class's
+    /// representative answer, `None` for "not asked").
+    pub fn new(e: &Expr, cells: &[Vec<Option<Val>>]) -> ClassExpr {
+        match e {
+            Expr::Test { q, test } => {
+                let classes = &cells[*q];
+                let mut holds = vec![0u64; classes.len().div_ceil(64)].into_boxed_slice();
+                for (c, v) in classes.iter().enumerate() {
+                    if test.holds(*v) {
+                        holds[c / 64] |= 1 << (c % 64);
+                    }
+                }
+                ClassExpr::Test { q: *q, holds }
+            }
+            Expr::Not(e) => ClassExpr::Not(Box::new(ClassExpr::new(e, cells))),
+            Expr::And(es) => ClassExpr::And(es.iter().map(|e| ClassExpr::new(e, cells)).collect()),
+            Expr::Or(es) => ClassExpr::Or(es.iter().map(|e| ClassExpr::new(e, cells)).collect()),
+        }
+    }
+
+    /// Three-valued, as [`Expr::eval3`]: `None` when a question it needs has
+    /// no class yet ([`UNSET`]).
+    pub fn eval3(&self, class: &[u32]) -> Option<bool> {
+        match self {
+            ClassExpr::Test { q, holds } => match class[*q] {
+                UNSET => None,
+                c => Some(holds[c as usize / 64] >> (c % 64) & 1 == 1),
+            },
+            ClassExpr::Not(e) => e.eval3(class).map(|b| !b),
+            ClassExpr::And(es) => {
+                let mut unknown = false;
+                for e in es {
+                    match e.eval3(class) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                (!unknown).then_some(true)
+            }
+            ClassExpr::Or(es) => {
+                let mut unknown = false;
+                for e in es {
+                    match e.eval3(class) {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                (!unknown).then_some(false)
+            }
+        }
+    }
+}
+
+/// What reading answers into classes takes, per pack.
+#[derive(Debug)]
+pub struct Classes {
+    /// Per question: the starts of a count's or amount's classes, in
+    /// order (empty for other questions).
+    starts: Vec<Box<[i64]>>,
+    /// Per question: the class of "not asked", when it can be.
+    not_asked: Vec<Option<u32>>,
+    /// The questions asked only when a condition holds, in asking order,
+    /// with the condition over classes.
+    asked: Box<[(usize, ClassExpr)]>,
+    /// The deciding rules' conditions, in the pack's order.
+    pub deciding: Box<[ClassExpr]>,
+    /// The procedures' conditions.
+    pub procedures: Box<[ClassExpr]>,
+}
+
+impl Classes {
+    pub fn new(
+        cells: &[Vec<Option<Val>>],
+        asked: &[Option<Expr>],
+        deciding: &[Expr],
+        procedures: &[Expr],
+    ) -> Classes {
+        let over_classes = |es: &[Expr]| es.iter().map(|e| ClassExpr::new(e, cells)).collect();
+        Classes {
+            deciding: over_classes(deciding),
+            procedures: over_classes(procedures),
+            starts: cells
+                .iter()
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| match c {
+                            Some(Val::Num(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect(),
+            not_asked: cells
+                .iter()
+                .map(|cs| cs.iter().position(Option::is_none).map(|c| c as u32))
+                .collect(),
+            asked: asked
+                .iter()
+                .enumerate()
+                .filter_map(|(q, c)| c.as_ref().map(|c| (q, ClassExpr::new(c, cells))))
+                .collect(),
+        }
+    }
+
+    /// The class of answer `v` to question `q`: yes/no and option classes
+    /// are in the order of their values, a number's class is the last that
+    /// starts at or below it.
+    #[inline]
+    pub fn class_of(&self, q: usize, v: Val) -> Option<u32> {
+        match v {
+            Val::Bool(b) => Some(b as u32),
+            Val::Opt(o) => Some(o),
+            Val::Num(n) => self.starts[q]
+                .partition_point(|s| *s <= n)
+                .checked_sub(1)
+                .map(|c| c as u32),
+        }
+    }
+
+    /// Check that every answered question is asked, given the answers to
+    /// everything its condition tests, and give the questions the answers
+    /// show are not asked their "not asked" class. `false` when an answer
+    /// is to a question that is not asked, or whose asking the answers
+    /// leave open. An "asked when" tests only earlier questions, so one
+    /// pass in order settles each condition before it is needed.
+    pub fn settle_asked(&self, class: &mut [u32]) -> bool {
+        for (q, cond) in self.asked.iter() {
+            let held = cond.eval3(class);
+            match class[*q] {
+                UNSET => {
+                    if held == Some(false)
+                        && let Some(c) = self.not_asked[*q]
+                    {
+                        class[*q] = c;
+                    }
+                }
+                _ if held != Some(true) => return false,
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// Run `f` on a scratch array of `n` classes, all [`UNSET`], kept on the
+/// stack when the pack is small enough.
+#[inline]
+pub fn with_scratch<T>(n: usize, f: impl FnOnce(&mut [u32]) -> T) -> T {
+    if n <= ON_STACK {
+        let mut scratch = [UNSET; ON_STACK];
+        f(&mut scratch[..n])
+    } else {
+        f(&mut vec![UNSET; n])
+    }
+}
