@@ -379,7 +379,7 @@ fn a_pack_whose_compiled_decision_was_edited_is_refused() {
 /// level only where every completion of the answers has it.
 #[test]
 fn level_of_answers_partial_and_wrong_answers_as_the_full_path_does() {
-    let mut state = 0x1e7e_10f;
+    let mut state = 0x01e7_e10f;
     for id in PROTOCOLS {
         let (_, engine) = seed_pack(id);
         let mut settled = 0;
@@ -388,11 +388,11 @@ fn level_of_answers_partial_and_wrong_answers_as_the_full_path_does() {
                 let full = incident(&engine, si, &mut state);
                 let mut object: Vec<(String, Value)> = full
                     .iter()
-                    .filter(|_| next(&mut state) % 3 != 0)
+                    .filter(|_| !next(&mut state).is_multiple_of(3))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 // Sometimes out of order.
-                if next(&mut state) % 2 == 0 {
+                if next(&mut state).is_multiple_of(2) {
                     object.reverse();
                 }
                 let q = (next(&mut state) % engine.pack.questions.len() as u64) as usize;
