@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use carepath::emit::pack::QuestionKind;
 use carepath::eval::batch::{self, Brief, Form, Options, Reported, Stopped};
 use carepath::eval::expr::Val;
-use carepath::eval::{AnswerError, Engine};
+use carepath::eval::{AnswerError, Engine, json};
 use serde_json::{Map, Value, json};
 
 use crate::support::{PROTOCOLS, quiet_dorset, run_carepath, scratch, text};
@@ -102,17 +102,18 @@ const BRIEF: Options = Options {
 /// The line expected for one incident: its decision as the whole or the
 /// brief form, or its errors, each computed on its own.
 fn expected(engine: &Engine, n: usize, answers: &Map<String, Value>, form: Form) -> Value {
-    let setting = match engine.pack.settings.as_slice() {
-        [only] => only.id.clone(),
-        _ => answers["setting"].as_str().expect("a setting").to_string(),
-    };
     let errors = |errors: Vec<AnswerError>| {
         let reported: Vec<Reported<AnswerError>> = errors.iter().map(Reported::new).collect();
         json!({ "line": n, "errors": reported })
     };
+    // Wrong answers are reported before a missing setting.
     let checked = match engine.answers(answers) {
         Ok(a) => a,
         Err(e) => return errors(e),
+    };
+    let setting = match engine.pack.settings.as_slice() {
+        [only] => only.id.clone(),
+        _ => answers["setting"].as_str().expect("a setting").to_string(),
     };
     match (engine.decide(&checked, &setting), form) {
         (Ok(mut d), Form::Full { explain }) => {
@@ -753,5 +754,101 @@ fn every_command_that_prints_to_standard_output_ends_quietly_on_a_closed_pipe() 
             !err.contains("error:") && !err.contains("panicked"),
             "{args:?}: {err}"
         );
+    }
+}
+
+/// The brief form reads a line straight into answer classes where it can;
+/// whatever the line, it must write what the whole decision's brief form
+/// (or its errors) is. Lines with answers left out, in another order, with
+/// `null`s, escapes in keys, wrong answers, unknown questions, keys given
+/// twice, lists and objects inside, or a setting the line does not give.
+#[test]
+fn brief_lines_of_partial_and_wrong_answers_are_those_of_the_whole_decision() {
+    for id in PROTOCOLS {
+        let engine = engine(id);
+        let mut rng = Rng::new(0xb41e_f11e);
+        let incidents = incidents(&engine, 300, 0x0b1e_f5ed);
+        let mut lines = Vec::new();
+        let mut objects = Vec::new();
+        for full in &incidents {
+            let mut entries: Vec<(String, Value)> = full
+                .iter()
+                .filter(|_| rng.below(4) != 0)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if rng.below(2) == 0 {
+                entries.reverse();
+            }
+            let q = rng.below(engine.pack.questions.len() as u64) as usize;
+            let question = engine.pack.questions[q].id.clone();
+            let mut text = None;
+            match rng.below(9) {
+                0 => entries.push((question, json!("not-an-option"))),
+                1 => entries.push((question, json!(2.5))),
+                2 => entries.push((question, Value::Null)),
+                3 => entries.push(("no-such-question".into(), json!(true))),
+                4 => entries.push((question, json!([true]))),
+                5 => {
+                    // A key given twice, as text.
+                    let object = Value::Object(entries.iter().cloned().collect()).to_string();
+                    text = Some(match entries.first() {
+                        Some((k, v)) => format!(
+                            "{}, {}: {v}}}",
+                            object.trim_end_matches('}'),
+                            Value::String(k.clone())
+                        ),
+                        None => object,
+                    });
+                }
+                6 => {
+                    // The first key's first letter escaped.
+                    let object = Value::Object(entries.iter().cloned().collect()).to_string();
+                    text = Some(match entries.first() {
+                        Some((k, _)) => object.replacen(
+                            &format!("\"{k}\""),
+                            &format!("\"\\u{:04x}{}\"", k.as_bytes()[0], &k[1..]),
+                            1,
+                        ),
+                        None => object,
+                    });
+                }
+                _ => {}
+            }
+            let object: Map<String, Value> = entries.into_iter().collect();
+            lines.push(text.unwrap_or_else(|| Value::Object(object.clone()).to_string()));
+            objects.push(object);
+        }
+        let input = lines.join("\n");
+        let (report, out) = stream(&engine, &input, &BRIEF);
+        assert_eq!(out.len(), lines.len(), "{id}");
+        let mut decided = 0;
+        for (i, line) in out.iter().enumerate() {
+            let expected = match json::answers_object(lines[i].as_bytes()) {
+                Err(e) => json!({
+                    "line": i + 1,
+                    "errors": [Reported::new(&batch::LineError::Text(e))]
+                }),
+                Ok(answers)
+                    if engine.pack.settings.len() > 1
+                        && answers.get("setting").and_then(Value::as_str).is_none() =>
+                {
+                    // The setting is missing unless an answer is wrong.
+                    match engine.answers(&answers) {
+                        Err(_) => expected(&engine, i + 1, &answers, Form::Brief),
+                        Ok(_) => json!({
+                            "line": i + 1,
+                            "errors": [Reported::new(&AnswerError::Missing {
+                                questions: vec!["setting".into()]
+                            })]
+                        }),
+                    }
+                }
+                Ok(answers) => expected(&engine, i + 1, &answers, Form::Brief),
+            };
+            assert_eq!(*line, expected, "{id} line {}: {}", i + 1, lines[i]);
+            decided += usize::from(line.get("errors").is_none());
+        }
+        assert_eq!(report.decided, decided as u64, "{id}");
+        assert!(decided > 30, "{id}: only {decided} lines decided");
     }
 }

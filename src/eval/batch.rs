@@ -20,6 +20,7 @@ use std::io::{self, BufRead, BufWriter, Read, Write};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::classes::with_scratch;
 use super::compiled::End;
 use super::json::{self, AnswersTextError, MAX_ANSWERS_BYTES};
 use super::{AnswerError, Decision, Engine, Outcome};
@@ -105,43 +106,67 @@ impl Engine {
         given: &Map<String, Value>,
         setting: &str,
     ) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
+        self.walk_given(given, setting, |end, _, class| self.brief_at(end, class))
+    }
+
+    /// [`Engine::brief`] straight from a line's text, with the setting the
+    /// command gives or else the line's own (or the pack's only one):
+    /// nothing is built but the brief form. `None` when the full path must
+    /// judge the line.
+    #[allow(clippy::type_complexity)]
+    fn brief_of_text(
+        &self,
+        text: &[u8],
+        setting: Option<&str>,
+    ) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
+        with_scratch(self.pack.questions.len(), |class| {
+            let mut next = 0;
+            json::read_flat(text, |id, v| self.read_class(class, &mut next, id, v))?;
+            let own = self.given_setting(class);
+            let si = match (setting, own) {
+                (Some(s), _) => self.pack.settings.iter().position(|x| x.id == s)?,
+                (None, Some(si)) => si,
+                (None, None) if self.pack.settings.len() == 1 => 0,
+                (None, None) => return None,
+            };
+            self.walk_classes(si, class, |end, _, class| self.brief_at(end, class))
+        })
+    }
+
+    /// The brief form at an end of the compiled decision, for answers read
+    /// into classes: `None` when a deciding rule or a procedure is still
+    /// open, which `decide` explains.
+    #[allow(clippy::type_complexity)]
+    fn brief_at(&self, end: End, class: &[u32]) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
         let classes = self.classes();
         let pack = &self.pack;
-        self.walk_given(given, setting, |end, _, class| {
-            let (level, key) = match end {
-                End::Level { level, key } => (level, key),
-                End::Undecided => {
-                    return Some(Err(self.undecided_classes(Outcome::Undecided, class)));
-                }
-                End::Conflict => {
-                    return Some(Err(self.undecided_classes(Outcome::Conflict, class)));
-                }
-            };
-            // Every deciding rule and procedure settled by the answers, as
-            // `decide` requires; else the full path says what is missing.
-            let mut holding = Vec::new();
-            for (d, cond) in classes.deciding.iter().enumerate() {
-                if cond.eval3(class)? {
-                    holding.push(self.deciding_rule_indices()[d]);
-                }
+        let (level, key) = match end {
+            End::Level { level, key } => (level, key),
+            End::Undecided => return Some(Err(self.undecided_classes(Outcome::Undecided, class))),
+            End::Conflict => return Some(Err(self.undecided_classes(Outcome::Conflict, class))),
+        };
+        let mut holding = Vec::new();
+        for (d, cond) in classes.deciding.iter().enumerate() {
+            if cond.eval3(class)? {
+                holding.push(self.deciding_rule_indices()[d]);
             }
-            let mut procedures = Vec::new();
-            for (p, cond) in classes.procedures.iter().enumerate() {
-                if cond.eval3(class)? {
-                    procedures.push(pack.procedures[p].id.as_str());
-                }
+        }
+        let mut procedures = Vec::new();
+        for (p, cond) in classes.procedures.iter().enumerate() {
+            if cond.eval3(class)? {
+                procedures.push(pack.procedures[p].id.as_str());
             }
-            Some(Ok(Brief {
-                level: &pack.levels[level].id,
-                police: self.police_table().values[key as usize].0,
-                procedures,
-                deciding: self
-                    .deciding_of(level, &holding)
-                    .into_iter()
-                    .map(|r| pack.rules[r].id.as_str())
-                    .collect(),
-            }))
-        })
+        }
+        Some(Ok(Brief {
+            level: &pack.levels[level].id,
+            police: self.police_table().values[key as usize].0,
+            procedures,
+            deciding: self
+                .deciding_of(level, &holding)
+                .into_iter()
+                .map(|r| pack.rules[r].id.as_str())
+                .collect(),
+        }))
     }
 }
 
@@ -314,6 +339,11 @@ fn decide_line<'e>(
     let lift = |errors: Vec<AnswerError>| -> Vec<LineError> {
         errors.into_iter().map(LineError::from).collect()
     };
+    if form == Form::Brief
+        && let Some(brief) = engine.brief_of_text(text, setting)
+    {
+        return brief.map(Decided::Brief).map_err(lift);
+    }
     json::answers_object_into(text, given).map_err(|e| vec![e.into()])?;
     if form == Form::Brief
         && let Ok(setting) = line_setting(engine, given, setting)

@@ -15,6 +15,10 @@ use super::expr::{Expr, Val};
 /// No class yet: the question has no answer.
 pub const UNSET: u32 = u32::MAX;
 
+/// Given as `null` while an answers object is read (so that a key given
+/// twice is noticed), which is no answer once it has been read.
+pub const GIVEN_NULL: u32 = u32::MAX - 1;
+
 /// How many questions [`with_scratch`] keeps on the stack.
 const ON_STACK: usize = 64;
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::classes::{UNSET, with_scratch};
+use super::classes::{GIVEN_NULL, UNSET, with_scratch};
 use super::compiled::{End, Walked};
 use super::decision::{
     AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
@@ -14,6 +14,7 @@ use super::decision::{
 use super::diagram::cell_of;
 use super::engine::{Engine, NodeConds, On, Outcome};
 use super::expr::{Expr, Known, Val};
+use super::json::Flat;
 use crate::diagnostic::did_you_mean;
 use crate::emit::pack::{self, NodeKind, QuestionKind};
 
@@ -229,7 +230,7 @@ impl Engine {
                 },
             }
         };
-        self.read_value(q, v)
+        self.read_value(q, Flat::of(v))
             .map_err(|w| match (w, question.kind, v) {
                 (Wrong::Option, _, Value::String(s)) => unknown(s),
                 (_, QuestionKind::Setting, _) => wrong("the setting (a setting id)"),
@@ -254,23 +255,22 @@ impl Engine {
     /// every answer through here, and builds no message for one that is
     /// right.
     #[inline]
-    fn read_value(&self, q: usize, v: &Value) -> Result<Option<Val>, Wrong> {
+    fn read_value(&self, q: usize, v: Flat<'_>) -> Result<Option<Val>, Wrong> {
         let question = &self.pack.questions[q];
         Ok(Some(match (question.kind, v) {
-            (_, Value::Null) => return Ok(None),
-            (QuestionKind::YesNo, Value::Bool(b)) => Val::Bool(*b),
-            (
-                QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale,
-                Value::String(s),
-            ) => match question.options.iter().position(|o| same_text(&o.id, s)) {
-                Some(i) => Val::Opt(i as u32),
-                None => return Err(Wrong::Option),
-            },
-            (QuestionKind::Count, Value::Number(n)) => match n.as_i64() {
+            (_, Flat::Null) => return Ok(None),
+            (QuestionKind::YesNo, Flat::Bool(b)) => Val::Bool(b),
+            (QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale, Flat::Str(s)) => {
+                match question.options.iter().position(|o| same_text(&o.id, &s)) {
+                    Some(i) => Val::Opt(i as u32),
+                    None => return Err(Wrong::Option),
+                }
+            }
+            (QuestionKind::Count, Flat::Num(n)) => match n.as_i64() {
                 Some(c) if c >= question.minimum.unwrap_or(0) => Val::Num(c),
                 _ => return Err(Wrong::Number),
             },
-            (QuestionKind::Amount, Value::Number(n)) => {
+            (QuestionKind::Amount, Flat::Num(n)) => {
                 let pounds = n.as_f64().unwrap_or(-1.0);
                 let pence = (pounds * 100.0).round();
                 if pounds < 0.0 || (pence - pounds * 100.0).abs() > 1e-6 || pence > 9e15 {
@@ -432,41 +432,83 @@ impl Engine {
         setting: &str,
         then: impl FnOnce(End, usize, &[u32]) -> Option<T>,
     ) -> Option<T> {
-        let compiled = self.compiled()?;
         let si = self.pack.settings.iter().position(|s| s.id == setting)?;
-        let questions = &self.pack.questions;
-        let classes = self.classes();
-        with_scratch(questions.len(), |class| {
-            // Apps send the questions in one order, most often the pack's:
-            // the question after the last one read is tried before the
-            // lookup.
+        with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
             for (id, v) in given {
-                let q = match questions.get(next) {
-                    Some(question) if same_text(&question.id, id) => next,
-                    _ => self.question_index(id)?,
-                };
-                next = q + 1;
-                if !v.is_null() {
-                    class[q] = classes.class_of(q, self.read_value(q, v).ok()??)?;
-                }
+                self.read_class(class, &mut next, id, Flat::of(v))?;
             }
-            if let Some(sq) = self.setting_question() {
-                match class[sq] {
-                    UNSET => class[sq] = si as u32,
-                    c if c as usize != si => return None,
-                    _ => {}
-                }
-            }
-            if !classes.settle_asked(class) {
-                return None;
-            }
-            let Walked::End(e) = compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET))
-            else {
-                return None;
-            };
-            then(compiled.ends[e as usize], si, class)
+            self.given_setting(class);
+            self.walk_classes(si, class, then)
         })
+    }
+
+    /// Read answer `v` to question `id` into `class`. `next` is the
+    /// question after the last one read: apps send the questions in one
+    /// order, most often the pack's, so it is tried before the lookup.
+    /// `None` for an unknown question, a wrong answer or a question given
+    /// twice (an answer of `null` is marked as given until
+    /// [`Engine::given_setting`]).
+    #[inline]
+    pub(super) fn read_class(
+        &self,
+        class: &mut [u32],
+        next: &mut usize,
+        id: &str,
+        v: Flat<'_>,
+    ) -> Option<()> {
+        let q = match self.pack.questions.get(*next) {
+            Some(question) if same_text(&question.id, id) => *next,
+            _ => self.question_index(id)?,
+        };
+        *next = q + 1;
+        if class[q] != UNSET {
+            return None;
+        }
+        class[q] = match self.read_value(q, v).ok()? {
+            None => GIVEN_NULL,
+            Some(v) => self.classes().class_of(q, v)?,
+        };
+        Some(())
+    }
+
+    /// Once every answer is read: an answer of `null` is no answer. The
+    /// setting the answers give, when they give one.
+    pub(super) fn given_setting(&self, class: &mut [u32]) -> Option<usize> {
+        for c in class.iter_mut() {
+            if *c == GIVEN_NULL {
+                *c = UNSET;
+            }
+        }
+        self.setting_question()
+            .map(|sq| class[sq])
+            .filter(|c| *c != UNSET)
+            .map(|c| c as usize)
+    }
+
+    /// Walk the compiled decision for setting `si` with answers read into
+    /// classes (see [`Engine::walk_given`]).
+    pub(super) fn walk_classes<T>(
+        &self,
+        si: usize,
+        class: &mut [u32],
+        then: impl FnOnce(End, usize, &[u32]) -> Option<T>,
+    ) -> Option<T> {
+        let compiled = self.compiled()?;
+        if let Some(sq) = self.setting_question() {
+            match class[sq] {
+                UNSET => class[sq] = si as u32,
+                c if c as usize != si => return None,
+                _ => {}
+            }
+        }
+        if !self.classes().settle_asked(class) {
+            return None;
+        }
+        let Walked::End(e) = compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET)) else {
+            return None;
+        };
+        then(compiled.ends[e as usize], si, class)
     }
 
     /// [`Engine::undecided`] for answers read into classes.

@@ -6,10 +6,11 @@
 //! given twice (in the answers object or in any object inside it) is refused
 //! here, naming the key, and so is text whose top level is not an object.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 /// Why text is not an answers object.
@@ -255,9 +256,189 @@ impl<'de> Visitor<'de> for Strict {
     }
 }
 
+/// One answer as JSON, seen without copying it: what reading answers
+/// needs of a value, from a parsed [`Value`] or straight from text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Flat<'a> {
+    Null,
+    Bool(bool),
+    Str(Cow<'a, str>),
+    Num(Number),
+    /// A list or an object, which no question takes.
+    Other,
+}
+
+impl<'a> Flat<'a> {
+    /// The same value, owning its text.
+    pub fn into_owned(self) -> Flat<'static> {
+        match self {
+            Flat::Str(s) => Flat::Str(Cow::Owned(s.into_owned())),
+            Flat::Null => Flat::Null,
+            Flat::Bool(b) => Flat::Bool(b),
+            Flat::Num(n) => Flat::Num(n),
+            Flat::Other => Flat::Other,
+        }
+    }
+
+    pub fn of(v: &'a Value) -> Flat<'a> {
+        match v {
+            Value::Null => Flat::Null,
+            Value::Bool(b) => Flat::Bool(*b),
+            Value::String(s) => Flat::Str(Cow::Borrowed(s)),
+            Value::Number(n) => Flat::Num(n.clone()),
+            Value::Array(_) | Value::Object(_) => Flat::Other,
+        }
+    }
+}
+
+/// Read an answers object whose values are all plain (no list or object
+/// inside it) from text without building it: `each` gets every key and
+/// value in order, and its `None` stops the reading. `None` for text that
+/// is not such an object, or longer than [`MAX_ANSWERS_BYTES`]: the
+/// caller reads that with [`answers_object`], which says what is wrong.
+/// Keys given twice are the caller's to notice.
+pub fn read_flat(text: &[u8], each: impl FnMut(&str, Flat<'_>) -> Option<()>) -> Option<()> {
+    if text.len() > MAX_ANSWERS_BYTES {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    (&mut de).deserialize_map(FlatObject { each }).ok()?;
+    de.end().ok()
+}
+
+/// The visitor of [`read_flat`]'s object.
+struct FlatObject<F> {
+    each: F,
+}
+
+/// Stop reading: not an error to report, only a reason to read again
+/// strictly.
+const STOP: &str = "stop";
+
+impl<'de, F: FnMut(&str, Flat<'_>) -> Option<()>> Visitor<'de> for FlatObject<F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object of answers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut access: A) -> Result<(), A::Error> {
+        while let Some(key) = access.next_key::<Key<'de>>()? {
+            let value = access.next_value::<FlatValue<'de>>()?;
+            if (self.each)(&key.0, value.0).is_none() {
+                return Err(de::Error::custom(STOP));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key, borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A plain value; a list or an object stops the reading.
+struct FlatValue<'de>(Flat<'de>);
+
+impl<'de> Deserialize<'de> for FlatValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FlatValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a plain value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Null))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Bool(b)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Num(n.into())))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Num(n.into())))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<FlatValue<'de>, E> {
+                // As `Strict` reads it: JSON text has no NaN or infinity.
+                Number::from_f64(n)
+                    .map(|n| FlatValue(Flat::Num(n)))
+                    .ok_or_else(|| E::custom(STOP))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Str(Cow::Borrowed(s))))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<FlatValue<'de>, E> {
+                Ok(FlatValue(Flat::Str(Cow::Owned(s.to_owned()))))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `read_flat` reads is what the strict reader reads, for every
+    /// object of plain values; anything else it leaves to the strict
+    /// reader.
+    #[test]
+    fn flat_reading_agrees_with_the_strict_reader() {
+        for text in [
+            r#"{"b": true, "a": "use", "n": 2, "x": 1.5, "z": null, "m": -4}"#,
+            r#"{"esc\u0061pe": "t\"ab\tle", "big": 18446744073709551615}"#,
+            r#"  {}  "#,
+        ] {
+            let mut read = Vec::new();
+            read_flat(text.as_bytes(), |k, v| {
+                read.push((k.to_owned(), v.into_owned()));
+                Some(())
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+            let strict = answers_object(text.as_bytes()).expect("an object");
+            let expected: Vec<(String, Flat<'static>)> = strict
+                .iter()
+                .map(|(k, v)| (k.clone(), Flat::of(v).into_owned()))
+                .collect();
+            assert_eq!(read, expected, "{text}");
+        }
+        for text in [
+            r#"{"a": [1]}"#,
+            r#"{"a": {"b": 1}}"#,
+            r#"[]"#,
+            r#"3"#,
+            r#"{"a": 1} x"#,
+            r#"{"a": 1"#,
+            "",
+        ] {
+            assert_eq!(read_flat(text.as_bytes(), |_, _| Some(())), None, "{text}");
+        }
+        // The caller stops it.
+        assert_eq!(
+            read_flat(br#"{"a": 1, "b": 2}"#, |k, _| (k == "a").then_some(())),
+            None
+        );
+    }
 
     #[test]
     fn an_object_reads_as_its_entries_in_order() {
