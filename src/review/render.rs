@@ -307,13 +307,15 @@ pub fn markdown(review: &Review) -> String {
         &review.new.protocol,
     );
     row(&mut out, "title", &review.old.title, &review.new.title);
-    let version = |s: &Side| s.version.clone().unwrap_or_default();
-    row(
-        &mut out,
-        "version",
-        &version(&review.old),
-        &version(&review.new),
-    );
+    if review.old.version.is_some() || review.new.version.is_some() {
+        let version = |s: &Side| s.version.clone().unwrap_or_default();
+        row(
+            &mut out,
+            "version",
+            &version(&review.old),
+            &version(&review.new),
+        );
+    }
     row(
         &mut out,
         "sources (SHA-256)",

@@ -527,8 +527,56 @@ fn referenced(key: &str) -> &'static [ElementKind] {
 fn normalized(content: &Map<String, Value>, renames: &Renames) -> Map<String, Value> {
     content
         .iter()
-        .map(|(k, v)| (k.clone(), rename_refs(v, k, renames)))
+        .map(|(k, v)| match v {
+            Value::String(text) if k.ends_with("_text") => (
+                k.clone(),
+                Value::String(rename_in_text(text, &[ElementKind::Question], renames)),
+            ),
+            // An accepted finding's message is the compiler's, naming
+            // rules, levels and questions by id.
+            Value::String(text) if k == "message" => (
+                k.clone(),
+                Value::String(rename_in_text(
+                    text,
+                    &[ElementKind::Rule, ElementKind::Level, ElementKind::Question],
+                    renames,
+                )),
+            ),
+            _ => (k.clone(), rename_refs(v, k, renames)),
+        })
         .collect()
+}
+
+/// Text that names elements by id (a condition as written,
+/// `dealing-concern or drugs == supply`; a finding's message) with the
+/// ids of `kinds` read through the renames, so that renaming a question
+/// does not show every condition that asks it as reworded.
+fn rename_in_text(text: &str, kinds: &[ElementKind], renames: &Renames) -> String {
+    if kinds
+        .iter()
+        .all(|k| renames.0.get(k).is_none_or(HashMap::is_empty))
+    {
+        return text.to_string();
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(word) {
+        out.push_str(&rest[..start]);
+        let len = rest[start..]
+            .find(|c| !word(c))
+            .unwrap_or(rest.len() - start);
+        let name = &rest[start..start + len];
+        let mapped = kinds
+            .iter()
+            .map(|&k| renames.map(k, name))
+            .find(|m| *m != name)
+            .unwrap_or(name);
+        out.push_str(mapped);
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `v`, found under `key`, with every id it refers to read through the
@@ -547,6 +595,17 @@ fn rename_refs(v: &Value, key: &str, renames: &Renames) -> Value {
         Value::Array(items) => {
             Value::Array(items.iter().map(|i| rename_refs(i, key, renames)).collect())
         }
+        // A witness incident's keys are question ids.
+        Value::Object(m) if key == "witness" => Value::Object(
+            m.iter()
+                .map(|(q, v)| {
+                    (
+                        renames.map(ElementKind::Question, q).to_string(),
+                        rename_refs(v, "", renames),
+                    )
+                })
+                .collect(),
+        ),
         Value::Object(m) => Value::Object(normalized(m, renames)),
         other => other.clone(),
     }
