@@ -80,7 +80,9 @@ pub struct Side {
 /// within a kind in the new version's order, then what it removed in the
 /// old version's order. A question, route or checklist is directly
 /// followed by the changes of its parts (options, steps, items); examples
-/// follow all the levels, since one can move from level to level.
+/// follow all the levels, since one can move from level to level (so the
+/// examples of a level added or removed are listed, as added or removed,
+/// on their own).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Structural {
