@@ -1039,3 +1039,45 @@ fn hostile_text_is_shown_escaped() {
         assert!(!raw(&text(&o.stdout)), "{format}: {}", text(&o.stdout));
     }
 }
+
+// ------------------------------------------------------------------ scale
+
+#[test]
+fn ten_thousand_rules_with_one_percent_changed() {
+    let mut old = pack_value("wiltshire");
+    let template = old["rules"][0].clone();
+    let rules: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let mut r = template.clone();
+            r["id"] = json!(format!("rule-{i}"));
+            r["title"] = json!(format!("Rule {i}"));
+            r
+        })
+        .collect();
+    old["rules"] = json!(rules);
+    let mut new = old.clone();
+    let rules = new["rules"].as_array_mut().expect("rules");
+    for i in (0..10_000).step_by(100) {
+        match i % 300 {
+            // A rename, a rewording and a change of level.
+            0 => rules[i]["id"] = json!(format!("renamed-{i}")),
+            100 => rules[i]["title"] = json!(format!("Rule {i}, reworded")),
+            _ => rules[i]["level"] = json!("elsewhere"),
+        }
+    }
+    let (old, new) = (pack(&old), pack(&new));
+    let started = std::time::Instant::now();
+    let review = review::compare(&old, &new, "old", "new");
+    let took = started.elapsed();
+    let s = review.structural.summary;
+    assert_eq!(
+        (s.renamed, s.wording_only, s.changed),
+        (34, 33, 66),
+        "{s:?}"
+    );
+    assert_eq!(s.total(), 100);
+    // Generous, to catch a comparison that grows with the square of the
+    // rules (seconds) rather than to time it.
+    assert!(took.as_secs() < 20, "{took:?}");
+    eprintln!("10,000 rules compared in {took:?}");
+}

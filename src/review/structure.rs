@@ -167,10 +167,11 @@ pub(super) fn changes(old: &RulePack, new: &RulePack) -> Vec<Change> {
             .find(|(k, _, _)| *k == kind)
             .expect("every kind is listed");
         let m = match_elements(kind, o, n, &mut renames);
-        if let Some((field, part_kind)) = parts_of(kind) {
+        if let Some((field, part_kind)) = parts_of(kind).filter(|&(_, k)| k != ElementKind::Example)
+        {
             for &(oi, ni, _) in &m.pairs {
-                let op = part_elements(&o[oi], field, part_kind);
-                let np = part_elements(&n[ni], field, part_kind);
+                let op = part_elements(&o[oi], field);
+                let np = part_elements(&n[ni], field);
                 let pm = match_elements(part_kind, &op, &np, &mut renames);
                 parts.insert(
                     (kind, ni),
@@ -190,17 +191,16 @@ pub(super) fn changes(old: &RulePack, new: &RulePack) -> Vec<Change> {
     for (kind, o, n) in lists.drain(..) {
         let m = &matchings[&kind];
         let skip = parts_of(kind).map(|(field, _)| field);
-        let mut by_new: Vec<(usize, Option<usize>)> = m
+        let mut by_new: Vec<(usize, Option<usize>, bool)> = m
             .pairs
             .iter()
-            .map(|&(oi, ni, _)| (ni, Some(oi)))
-            .chain(m.added.iter().map(|&ni| (ni, None)))
+            .map(|&(oi, ni, renamed)| (ni, Some(oi), renamed))
+            .chain(m.added.iter().map(|&ni| (ni, None, false)))
             .collect();
         by_new.sort_unstable();
-        for (ni, oi) in by_new {
+        for (ni, oi, renamed) in by_new {
             match oi {
                 Some(oi) => {
-                    let renamed = m.pairs.iter().any(|&(a, b, r)| a == oi && b == ni && r);
                     if let Some(c) = pair_change(kind, &o[oi], &n[ni], renamed, skip, &renames) {
                         out.push(c);
                     }
@@ -255,8 +255,8 @@ fn part_changes(p: &Parts, renames: &Renames) -> Vec<Change> {
 }
 
 /// The field holding an element's parts, and their kind. Levels' examples
-/// are compared across all levels instead (an example can move between
-/// levels), so they are not parts here.
+/// are left out of a level's own fields but compared across all levels (an
+/// example can move between levels), not level by level.
 fn parts_of(kind: ElementKind) -> Option<(&'static str, ElementKind)> {
     match kind {
         ElementKind::Question => Some(("options", ElementKind::Option)),
@@ -267,10 +267,7 @@ fn parts_of(kind: ElementKind) -> Option<(&'static str, ElementKind)> {
     }
 }
 
-fn part_elements(whole: &Element, field: &str, kind: ElementKind) -> Vec<Element> {
-    if kind == ElementKind::Example {
-        return Vec::new();
-    }
+fn part_elements(whole: &Element, field: &str) -> Vec<Element> {
     match whole.content.get(field) {
         Some(Value::Array(items)) => items
             .iter()
@@ -451,15 +448,20 @@ fn match_elements(
     } else {
         &[false]
     };
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (oi, o) in old.iter().enumerate() {
+        by_key.entry(o.key.as_str()).or_default().push(oi);
+    }
     for &same_within in passes {
         for (ni, n) in new.iter().enumerate() {
             if new_used[ni] {
                 continue;
             }
-            let found = old.iter().enumerate().position(|(oi, o)| {
-                !old_used[oi]
-                    && o.key == n.key
-                    && (!same_within || old_within(o, renames) == n.within)
+            let Some(candidates) = by_key.get(n.key.as_str()) else {
+                continue;
+            };
+            let found = candidates.iter().copied().find(|&oi| {
+                !old_used[oi] && (!same_within || old_within(&old[oi], renames) == n.within)
             });
             if let Some(oi) = found {
                 old_used[oi] = true;
@@ -469,21 +471,32 @@ fn match_elements(
         }
     }
     // Renames: the same content (references read through the renames found
-    // so far) under another key, in the same whole.
-    for (ni, n) in new.iter().enumerate() {
-        if new_used[ni] {
-            continue;
-        }
-        let found = old.iter().enumerate().position(|(oi, o)| {
-            !old_used[oi]
-                && old_within(o, renames) == n.within
-                && normalized(&o.content, renames) == n.content
-        });
-        if let Some(oi) = found {
-            old_used[oi] = true;
-            new_used[ni] = true;
-            pairs.push((oi, ni, true));
-            renames.add(kind, &old[oi].key, &n.key);
+    // so far) under another key, in the same whole. Contents are compared
+    // as their JSON text, through a table, so that thousands of elements
+    // cost no more than reading them.
+    let as_text = |m: &Map<String, Value>| serde_json::to_string(m).expect("JSON serialises");
+    let mut by_content: HashMap<(Option<String>, String), Vec<usize>> = HashMap::new();
+    for oi in (0..old.len()).filter(|&i| !old_used[i]) {
+        let text = as_text(&normalized(&old[oi].content, renames));
+        by_content
+            .entry((old_within(&old[oi], renames), text))
+            .or_default()
+            .push(oi);
+    }
+    if !by_content.is_empty() {
+        for (ni, n) in new.iter().enumerate() {
+            if new_used[ni] {
+                continue;
+            }
+            let Some(candidates) = by_content.get(&(n.within.clone(), as_text(&n.content))) else {
+                continue;
+            };
+            if let Some(oi) = candidates.iter().copied().find(|&oi| !old_used[oi]) {
+                old_used[oi] = true;
+                new_used[ni] = true;
+                pairs.push((oi, ni, true));
+                renames.add(kind, &old[oi].key, &n.key);
+            }
         }
     }
     pairs.sort_unstable();
