@@ -344,6 +344,19 @@ pub fn markdown(review: &Review) -> String {
             markdown_text(&cites_text(&c.old_cites, docs)),
             markdown_text(&cites_text(&c.new_cites, docs))
         );
+        if let (Some(from), Some(to)) = (&c.old_within, &c.within) {
+            let part_of = if c.element == ElementKind::Example {
+                "level"
+            } else {
+                "part of"
+            };
+            let _ = writeln!(
+                out,
+                "| {part_of} | {} | {} |",
+                markdown_text(from),
+                markdown_text(to)
+            );
+        }
         for f in shown_fields(c) {
             let side = |v: &Option<Value>| v.as_ref().map(md_value).unwrap_or_default();
             let _ = writeln!(

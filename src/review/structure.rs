@@ -76,64 +76,64 @@ const WORDING: [&str; 7] = [
 
 pub(super) fn changes(old: &RulePack, new: &RulePack) -> Vec<Change> {
     let mut renames = Renames::default();
-    let mut lists: Vec<(ElementKind, Vec<Element>, Vec<Element>)> = vec![
+    let lists: Vec<(ElementKind, Vec<Element>, Vec<Element>)> = vec![
         (ElementKind::Header, vec![header(old)], vec![header(new)]),
         (ElementKind::Policy, vec![policy(old)], vec![policy(new)]),
         (
             ElementKind::Document,
-            elements(&old.documents, None),
-            elements(&new.documents, None),
+            elements(&old.documents),
+            elements(&new.documents),
         ),
         (
             ElementKind::Setting,
-            elements(&old.settings, None),
-            elements(&new.settings, None),
+            elements(&old.settings),
+            elements(&new.settings),
         ),
         (
             ElementKind::Question,
-            elements(&old.questions, None),
-            elements(&new.questions, None),
+            elements(&old.questions),
+            elements(&new.questions),
         ),
         (
             ElementKind::Level,
-            elements(&old.levels, None),
-            elements(&new.levels, None),
+            elements(&old.levels),
+            elements(&new.levels),
         ),
         (ElementKind::Example, examples(old), examples(new)),
         (
             ElementKind::Rule,
-            elements(&old.rules, None),
-            elements(&new.rules, None),
+            elements(&old.rules),
+            elements(&new.rules),
         ),
         (
             ElementKind::Procedure,
-            elements(&old.procedures, None),
-            elements(&new.procedures, None),
+            elements(&old.procedures),
+            elements(&new.procedures),
         ),
         (
             ElementKind::Route,
-            elements(&old.routes, None),
-            elements(&new.routes, None),
+            elements(&old.routes),
+            elements(&new.routes),
         ),
         (
             ElementKind::Factors,
-            elements(&old.factors, None),
-            elements(&new.factors, None),
+            elements(&old.factors),
+            elements(&new.factors),
         ),
         (
             ElementKind::Checklist,
-            elements(&old.checklists, None),
-            elements(&new.checklists, None),
+            elements(&old.checklists),
+            elements(&new.checklists),
         ),
         (
             ElementKind::Actor,
-            elements(&old.actors, None),
-            elements(&new.actors, None),
+            elements(&old.actors),
+            elements(&new.actors),
         ),
         (
             ElementKind::Contact,
-            elements(&old.contacts, None),
-            elements(&new.contacts, None),
+            elements(&old.contacts),
+            elements(&new.contacts),
         ),
         (ElementKind::AcceptedFinding, accepted(old), accepted(new)),
     ];
@@ -188,7 +188,7 @@ pub(super) fn changes(old: &RulePack, new: &RulePack) -> Vec<Change> {
     }
 
     let mut out = Vec::new();
-    for (kind, o, n) in lists.drain(..) {
+    for (kind, o, n) in lists {
         let m = &matchings[&kind];
         let skip = parts_of(kind).map(|(field, _)| field);
         let mut by_new: Vec<(usize, Option<usize>, bool)> = m
@@ -304,11 +304,8 @@ fn element(value: Value, within: Option<String>) -> Element {
     }
 }
 
-fn elements<T: Serialize>(items: &[T], within: Option<&str>) -> Vec<Element> {
-    items
-        .iter()
-        .map(|i| element(to_object(i), within.map(String::from)))
-        .collect()
+fn elements<T: Serialize>(items: &[T]) -> Vec<Element> {
+    items.iter().map(|i| element(to_object(i), None)).collect()
 }
 
 fn take_cites(content: &mut Map<String, Value>) -> Vec<Citation> {
