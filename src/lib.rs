@@ -9,6 +9,7 @@
 //! | analyse: model -> findings | [`analysis`] |
 //! | emit: model -> rule pack, schema, flowchart | [`emit`] |
 //! | evaluate: rule pack + answers -> decision | [`eval`] |
+//! | review: two rule packs -> what changed | [`review`] |
 //!
 //! Every stage is a pure function; problems are [`diagnostic::Diagnostic`]
 //! values collected across a run. Only the command-line front end touches
@@ -21,6 +22,7 @@ pub mod emit;
 pub mod eval;
 mod graph;
 pub mod model;
+pub mod review;
 pub mod source;
 pub mod syntax;
 

@@ -15,6 +15,7 @@ mod cli;
 mod compiled;
 mod corpus;
 mod decide;
+mod diff;
 mod docs;
 mod equivalence;
 mod oracle;

@@ -304,7 +304,7 @@ fn render(
 
 /// The protocol's file, then every file it imports, each once, in the order
 /// first reached.
-fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
+pub(super) fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
     let mut seen = vec![root];
     let mut i = 0;
     while i < seen.len() {
@@ -319,7 +319,7 @@ fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
 }
 
 /// `path` relative to the folder `base`, with `/` separators.
-fn relative(path: &Path, base: &Path) -> String {
+pub(super) fn relative(path: &Path, base: &Path) -> String {
     let p: Vec<Component<'_>> = path.components().collect();
     let b: Vec<Component<'_>> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();

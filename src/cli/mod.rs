@@ -4,6 +4,7 @@
 mod build;
 mod check;
 mod decide;
+mod diff;
 mod input;
 mod output;
 mod publish;
@@ -54,8 +55,21 @@ enum Command {
     /// answers, or an incident the protocol does not decide), 2 when
     /// the rule pack or protocol cannot be used or the command is misused.
     Decide(decide::Args),
+    /// Compare two versions of a protocol: what each element of the newer
+    /// one adds, removes, changes or renames, with the citations on both
+    /// sides. Either side is a protocol (`.carepath`), a rule pack
+    /// (`.json`), or, with `--from` (and `--to`), the file at a git
+    /// revision.
+    ///
+    /// Exit status: 0 when nothing changed, 1 when something did, 2 when a
+    /// side cannot be read or compiled or the command is misused. The
+    /// status reflects structural changes: a change here may change no
+    /// decision (a reworded rule, say); what the changes do to incidents
+    /// is not compared yet.
+    Diff(diff::Args),
     /// Print the JSON Schema of the rule pack format (`schema pack`, the
-    /// default) or of a decision (`schema decision`).
+    /// default), of a decision (`schema decision`) or of a comparison
+    /// (`schema diff`).
     Schema(schema::Args),
 }
 
@@ -119,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Build(args) => build::run(args),
         Command::Decide(args) => decide::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Schema(args) => schema::run(args),
     };
     output::finish(status).into()

@@ -1,5 +1,6 @@
-//! `carepath schema`: the JSON Schema of the rule pack format, or of the
-//! decision `carepath decide --format json` prints.
+//! `carepath schema`: the JSON Schema of the rule pack format, of the
+//! decision `carepath decide --format json` prints, or of the comparison
+//! `carepath diff --format json` prints.
 
 use super::Status;
 use super::output;
@@ -13,11 +14,13 @@ pub enum Which {
     /// A decision (`carepath decide --format json`, and each line of a
     /// batch).
     Decision,
+    /// A comparison (`carepath diff --format json`).
+    Diff,
 }
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The format: `pack` or `decision`.
+    /// The format: `pack`, `decision` or `diff`.
     #[arg(value_enum, default_value_t = Which::Pack)]
     which: Which,
 }
@@ -26,6 +29,7 @@ pub fn run(args: Args) -> Status {
     output::out(&match args.which {
         Which::Pack => carepath::emit::schema_json(),
         Which::Decision => carepath::eval::decision::schema_json(),
+        Which::Diff => carepath::review::schema_json(),
     });
     Status::Ok
 }

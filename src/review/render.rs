@@ -1,0 +1,372 @@
+//! A review written for people: on a terminal ([`human`]), or as Markdown
+//! for a review meeting's papers ([`markdown`]).
+//!
+//! Everything a protocol or pack says (titles, ids, conditions, notes,
+//! labels) is written by people Carepath does not control. On the terminal
+//! it passes through [`terminal_safe`], so escape sequences and
+//! bidirectional overrides are shown, not obeyed; in Markdown it is also
+//! escaped, so a title cannot become a link, a heading, HTML or a new table
+//! cell.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::{Change, ChangeKind, ElementKind, FieldChange, Review, Side};
+use crate::diagnostic::text::terminal_safe;
+use crate::emit::pack::Citation;
+
+/// How to write for a terminal.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// Colour changes with ANSI escapes: added green, removed red, changed
+    /// yellow, renamed cyan, headings bold.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// The heading a kind is listed under; parts are listed under their whole.
+fn heading(kind: ElementKind) -> &'static str {
+    match kind {
+        ElementKind::Header => "Header",
+        ElementKind::Policy => "Policy",
+        ElementKind::Document => "Documents",
+        ElementKind::Setting => "Settings",
+        ElementKind::Question | ElementKind::Option => "Questions",
+        ElementKind::Level => "Levels",
+        ElementKind::Example => "Examples",
+        ElementKind::Rule => "Rules",
+        ElementKind::Procedure => "Procedures",
+        ElementKind::Route | ElementKind::Step => "Routes",
+        ElementKind::Factors => "Factors",
+        ElementKind::Checklist | ElementKind::ChecklistItem => "Checklists",
+        ElementKind::Actor => "Actors",
+        ElementKind::Contact => "Contacts",
+        ElementKind::AcceptedFinding => "Accepted findings",
+    }
+}
+
+fn marker(change: ChangeKind) -> (&'static str, &'static str) {
+    match change {
+        ChangeKind::Added => ("+", "32"),
+        ChangeKind::Removed => ("-", "31"),
+        ChangeKind::Changed => ("~", "33"),
+        ChangeKind::Renamed => (">", "36"),
+    }
+}
+
+fn summary_line(review: &Review) -> String {
+    let s = &review.structural.summary;
+    if s.total() == 0 {
+        return "no structural changes".to_string();
+    }
+    format!(
+        "{} changed ({} in wording only), {} added, {} removed, {} renamed",
+        s.changed, s.wording_only, s.added, s.removed, s.renamed
+    )
+}
+
+/// What a side is, in one line.
+fn side_line(side: &Side) -> String {
+    let mut s = format!("{} ({}", side.label, side.protocol);
+    if let Some(v) = &side.version {
+        let _ = write!(s, ", version {v}");
+    }
+    s.push(')');
+    s
+}
+
+/// Citations as sections (`6.18, 6.23`), naming the document too when the
+/// citations of a change come from more than one.
+fn cites_text(cites: &[Citation], with_document: bool) -> String {
+    cites
+        .iter()
+        .map(|c| {
+            if with_document {
+                format!("{} {}", c.document, c.section)
+            } else {
+                c.section.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn several_documents(c: &Change) -> bool {
+    let mut docs = c.old_cites.iter().chain(&c.new_cites).map(|c| &c.document);
+    match docs.next() {
+        Some(first) => docs.any(|d| d != first),
+        None => false,
+    }
+}
+
+/// The headline of a change, without marker: what, which, and how it moved
+/// or was renamed.
+fn headline(c: &Change) -> String {
+    let mut s = c.element.word().to_string();
+    match c.element {
+        ElementKind::Header | ElementKind::Policy => {}
+        ElementKind::Example | ElementKind::AcceptedFinding => {
+            let _ = write!(s, " \"{}\"", c.id);
+        }
+        _ => {
+            let _ = write!(s, " {}", c.id);
+        }
+    }
+    if let Some(t) = &c.title
+        && c.element != ElementKind::AcceptedFinding
+    {
+        let _ = write!(s, " \"{t}\"");
+    }
+    if let Some(old) = &c.old_id {
+        let _ = write!(s, ", renamed from {old}");
+    }
+    match (&c.old_within, &c.within) {
+        (Some(from), Some(to)) => {
+            let _ = write!(s, ", moved from {from} to {to}");
+        }
+        (None, Some(w)) => {
+            let _ = write!(s, " in {w}");
+        }
+        _ => {}
+    }
+    if c.wording_only {
+        s.push_str(" (wording only)");
+    }
+    s
+}
+
+/// A field's value in one line: text as it is, in quotes; anything else as
+/// compact JSON.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    }
+}
+
+/// The fields a report lists: citations are shown on a line of their own.
+fn shown_fields(c: &Change) -> impl Iterator<Item = &FieldChange> {
+    c.fields.iter().filter(|f| f.field != "cites")
+}
+
+/// The review for a terminal: a line for what was compared, the summary,
+/// then each change under the heading of its kind, with its citations on
+/// both sides and what differs, field by field.
+pub fn human(review: &Review, style: Style) -> String {
+    let mut out = String::new();
+    let safe = |s: &str| terminal_safe(s).into_owned();
+    let _ = writeln!(
+        out,
+        "{} {}",
+        style.paint("1", "old:"),
+        safe(&side_line(&review.old))
+    );
+    let _ = writeln!(
+        out,
+        "{} {}",
+        style.paint("1", "new:"),
+        safe(&side_line(&review.new))
+    );
+    let _ = writeln!(out, "structural changes: {}", summary_line(review));
+    let mut last: Option<&str> = None;
+    for c in &review.structural.changes {
+        let h = heading(c.element);
+        if last != Some(h) {
+            let _ = writeln!(out, "\n{}", style.paint("1", h));
+            last = Some(h);
+        }
+        let (mark, colour) = marker(c.change);
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.paint(colour, &format!("{mark} {}", safe(&headline(c))))
+        );
+        let docs = several_documents(c);
+        let (old, new) = (
+            cites_text(&c.old_cites, docs),
+            cites_text(&c.new_cites, docs),
+        );
+        let cited = match (old.is_empty(), new.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(format!("old {old}")),
+            (true, false) => Some(format!("new {new}")),
+            (false, false) if old == new => Some(old),
+            (false, false) => Some(format!("old {old}; new {new}")),
+        };
+        if let Some(cited) = cited {
+            let _ = writeln!(out, "      cited: {}", safe(&cited));
+        }
+        for f in shown_fields(c) {
+            let line = match (&f.old, &f.new) {
+                (Some(o), Some(n)) => format!(
+                    "{}: {} {} {}",
+                    f.field,
+                    value_text(o),
+                    style.paint("2", "->"),
+                    value_text(n)
+                ),
+                (Some(v), None) if c.change == ChangeKind::Removed => {
+                    format!("{}: {}", f.field, value_text(v))
+                }
+                (None, Some(v)) if c.change == ChangeKind::Added => {
+                    format!("{}: {}", f.field, value_text(v))
+                }
+                (Some(o), None) => format!("{}: {} -> (none)", f.field, value_text(o)),
+                (None, Some(n)) => format!("{}: (none) -> {}", f.field, value_text(n)),
+                (None, None) => continue,
+            };
+            // The arrow's colour codes are Carepath's own; the values are
+            // made safe before they are put round it.
+            let _ = writeln!(out, "      {}", safe_around_arrow(&line, style));
+        }
+    }
+    out
+}
+
+/// `line` made safe to print, keeping the one dim arrow this module put in
+/// it when colouring.
+fn safe_around_arrow(line: &str, style: Style) -> String {
+    let arrow = style.paint("2", "->");
+    if style.color
+        && let Some((before, after)) = line.split_once(&arrow)
+    {
+        return format!("{}{arrow}{}", terminal_safe(before), terminal_safe(after));
+    }
+    terminal_safe(line).into_owned()
+}
+
+/// Text from a protocol, safe inside Markdown (a paragraph or a table
+/// cell, never at the start of a line): made safe for a terminal first,
+/// then every character that could start emphasis, code, a link, a
+/// strike-through or a new cell escaped with a backslash, and HTML's
+/// `<`, `>` and `&` written as entities.
+pub fn markdown_text(s: &str) -> String {
+    let safe = terminal_safe(s);
+    let mut out = String::with_capacity(safe.len());
+    for c in safe.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn md_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => markdown_text(s),
+        other => markdown_text(&other.to_string()),
+    }
+}
+
+fn verb(change: ChangeKind) -> &'static str {
+    match change {
+        ChangeKind::Added => "Added",
+        ChangeKind::Removed => "Removed",
+        ChangeKind::Changed => "Changed",
+        ChangeKind::Renamed => "Renamed",
+    }
+}
+
+/// The review as Markdown: a table of the two sides, the summary, then a
+/// section per kind with each change as a heading and a table of what
+/// differs, citations included.
+pub fn markdown(review: &Review) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Changes to {}\n", markdown_text(&review.new.title));
+    let _ = writeln!(out, "| | old | new |\n|---|---|---|");
+    let row = |out: &mut String, name: &str, old: &str, new: &str| {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} |",
+            markdown_text(old),
+            markdown_text(new)
+        );
+    };
+    row(&mut out, "compared", &review.old.label, &review.new.label);
+    row(
+        &mut out,
+        "protocol",
+        &review.old.protocol,
+        &review.new.protocol,
+    );
+    row(&mut out, "title", &review.old.title, &review.new.title);
+    if review.old.version.is_some() || review.new.version.is_some() {
+        let version = |s: &Side| s.version.clone().unwrap_or_default();
+        row(
+            &mut out,
+            "version",
+            &version(&review.old),
+            &version(&review.new),
+        );
+    }
+    row(
+        &mut out,
+        "sources (SHA-256)",
+        &review.old.source_sha256,
+        &review.new.source_sha256,
+    );
+    let _ = writeln!(out, "\n**Structural changes:** {}.", summary_line(review));
+    let mut last: Option<&str> = None;
+    for c in &review.structural.changes {
+        let h = heading(c.element);
+        if last != Some(h) {
+            let _ = writeln!(out, "\n## {h}");
+            last = Some(h);
+        }
+        let _ = writeln!(
+            out,
+            "\n### {} {}\n",
+            verb(c.change),
+            markdown_text(&headline(c))
+        );
+        let _ = writeln!(out, "| | old | new |\n|---|---|---|");
+        let docs = several_documents(c);
+        let _ = writeln!(
+            out,
+            "| cited | {} | {} |",
+            markdown_text(&cites_text(&c.old_cites, docs)),
+            markdown_text(&cites_text(&c.new_cites, docs))
+        );
+        if let (Some(from), Some(to)) = (&c.old_within, &c.within) {
+            let part_of = if c.element == ElementKind::Example {
+                "level"
+            } else {
+                "part of"
+            };
+            let _ = writeln!(
+                out,
+                "| {part_of} | {} | {} |",
+                markdown_text(from),
+                markdown_text(to)
+            );
+        }
+        for f in shown_fields(c) {
+            let side = |v: &Option<Value>| v.as_ref().map(md_value).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                markdown_text(&f.field),
+                side(&f.old),
+                side(&f.new)
+            );
+        }
+    }
+    out
+}

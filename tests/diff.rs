@@ -1,0 +1,1083 @@
+//! `carepath diff` and `carepath::review`: every kind of element added,
+//! removed and changed, renames and wording-only changes told apart, the
+//! Dorset seed scenario (6.18's Class A example moved to Level 3), files at
+//! git revisions read without touching the work tree, rule packs, errors,
+//! the JSON against its committed schema, and hostile text shown inert.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use carepath::emit::pack::RulePack;
+use carepath::review::{self, ChangeKind, ElementKind, Review, render};
+use serde_json::{Value, json};
+
+use crate::support::{scratch, text};
+
+fn carepath_in(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("carepath runs")
+}
+
+fn carepath(args: &[&str]) -> Output {
+    carepath_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, &[])
+}
+
+fn status(o: &Output) -> i32 {
+    o.status.code().expect("an exit status")
+}
+
+/// A committed rule pack from `out/`, as JSON.
+fn pack_value(id: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{id}.json"));
+    serde_json::from_str(&fs::read_to_string(path).expect("a committed pack")).expect("JSON")
+}
+
+fn pack(v: &Value) -> RulePack {
+    serde_json::from_value(v.clone()).expect("still a rule pack")
+}
+
+fn compare(old: &Value, new: &Value) -> Review {
+    review::compare(&pack(old), &pack(new), "old", "new")
+}
+
+/// The committed JSON Schema of the review format.
+fn validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/carepath-diff-1.schema.json");
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("the committed schema"))
+            .expect("the schema is JSON");
+    jsonschema::validator_for(&schema).expect("a valid schema")
+}
+
+fn assert_valid(review: &Review, what: &str) {
+    let value: Value = serde_json::from_str(&review::to_json(review)).expect("JSON");
+    let errors: Vec<String> = validator()
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
+}
+
+/// 64 hexadecimal digits (source digests, which change with any edit of
+/// the seed protocols) as `[sha256]`, so snapshots show the report's shape.
+fn without_digests(s: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in s.chars() {
+        if c.is_ascii_hexdigit() && !c.is_ascii_uppercase() {
+            run.push(c);
+            continue;
+        }
+        out.push_str(if run.len() == 64 { "[sha256]" } else { &run });
+        run.clear();
+        out.push(c);
+    }
+    out.push_str(if run.len() == 64 { "[sha256]" } else { &run });
+    out
+}
+
+// ------------------------------------------------------------- every kind
+
+/// The list of elements of `kind` in a pack's JSON (for parts, those of
+/// the first whole that has any), when the pack has one.
+fn list(v: &mut Value, kind: ElementKind) -> Option<&mut Vec<Value>> {
+    fn top<'a>(v: &'a mut Value, name: &str) -> Option<&'a mut Vec<Value>> {
+        v.get_mut(name)?.as_array_mut().filter(|a| !a.is_empty())
+    }
+    fn nested<'a>(v: &'a mut Value, outer: &str, inner: &str) -> Option<&'a mut Vec<Value>> {
+        v.get_mut(outer)?
+            .as_array_mut()?
+            .iter_mut()
+            .find_map(|o| o.get_mut(inner)?.as_array_mut().filter(|a| !a.is_empty()))
+    }
+    match kind {
+        ElementKind::Document => top(v, "documents"),
+        ElementKind::Setting => top(v, "settings"),
+        ElementKind::Question => top(v, "questions"),
+        ElementKind::Option => nested(v, "questions", "options"),
+        ElementKind::Level => top(v, "levels"),
+        ElementKind::Example => nested(v, "levels", "examples"),
+        ElementKind::Rule => top(v, "rules"),
+        ElementKind::Procedure => top(v, "procedures"),
+        ElementKind::Route => top(v, "routes"),
+        ElementKind::Step => nested(v, "routes", "nodes"),
+        ElementKind::Factors => top(v, "factors"),
+        ElementKind::Checklist => top(v, "checklists"),
+        ElementKind::ChecklistItem => nested(v, "checklists", "items"),
+        ElementKind::Actor => top(v, "actors"),
+        ElementKind::Contact => top(v, "contacts"),
+        ElementKind::AcceptedFinding => top(v, "accepted_findings"),
+        ElementKind::Header | ElementKind::Policy => None,
+    }
+}
+
+/// What an element is matched by.
+fn key_field(kind: ElementKind) -> &'static str {
+    match kind {
+        ElementKind::Example => "title",
+        ElementKind::AcceptedFinding => "code",
+        _ => "id",
+    }
+}
+
+/// A change of each kind that is more than wording, where the kind has a
+/// field that is (options and actors have only titles, notes and
+/// citations).
+fn substantive(kind: ElementKind) -> Option<Vec<(&'static str, Value)>> {
+    let x = json!({"var": "x"});
+    Some(match kind {
+        ElementKind::Document => vec![("source", json!("https://example.org/new"))],
+        ElementKind::Setting => vec![("no_route", json!("none, by a test"))],
+        ElementKind::Question => vec![("asked_when", x), ("asked_when_text", json!("x"))],
+        ElementKind::Level => vec![("rank", json!(99))],
+        ElementKind::Example => vec![("given", x), ("given_text", json!("x"))],
+        ElementKind::Rule => vec![("level", json!("elsewhere"))],
+        ElementKind::Procedure => vec![("when", x), ("when_text", json!("x"))],
+        ElementKind::Route => vec![("settings", json!(["elsewhere"]))],
+        ElementKind::Step => vec![("next", json!("elsewhere"))],
+        ElementKind::Factors => vec![("items", json!(["an item added by a test"]))],
+        ElementKind::Checklist => vec![("follows", json!("elsewhere"))],
+        ElementKind::ChecklistItem => vec![("by", json!(["elsewhere"]))],
+        ElementKind::Contact => vec![("phone", json!("0000"))],
+        ElementKind::AcceptedFinding => vec![("witness", json!({"x": true}))],
+        ElementKind::Option | ElementKind::Actor => return None,
+        ElementKind::Header | ElementKind::Policy => return None,
+    })
+}
+
+const LISTED: [ElementKind; 16] = [
+    ElementKind::Document,
+    ElementKind::Setting,
+    ElementKind::Question,
+    ElementKind::Option,
+    ElementKind::Level,
+    ElementKind::Example,
+    ElementKind::Rule,
+    ElementKind::Procedure,
+    ElementKind::Route,
+    ElementKind::Step,
+    ElementKind::Factors,
+    ElementKind::Checklist,
+    ElementKind::ChecklistItem,
+    ElementKind::Actor,
+    ElementKind::Contact,
+    ElementKind::AcceptedFinding,
+];
+
+/// A seed pack that has an element of `kind`, as JSON.
+fn pack_with(kind: ElementKind) -> Value {
+    crate::support::PROTOCOLS
+        .iter()
+        .map(|id| pack_value(id))
+        .find_map(|mut v| list(&mut v, kind).is_some().then_some(v))
+        .unwrap_or_else(|| panic!("no seed pack has a {}", kind.word()))
+}
+
+/// The one change `review` holds, or a failure listing them all.
+fn only_change(review: &Review, what: &str) -> review::Change {
+    let changes = &review.structural.changes;
+    assert_eq!(
+        changes.len(),
+        1,
+        "{what}: expected one change, got {}",
+        review::to_json(review)
+    );
+    assert!(review.changed());
+    assert_eq!(review.structural.summary.total(), 1, "{what}");
+    changes[0].clone()
+}
+
+#[test]
+fn an_element_of_every_kind_added_is_reported_with_its_citations() {
+    for kind in LISTED {
+        let old = pack_with(kind);
+        let mut new = old.clone();
+        let items = list(&mut new, kind).expect("listed");
+        let mut added = items[0].clone();
+        let key = key_field(kind);
+        let name = format!("added-by-a-test-{}", kind.word().replace(' ', "-"));
+        added[key] = json!(name);
+        items.push(added.clone());
+        let review = compare(&old, &new);
+        let c = only_change(&review, kind.word());
+        assert_eq!((c.element, c.change), (kind, ChangeKind::Added), "{c:?}");
+        assert!(c.id.starts_with(&name), "{c:?}");
+        assert!(c.old_cites.is_empty());
+        let cites: Vec<carepath::emit::pack::Citation> =
+            serde_json::from_value(added.get("cites").cloned().unwrap_or(json!([])))
+                .expect("citations");
+        assert_eq!(c.new_cites, cites, "{}", kind.word());
+        assert!(!c.wording_only);
+        assert!(
+            c.fields.iter().all(|f| f.old.is_none() && f.new.is_some()),
+            "{c:?}"
+        );
+        assert_valid(&review, kind.word());
+    }
+}
+
+#[test]
+fn an_element_of_every_kind_removed_is_reported_with_its_citations() {
+    for kind in LISTED {
+        let old = pack_with(kind);
+        let mut new = old.clone();
+        let items = list(&mut new, kind).expect("listed");
+        let removed = items.pop().expect("an element");
+        let key = removed[key_field(kind)].as_str().expect("a key");
+        let mut review = compare(&old, &new);
+        if kind == ElementKind::Level {
+            // A level's examples are listed on their own, as removed from
+            // it, so that one that moved elsewhere would be seen.
+            let examples = removed["examples"].as_array().expect("examples").len();
+            let (level, of_it): (Vec<_>, Vec<_>) = review
+                .structural
+                .changes
+                .iter()
+                .cloned()
+                .partition(|c| c.element == ElementKind::Level);
+            assert_eq!(of_it.len(), examples);
+            assert!(of_it.iter().all(|c| c.element == ElementKind::Example
+                && c.change == ChangeKind::Removed
+                && c.within.as_deref() == Some(key)));
+            review.structural.changes = level;
+            review.structural.summary.removed = 1;
+        }
+        let c = only_change(&review, kind.word());
+        assert_eq!((c.element, c.change), (kind, ChangeKind::Removed), "{c:?}");
+        assert!(c.id.starts_with(key), "{c:?}");
+        assert!(c.new_cites.is_empty());
+        assert_eq!(
+            c.old_cites,
+            serde_json::from_value::<Vec<_>>(removed.get("cites").cloned().unwrap_or(json!([])))
+                .expect("citations")
+        );
+        assert!(
+            c.fields.iter().all(|f| f.old.is_some() && f.new.is_none()),
+            "{c:?}"
+        );
+        assert_valid(&review, kind.word());
+    }
+}
+
+#[test]
+fn an_element_of_every_kind_reworded_is_a_change_in_wording_only() {
+    for kind in LISTED {
+        let old = pack_with(kind);
+        let mut new = old.clone();
+        let item = &mut list(&mut new, kind).expect("listed")[0];
+        let field = if item.get("notes").is_some() {
+            item["notes"]
+                .as_array_mut()
+                .expect("notes")
+                .push(json!("A note added by a test."));
+            "notes"
+        } else if kind != ElementKind::Example && item.get("title").is_some() {
+            item["title"] = json!(format!("{} (reworded)", item["title"]));
+            "title"
+        } else {
+            item["reason"] = json!("Reworded by a test.");
+            "reason"
+        };
+        let review = compare(&old, &new);
+        let c = only_change(&review, kind.word());
+        assert_eq!((c.element, c.change), (kind, ChangeKind::Changed), "{c:?}");
+        assert!(c.wording_only, "{c:?}");
+        assert_eq!(review.structural.summary.wording_only, 1);
+        assert_eq!(
+            c.fields
+                .iter()
+                .map(|f| f.field.as_str())
+                .collect::<Vec<_>>(),
+            [field]
+        );
+        assert_valid(&review, kind.word());
+    }
+}
+
+#[test]
+fn an_element_of_every_kind_changed_in_substance_is_not_wording_only() {
+    for kind in LISTED {
+        let Some(edits) = substantive(kind) else {
+            continue;
+        };
+        let old = pack_with(kind);
+        let mut new = old.clone();
+        let item = &mut list(&mut new, kind).expect("listed")[0];
+        let before = item.clone();
+        for (field, value) in &edits {
+            item[*field] = value.clone();
+        }
+        let review = compare(&old, &new);
+        let c = only_change(&review, kind.word());
+        assert_eq!((c.element, c.change), (kind, ChangeKind::Changed), "{c:?}");
+        assert!(!c.wording_only, "{c:?}");
+        let (field, value) = &edits[0];
+        let f = c
+            .fields
+            .iter()
+            .find(|f| f.field == *field)
+            .unwrap_or_else(|| panic!("{} changes {field}: {c:?}", kind.word()));
+        assert_eq!(f.new.as_ref(), Some(value));
+        assert_eq!(f.old.as_ref(), before.get(*field));
+        assert_eq!(c.old_cites, c.new_cites);
+        assert_valid(&review, kind.word());
+    }
+}
+
+#[test]
+fn the_header_and_the_policy_are_compared() {
+    let old = pack_value("dorset");
+    let mut new = old.clone();
+    new["protocol"]["title"]["value"] = json!("A new title");
+    let c = only_change(&compare(&old, &new), "title");
+    assert_eq!(
+        (c.element, c.change),
+        (ElementKind::Header, ChangeKind::Changed)
+    );
+    assert!(c.wording_only);
+    assert!(!c.new_cites.is_empty(), "the header's citations are shown");
+
+    let mut new = old.clone();
+    new["protocol"]["authorities"][0]["value"] = json!("Another council");
+    new["protocol"]["effective"]["value"] = json!("2031");
+    let c = only_change(&compare(&old, &new), "authorities");
+    assert_eq!(c.element, ElementKind::Header);
+    assert!(!c.wording_only);
+    let fields: Vec<&str> = c.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["authorities", "effective"]);
+
+    let mut new = old.clone();
+    new["policy"]["kind"] = json!("first-match");
+    let review = compare(&old, &new);
+    let c = only_change(&review, "policy");
+    assert_eq!(
+        (c.element, c.change),
+        (ElementKind::Policy, ChangeKind::Changed)
+    );
+    assert!(!c.wording_only);
+    assert_eq!(c.fields[0].old, Some(json!("most-serious")));
+    assert_eq!(c.fields[0].new, Some(json!("first-match")));
+    assert_valid(&review, "policy");
+}
+
+#[test]
+fn the_same_pack_has_no_changes() {
+    for id in crate::support::PROTOCOLS {
+        let v = pack_value(id);
+        let review = compare(&v, &v);
+        assert!(!review.changed(), "{id}");
+        assert_eq!(review.structural.summary.total(), 0);
+        assert_valid(&review, id);
+        assert!(render::human(&review, render::Style::default()).contains("no structural changes"));
+    }
+}
+
+#[test]
+fn two_authorities_are_compared_element_by_element() {
+    let review = compare(&pack_value("dorset"), &pack_value("wiltshire"));
+    assert!(review.changed());
+    let s = review.structural.summary;
+    assert!(s.added > 0 && s.removed > 0 && s.changed > 0, "{s:?}");
+    // Both import the common questions: the one they share unchanged is
+    // not listed.
+    assert!(
+        !review
+            .structural
+            .changes
+            .iter()
+            .any(|c| c.element == ElementKind::Question && c.id == "serious-harm-risk"),
+        "{}",
+        review::to_json(&review)
+    );
+    assert_valid(&review, "dorset against wiltshire");
+}
+
+// ------------------------------------------------------ the seed scenario
+
+/// `protocols/` copied into `dir`, so that a test can edit a protocol and
+/// keep its imports.
+fn copy_protocols(dir: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols");
+    for sub in ["", "common"] {
+        fs::create_dir_all(dir.join(sub)).expect("folder");
+        for entry in fs::read_dir(from.join(sub)).expect("protocols") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "carepath") {
+                fs::copy(&path, dir.join(sub).join(path.file_name().expect("name")))
+                    .expect("copied");
+            }
+        }
+    }
+}
+
+const CLASS_A_EXAMPLE: &str = r#"  example "Possession of Class A drugs" {
+    given drugs == possession and drug-class == class-a and a-occasion == 1
+    cite "6.18"
+  }
+"#;
+
+/// Dorset with 6.18's Class A example moved to Level 3, and the rule that
+/// decides it with it (the example alone at Level 3 would be misclassified,
+/// an error).
+fn class_a_at_level_3(dorset: &str) -> String {
+    assert!(
+        dorset.contains(CLASS_A_EXAMPLE),
+        "the seed example is there"
+    );
+    let moved = dorset.replacen(CLASS_A_EXAMPLE, "", 1);
+    let at = moved
+        .find("  example \"Risk of serious harm\"")
+        .expect("Level 3's first example");
+    let moved = format!("{}{CLASS_A_EXAMPLE}{}", &moved[..at], &moved[at..]);
+    let rule = "and a-occasion == 1\n  then level-2";
+    assert!(moved.contains(rule), "the rule first-a-possession is there");
+    moved.replacen(rule, "and a-occasion == 1\n  then level-3", 1)
+}
+
+/// A folder with the seed protocols and `dorset-revised.carepath`.
+fn seed_scenario(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_protocols(&dir);
+    let dorset = fs::read_to_string(dir.join("dorset.carepath")).expect("dorset");
+    fs::write(
+        dir.join("dorset-revised.carepath"),
+        class_a_at_level_3(&dorset),
+    )
+    .expect("written");
+    dir
+}
+
+#[test]
+fn dorset_with_the_class_a_example_moved_to_level_3() {
+    let dir = seed_scenario("diff-seed-json");
+    let o = carepath_in(
+        &dir,
+        &[
+            "diff",
+            "dorset.carepath",
+            "dorset-revised.carepath",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    assert_valid(&review, "seed");
+    let changes = &review.structural.changes;
+    let example = changes
+        .iter()
+        .find(|c| c.element == ElementKind::Example)
+        .expect("the example");
+    assert_eq!(example.id, "Possession of Class A drugs");
+    assert_eq!(example.change, ChangeKind::Changed);
+    assert_eq!(example.old_within.as_deref(), Some("level-2"));
+    assert_eq!(example.within.as_deref(), Some("level-3"));
+    assert!(!example.wording_only);
+    assert_eq!(example.new_cites[0].section, "6.18");
+    let rule = changes
+        .iter()
+        .find(|c| c.element == ElementKind::Rule)
+        .expect("the rule");
+    assert_eq!(rule.id, "first-a-possession");
+    assert_eq!(rule.fields.len(), 1);
+    assert_eq!(rule.fields[0].field, "level");
+    assert_eq!(rule.fields[0].old, Some(json!("level-2")));
+    assert_eq!(rule.fields[0].new, Some(json!("level-3")));
+    let sections: Vec<&str> = rule.old_cites.iter().map(|c| c.section.as_str()).collect();
+    assert_eq!(sections, ["6.18", "6.23"]);
+    // Nothing else changes but the wording of what the analysis says.
+    for c in changes {
+        if c.element != ElementKind::Example && c.element != ElementKind::Rule {
+            assert!(c.wording_only, "{c:?}");
+        }
+    }
+    assert_eq!(changes.len(), review.structural.summary.total());
+}
+
+#[test]
+fn the_seed_scenario_for_people_and_for_papers() {
+    let dir = seed_scenario("diff-seed-snapshots");
+    let args = ["diff", "dorset.carepath", "dorset-revised.carepath"];
+    let human = carepath_in(&dir, &args, &[]);
+    assert_eq!(status(&human), 1, "{}", text(&human.stderr));
+    let markdown = carepath_in(&dir, &[&args[..], &["--format", "markdown"]].concat(), &[]);
+    assert_eq!(status(&markdown), 1);
+    insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("diff_dorset_class_a_human", without_digests(&text(&human.stdout)));
+        insta::assert_snapshot!("diff_dorset_class_a_markdown", without_digests(&text(&markdown.stdout)));
+    });
+}
+
+#[test]
+fn a_rename_only_change_lists_renames_and_nothing_else() {
+    let dir = scratch("diff-rename");
+    copy_protocols(&dir);
+    let dorset = fs::read_to_string(dir.join("dorset.carepath")).expect("dorset");
+    // Whole words only: `level-3` but not `level-30`.
+    let rename = |text: &str, from: &str, to: &str| -> String {
+        let word = |c: char| c.is_alphanumeric() || c == '-';
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(from) {
+            let before = rest[..i].chars().next_back().is_some_and(word);
+            let after = rest[i + from.len()..].chars().next().is_some_and(word);
+            out.push_str(&rest[..i]);
+            out.push_str(if before || after { from } else { to });
+            rest = &rest[i + from.len()..];
+        }
+        out.push_str(rest);
+        out
+    };
+    let renamed = rename(&dorset, "level-3", "level-three");
+    let renamed = rename(&renamed, "dealing-concern", "supply-concern");
+    let renamed = rename(&renamed, "second-a-possession", "repeat-a-possession");
+    assert_ne!(renamed, dorset);
+    fs::write(dir.join("renamed.carepath"), renamed).expect("written");
+    let o = carepath_in(
+        &dir,
+        &[
+            "diff",
+            "dorset.carepath",
+            "renamed.carepath",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    let found: Vec<(ElementKind, &str, Option<&str>)> = review
+        .structural
+        .changes
+        .iter()
+        .map(|c| (c.element, c.id.as_str(), c.old_id.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                ElementKind::Question,
+                "supply-concern",
+                Some("dealing-concern")
+            ),
+            (ElementKind::Level, "level-three", Some("level-3")),
+            (
+                ElementKind::Rule,
+                "repeat-a-possession",
+                Some("second-a-possession")
+            ),
+        ]
+    );
+    assert!(
+        review
+            .structural
+            .changes
+            .iter()
+            .all(|c| c.change == ChangeKind::Renamed && c.fields.is_empty())
+    );
+    assert_eq!(review.structural.summary.renamed, 3);
+}
+
+#[test]
+fn a_wording_only_change_at_the_source() {
+    let dir = scratch("diff-wording");
+    copy_protocols(&dir);
+    let dorset = fs::read_to_string(dir.join("dorset.carepath")).expect("dorset");
+    let from = "rule weapon-possession \"Possession of weapons (no aggravating features, e.g. weapon surrendered to staff)\" {\n  when weapon\n";
+    assert!(dorset.contains(from));
+    let reworded = dorset.replacen(
+        from,
+        "rule weapon-possession \"Possession of a weapon without aggravating features\" {\n  when (weapon)\n",
+        1,
+    );
+    fs::write(dir.join("reworded.carepath"), reworded).expect("written");
+    let o = carepath_in(&dir, &["diff", "dorset.carepath", "reworded.carepath"], &[]);
+    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("~ rule weapon-possession \"Possession of a weapon without aggravating features\" (wording only)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("when_text: \"weapon\" -> \"(weapon)\""),
+        "{out}"
+    );
+    assert!(out.contains("1 changed (1 in wording only)"), "{out}");
+}
+
+// ------------------------------------------------------------------ packs
+
+#[test]
+fn two_rule_packs_and_a_pack_against_its_protocol() {
+    let o = carepath(&["diff", "out/dorset.json", "out/dorset.json"]);
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("no structural changes"));
+    // The protocol compiles to the very pack committed for it.
+    let o = carepath(&["diff", "protocols/dorset.carepath", "out/dorset.json"]);
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+    let o = carepath(&[
+        "diff",
+        "out/dorset.json",
+        "out/wiltshire.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&o), 1);
+    let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    assert_eq!(review.old.protocol, "dorset");
+    assert_eq!(review.new.protocol, "wiltshire");
+}
+
+#[test]
+fn a_modified_pack_is_refused_unless_allowed() {
+    let dir = scratch("diff-modified-pack");
+    let mut v = pack_value("dorset");
+    v["rules"][0]["title"] = json!("Edited by hand");
+    fs::write(
+        dir.join("edited.json"),
+        serde_json::to_string_pretty(&v).expect("JSON"),
+    )
+    .expect("written");
+    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("out/dorset.json");
+    let original = original.to_str().expect("a path");
+    let o = carepath_in(&dir, &["diff", original, "edited.json"], &[]);
+    assert_eq!(status(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("cannot use edited.json"), "{err}");
+    assert!(o.stdout.is_empty());
+    let o = carepath_in(
+        &dir,
+        &["diff", original, "edited.json", "--allow-modified"],
+        &[],
+    );
+    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("title: "), "{}", text(&o.stdout));
+
+    fs::write(dir.join("broken.json"), "{\"format\": ").expect("written");
+    let o = carepath_in(&dir, &["diff", original, "broken.json"], &[]);
+    assert_eq!(status(&o), 2);
+    assert!(text(&o.stderr).contains("cannot use broken.json"));
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn trouble_is_status_2_with_a_clear_message() {
+    let dir = scratch("diff-errors");
+    fs::write(
+        dir.join("bad.carepath"),
+        "protocol bad \"Bad\" {\n  policy most-serious\n}\nrule r \"R\" { when nothing then nowhere }\n",
+    )
+    .expect("written");
+    let dorset = Path::new(env!("CARGO_MANIFEST_DIR")).join("protocols/dorset.carepath");
+    let dorset = dorset.to_str().expect("a path");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["diff", "missing.carepath", dorset],
+            "cannot read `missing.carepath`",
+        ),
+        (&["diff", dorset, "bad.carepath"], "bad.carepath has errors"),
+        (&["diff", dorset], "say what to compare"),
+        (&["diff", dorset, "--to", "HEAD"], "--from"),
+        (
+            &["diff", dorset, dorset, "--from", "HEAD"],
+            "cannot be used with",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = carepath_in(&dir, args, &[]);
+        assert_eq!(status(&o), 2, "{args:?}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains(message),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
+// ------------------------------------------------------------------- git
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Carepath tests",
+            "-c",
+            "user.email=tests@carepath.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+/// A repository holding the seed protocols: a first commit; a second that
+/// changes a number in the common contacts Dorset imports and adds a
+/// protocol; and, in the work tree only, Dorset's Class A example moved.
+fn repository(name: &str) -> PathBuf {
+    let repo = scratch(name);
+    git(&repo, &["init", "-q"]);
+    let protocols = repo.join("protocols");
+    copy_protocols(&protocols);
+    git(&repo, &["add", "protocols"]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let contacts = protocols.join("common/contacts.carepath");
+    let text = fs::read_to_string(&contacts).expect("contacts");
+    assert!(text.contains("phone \"101\""));
+    fs::write(
+        &contacts,
+        text.replace("phone \"101\"", "phone \"0300 123 4567\""),
+    )
+    .expect("written");
+    fs::copy(
+        protocols.join("wiltshire.carepath"),
+        protocols.join("extra.carepath"),
+    )
+    .expect("copied");
+    git(&repo, &["add", "protocols"]);
+    git(&repo, &["commit", "-q", "-m", "second"]);
+    let dorset = protocols.join("dorset.carepath");
+    let text = fs::read_to_string(&dorset).expect("dorset");
+    fs::write(&dorset, class_a_at_level_3(&text)).expect("written");
+    repo
+}
+
+fn kinds(review: &Review) -> Vec<(ElementKind, String)> {
+    review
+        .structural
+        .changes
+        .iter()
+        .filter(|c| !c.wording_only)
+        .map(|c| (c.element, c.id.clone()))
+        .collect()
+}
+
+#[test]
+fn a_file_at_git_revisions_with_its_imports_at_the_same_revision() {
+    let repo = repository("diff-git");
+    let status_before = git(&repo, &["status", "--porcelain"]);
+    let dorset_before = fs::read(repo.join("protocols/dorset.carepath")).expect("dorset");
+    let head = git(&repo, &["rev-parse", "--short", "HEAD"]);
+    // Run from outside the repository: git is asked in the file's own.
+    let parent = repo.parent().expect("a parent");
+    let file = format!(
+        "{}/protocols/dorset.carepath",
+        repo.file_name().expect("name").to_str().expect("UTF-8")
+    );
+    let json = |extra: &[&str]| -> Review {
+        let args = [&["diff", file.as_str()][..], extra, &["--format", "json"]].concat();
+        let o = carepath_in(parent, &args, &[]);
+        assert_eq!(status(&o), 1, "{extra:?}: {}", text(&o.stderr));
+        let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+        assert_valid(&review, "git");
+        review
+    };
+
+    // Both sides at revisions: the import changed between them.
+    let review = json(&["--from", "HEAD~1", "--to", "HEAD"]);
+    assert_eq!(
+        kinds(&review),
+        [(ElementKind::Contact, "police-101".to_string())]
+    );
+    assert!(
+        review.old.label.contains("at HEAD~1"),
+        "{}",
+        review.old.label
+    );
+    assert!(
+        review
+            .new
+            .label
+            .ends_with(&format!("at HEAD ({})", head.trim()))
+    );
+
+    // The work tree against the last commit: the moved example only.
+    let review = json(&["--from", "HEAD"]);
+    assert_eq!(
+        kinds(&review),
+        [
+            (
+                ElementKind::Example,
+                "Possession of Class A drugs".to_string()
+            ),
+            (ElementKind::Rule, "first-a-possession".to_string()),
+        ]
+    );
+    assert_eq!(review.new.label, file);
+
+    // The work tree against the first commit: both.
+    let review = json(&["--from", "HEAD~1"]);
+    assert_eq!(kinds(&review).len(), 3);
+
+    // The same revision twice: nothing changed.
+    let o = carepath_in(
+        parent,
+        &["diff", &file, "--from", "HEAD", "--to", "HEAD"],
+        &[],
+    );
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+
+    // The work tree was read, never written.
+    assert_eq!(git(&repo, &["status", "--porcelain"]), status_before);
+    assert_eq!(
+        fs::read(repo.join("protocols/dorset.carepath")).expect("dorset"),
+        dorset_before
+    );
+}
+
+#[test]
+fn git_trouble_is_named() {
+    let repo = repository("diff-git-errors");
+    let o = carepath_in(
+        &repo,
+        &[
+            "diff",
+            "protocols/dorset.carepath",
+            "--from",
+            "no-such-revision",
+        ],
+        &[],
+    );
+    assert_eq!(status(&o), 2);
+    assert!(
+        text(&o.stderr).contains("has no revision `no-such-revision`"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = carepath_in(
+        &repo,
+        &["diff", "protocols/extra.carepath", "--from", "HEAD~1"],
+        &[],
+    );
+    assert_eq!(status(&o), 2);
+    assert!(
+        text(&o.stderr).contains("`protocols/extra.carepath` does not exist at that revision"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = carepath_in(
+        &repo,
+        &["diff", "protocols/dorset.carepath", "--from=--output=x"],
+        &[],
+    );
+    assert_eq!(status(&o), 2);
+    assert!(!repo.join("x").exists());
+
+    // Outside any repository (the scratch folders are inside this one).
+    let outside = std::env::temp_dir().join(format!("carepath-diff-no-git-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&outside);
+    copy_protocols(&outside);
+    let o = carepath_in(
+        &outside,
+        &["diff", "dorset.carepath", "--from", "HEAD"],
+        &[],
+    );
+    let _ = fs::remove_dir_all(&outside);
+    assert_eq!(status(&o), 2);
+    assert!(
+        text(&o.stderr).contains("is not in a git repository"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+// ----------------------------------------------------- schema and colour
+
+#[test]
+fn the_committed_diff_schema_is_current() {
+    let committed = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/carepath-diff-1.schema.json"),
+    )
+    .expect("schema");
+    assert!(
+        committed == review::schema_json(),
+        "schema/carepath-diff-1.schema.json is stale: run `cargo run -- schema diff > schema/carepath-diff-1.schema.json`"
+    );
+    let printed = carepath(&["schema", "diff"]);
+    assert_eq!(status(&printed), 0);
+    assert_eq!(text(&printed.stdout), committed);
+}
+
+#[test]
+fn the_schema_rejects_what_is_not_a_review() {
+    let validator = validator();
+    let good: Value = serde_json::from_str(&review::to_json(&compare(
+        &pack_value("dorset"),
+        &pack_value("wiltshire"),
+    )))
+    .expect("JSON");
+    assert!(validator.is_valid(&good));
+    let mut bad = good.clone();
+    bad["format"] = json!("carepath-diff/0");
+    assert!(!validator.is_valid(&bad));
+    let mut bad = good.clone();
+    bad["structural"]["changes"][0]["change"] = json!("moved");
+    assert!(!validator.is_valid(&bad));
+    let mut bad = good;
+    bad["structural"]["summary"]
+        .as_object_mut()
+        .expect("summary")
+        .remove("added");
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn colour_on_request_and_never_with_no_color() {
+    let dir = seed_scenario("diff-colour");
+    let args = ["diff", "dorset.carepath", "dorset-revised.carepath"];
+    // `carepath_in` sets NO_COLOR, which wins over CLICOLOR_FORCE.
+    let forced = carepath_in(&dir, &args, &[("CLICOLOR_FORCE", "1")]);
+    let forced = text(&forced.stdout);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));
+    let coloured = cmd
+        .args(args)
+        .current_dir(&dir)
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .expect("runs");
+    let coloured = text(&coloured.stdout);
+    assert!(coloured.contains("\x1b[33m~ example"), "{coloured}");
+    assert!(!forced.contains('\x1b'), "NO_COLOR wins: {forced}");
+    assert_eq!(
+        forced,
+        coloured
+            .replace("\x1b[0m", "")
+            .replace("\x1b[1m", "")
+            .replace("\x1b[2m", "")
+            .replace("\x1b[33m", "")
+    );
+}
+
+// ------------------------------------------------------------ hostile text
+
+const HOSTILE: &str = "Title\x1b]0;owned\x07 \x1b[2J\r\u{202e}txt.exe <script>|x|</script> [link](http://x) *bold* `code`";
+
+#[test]
+fn hostile_text_is_shown_escaped() {
+    let old = pack_value("dorset");
+    let mut new = old.clone();
+    new["rules"][0]["title"] = json!(HOSTILE);
+    new["rules"][0]["id"] = json!("id\x1b[31m");
+    new["protocol"]["title"]["value"] = json!(HOSTILE);
+    let review = compare(&old, &new);
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| c == '\x1b' || c == '\x07' || c == '\r' || c == '\u{202e}')
+    };
+    for color in [false, true] {
+        let human = render::human(&review, render::Style { color });
+        // Only the report's own colour codes are escape sequences.
+        let stripped = human
+            .replace("\x1b[0m", "")
+            .replace("\x1b[1m", "")
+            .replace("\x1b[2m", "")
+            .replace("\x1b[31m", "")
+            .replace("\x1b[32m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[36m", "");
+        assert!(!raw(&stripped), "{human:?}");
+        assert!(human.contains("\\u{1b}]0;owned\\u{7}"), "{human}");
+        assert!(human.contains("\\u{202e}"));
+    }
+    let md = render::markdown(&review);
+    assert!(!raw(&md), "{md:?}");
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("&lt;script&gt;\\|x\\|&lt;/script&gt;"), "{md}");
+    assert!(
+        md.contains("\\[link\\](http://x) \\*bold\\* \\`code\\`"),
+        "{md}"
+    );
+    // Every table row keeps its three cells.
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        let cells = line.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 4, "{line}");
+    }
+
+    // And through the command, from a pack edited by hand.
+    let dir = scratch("diff-hostile");
+    fs::write(
+        dir.join("hostile.json"),
+        serde_json::to_string(&new).expect("JSON"),
+    )
+    .expect("written");
+    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("out/dorset.json");
+    for format in ["human", "markdown"] {
+        let o = carepath_in(
+            &dir,
+            &[
+                "diff",
+                original.to_str().expect("a path"),
+                "hostile.json",
+                "--allow-modified",
+                "--format",
+                format,
+            ],
+            &[],
+        );
+        assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+        assert!(!raw(&text(&o.stdout)), "{format}: {}", text(&o.stdout));
+    }
+}
+
+// ------------------------------------------------------------------ scale
+
+#[test]
+fn ten_thousand_rules_with_one_percent_changed() {
+    let mut old = pack_value("wiltshire");
+    let template = old["rules"][0].clone();
+    let rules: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let mut r = template.clone();
+            r["id"] = json!(format!("rule-{i}"));
+            r["title"] = json!(format!("Rule {i}"));
+            r
+        })
+        .collect();
+    old["rules"] = json!(rules);
+    let mut new = old.clone();
+    let rules = new["rules"].as_array_mut().expect("rules");
+    for i in (0..10_000).step_by(100) {
+        match i % 300 {
+            // A rename, a rewording and a change of level.
+            0 => rules[i]["id"] = json!(format!("renamed-{i}")),
+            100 => rules[i]["title"] = json!(format!("Rule {i}, reworded")),
+            _ => rules[i]["level"] = json!("elsewhere"),
+        }
+    }
+    let (old, new) = (pack(&old), pack(&new));
+    let started = std::time::Instant::now();
+    let review = review::compare(&old, &new, "old", "new");
+    let took = started.elapsed();
+    let s = review.structural.summary;
+    assert_eq!(
+        (s.renamed, s.wording_only, s.changed),
+        (34, 33, 66),
+        "{s:?}"
+    );
+    assert_eq!(s.total(), 100);
+    // Generous, to catch a comparison that grows with the square of the
+    // rules (seconds) rather than to time it.
+    assert!(took.as_secs() < 20, "{took:?}");
+    eprintln!("10,000 rules compared in {took:?}");
+}
