@@ -103,6 +103,10 @@ pub struct Classes {
     /// The questions asked only when a condition holds, in asking order,
     /// with the condition over classes.
     asked: Box<[(usize, ClassExpr)]>,
+    /// Per question: its "asked when" (an index into `asked`).
+    asked_at: Vec<Option<usize>>,
+    /// Per question: whether an "asked when" tests it.
+    tested_by_asked: Vec<bool>,
     /// The deciding rules' conditions, in the pack's order.
     pub deciding: Box<[ClassExpr]>,
     /// The procedures' conditions.
@@ -117,7 +121,22 @@ impl Classes {
         procedures: &[Expr],
     ) -> Classes {
         let over_classes = |es: &[Expr]| es.iter().map(|e| ClassExpr::new(e, cells)).collect();
+        let mut asked_at = vec![None; cells.len()];
+        let mut tested_by_asked = vec![false; cells.len()];
+        for (i, (q, c)) in asked
+            .iter()
+            .enumerate()
+            .filter_map(|(q, c)| Some((q, c.as_ref()?)))
+            .enumerate()
+        {
+            asked_at[q] = Some(i);
+            for (t, _) in c.tests() {
+                tested_by_asked[t] = true;
+            }
+        }
         Classes {
+            asked_at,
+            tested_by_asked,
             deciding: over_classes(deciding),
             procedures: over_classes(procedures),
             starts: cells
@@ -156,6 +175,25 @@ impl Classes {
                 .checked_sub(1)
                 .map(|c| c as u32),
         }
+    }
+
+    /// Whether question `q` is asked, given the classes so far: `None`
+    /// while that is open.
+    pub fn asked(&self, q: usize, class: &[u32]) -> Option<bool> {
+        match self.asked_at[q] {
+            None => Some(true),
+            Some(i) => self.asked[i].1.eval3(class),
+        }
+    }
+
+    /// The class of "not asked" of question `q`, when it can be.
+    pub fn not_asked(&self, q: usize) -> Option<u32> {
+        self.not_asked[q]
+    }
+
+    /// Whether some "asked when" tests question `q`.
+    pub fn tested_by_asked(&self, q: usize) -> bool {
+        self.tested_by_asked[q]
     }
 
     /// Check that every answered question is asked, given the answers to

@@ -16,6 +16,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::classes::{Classes, UNSET};
 use super::diagram::{
     Builder, NodeId, Op, Run, Source, allowed, condition, is_terminal, terminal, value,
 };
@@ -88,8 +89,9 @@ pub struct Compiled {
 pub enum Walked {
     /// At an end (an index into [`Compiled::ends`]).
     End(u32),
-    /// At a node whose question has no answer yet.
-    Open(usize),
+    /// At a node (an index into [`Compiled::nodes`]) whose question has no
+    /// answer yet.
+    Open { question: usize, node: u32 },
     /// At an answer that cannot occur there.
     Impossible,
 }
@@ -288,7 +290,10 @@ impl Compiled {
                 Target::Node(n) => {
                     let node = &self.nodes[n as usize];
                     let Some(c) = cell(node.question) else {
-                        return Walked::Open(node.question);
+                        return Walked::Open {
+                            question: node.question,
+                            node: n,
+                        };
                     };
                     let i = node.runs.partition_point(|r| r.0 <= c);
                     match node.runs.get(i) {
@@ -300,6 +305,89 @@ impl Compiled {
                 Target::Impossible => return Walked::Impossible,
             }
         }
+    }
+}
+
+/// The outcomes as a set: bit `l` for level `l`, then one bit for no
+/// level and one for a conflict.
+pub type Outcomes = u64;
+
+impl Compiled {
+    /// The outcome of end `e` as a bit of [`Outcomes`] (levels only, not
+    /// the police response); `levels` is how many the pack has.
+    fn outcome_bit(&self, e: u32, levels: usize) -> Outcomes {
+        1 << match self.ends[e as usize] {
+            End::Level { level, .. } => level,
+            End::Undecided => levels,
+            End::Conflict => levels + 1,
+        }
+    }
+
+    /// The outcomes some completion of `class` reaches below `target`,
+    /// following the answers given and, for a question without one, every
+    /// class it can have there: "not asked" only where its "asked when"
+    /// may not hold, an answer only where it may. A class that some
+    /// "asked when" tests is tried one by one and set while the walk goes
+    /// below it; the others a run at a time. `None` when the search would
+    /// visit more than `budget` nodes, or the pack has too many levels for
+    /// [`Outcomes`].
+    ///
+    /// The set can hold an outcome that no completion has only when two
+    /// questions below depend on one that is neither answered nor on the
+    /// walk, in ways that exclude each other; it never misses one.
+    pub fn outcomes_below(
+        &self,
+        target: Target,
+        class: &mut [u32],
+        classes: &Classes,
+        levels: usize,
+        budget: &mut u32,
+    ) -> Option<Outcomes> {
+        if levels + 2 > Outcomes::BITS as usize {
+            return None;
+        }
+        let n = match target {
+            Target::Outcome(e) => return Some(self.outcome_bit(e, levels)),
+            Target::Impossible => return Some(0),
+            Target::Node(n) => n,
+        };
+        *budget = budget.checked_sub(1)?;
+        let node = &self.nodes[n as usize];
+        let q = node.question;
+        if class[q] != UNSET {
+            let i = node.runs.partition_point(|r| r.0 <= class[q]);
+            return match node.runs.get(i) {
+                Some(r) => self.outcomes_below(r.1, class, classes, levels, budget),
+                None => Some(0),
+            };
+        }
+        let asked = classes.asked(q, class);
+        let not_asked = classes.not_asked(q);
+        let possible = |c: u32| {
+            if Some(c) == not_asked {
+                asked != Some(true)
+            } else {
+                asked != Some(false)
+            }
+        };
+        let one_by_one = classes.tested_by_asked(q);
+        let mut found = 0;
+        let mut from = 0;
+        for (end, below) in &node.runs {
+            let run = from..*end;
+            from = *end;
+            if one_by_one {
+                for c in run.filter(|c| possible(*c)) {
+                    class[q] = c;
+                    let below = self.outcomes_below(*below, class, classes, levels, budget);
+                    class[q] = UNSET;
+                    found |= below?;
+                }
+            } else if run.clone().any(possible) {
+                found |= self.outcomes_below(*below, class, classes, levels, budget)?;
+            }
+        }
+        Some(found)
     }
 }
 

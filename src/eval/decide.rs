@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::classes::{GIVEN_NULL, UNSET, with_scratch};
-use super::compiled::{End, Walked};
+use super::compiled::{End, Outcomes, Walked};
 use super::decision::{
     AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
     FactorsRef, LevelRef, PoliceRef, ProcedureRef, Route, RouteStep, RuleCheck, RuleRef, SettledBy,
@@ -110,6 +110,10 @@ fn typed_number(kind: QuestionKind, text: &str) -> Option<serde_json::Number> {
     };
     serde_json::from_str::<serde_json::Number>(plain).ok()
 }
+
+/// How many nodes of the compiled decision [`Engine::next_question`] looks
+/// at before it leaves the question to the exact search.
+const NEXT_QUESTION_BUDGET: u32 = 4096;
 
 /// What is wrong with an answer (see [`Engine::read_value`]).
 #[derive(Clone, Copy)]
@@ -544,6 +548,9 @@ impl Engine {
     /// question a procedure's condition still waits on. `None` when
     /// everything is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
+        if let Some(q) = self.next_directly(answers) {
+            return Some(&self.pack.questions[q]);
+        }
         let known = self.known_of(answers);
         let mut partial = self.partial(known.clone()).with_diagram();
         if partial.possible(2).len() < 2 {
@@ -556,7 +563,7 @@ impl Engine {
         // not matter: the walk passed their place without asking them.
         let si = self.setting_of(answers);
         let from = match self.walk_compiled(&known, si) {
-            Some(Walked::Open(q)) => q,
+            Some(Walked::Open { question, .. }) => question,
             _ => 0,
         };
         let mut first_open = None;
@@ -570,6 +577,69 @@ impl Engine {
             first_open.get_or_insert(q);
         }
         first_open.map(|q| &self.pack.questions[q])
+    }
+
+    /// [`Engine::next_question`] on the compiled decision, where it can
+    /// tell at once: the walk stops at the first question on its way with
+    /// no answer (the questions before it do not matter: the walk passed
+    /// their place without asking them), and that question is the next when
+    /// it applies and two of its answers lead to levels that cannot meet,
+    /// whatever the rest of the answers are. `None` leaves the question to
+    /// the exact search.
+    fn next_directly(&self, answers: &Answers) -> Option<usize> {
+        let compiled = self.compiled()?;
+        let classes = self.classes();
+        let si = match self.setting_question() {
+            Some(sq) => match answers.values[sq] {
+                Some(Some(Val::Opt(o))) => o as usize,
+                _ => return None,
+            },
+            None => 0,
+        };
+        with_scratch(self.pack.questions.len(), |class| {
+            for (q, v) in answers.values.iter().enumerate() {
+                match v {
+                    Some(Some(v)) => class[q] = classes.class_of(q, *v)?,
+                    Some(None) => return None,
+                    None => {}
+                }
+            }
+            if !classes.settle_asked(class) {
+                return None;
+            }
+            let Walked::Open { question: q, node } =
+                compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET))
+            else {
+                return None;
+            };
+            if classes.asked(q, class) != Some(true) {
+                return None;
+            }
+            // The levels below each answer to it (not "not asked": it is).
+            let levels = self.pack.levels.len();
+            let mut budget = NEXT_QUESTION_BUDGET;
+            let mut below: Vec<Outcomes> = Vec::new();
+            let mut from = 0;
+            for (end, target) in &compiled.nodes[node as usize].runs {
+                let answered = (from..*end).filter(|c| Some(*c) != classes.not_asked(q));
+                from = *end;
+                for c in answered {
+                    class[q] = c;
+                    let found =
+                        compiled.outcomes_below(*target, class, classes, levels, &mut budget);
+                    class[q] = UNSET;
+                    below.push(found?);
+                    if !classes.tested_by_asked(q) {
+                        // The same below every class of the run.
+                        break;
+                    }
+                }
+            }
+            let apart = below
+                .iter()
+                .any(|a| below.iter().any(|b| *a != 0 && *b != 0 && a & b == 0));
+            apart.then_some(q)
+        })
     }
 
     /// The unknown questions whose answers can still change which
