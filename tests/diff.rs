@@ -1066,9 +1066,7 @@ fn ten_thousand_rules_with_one_percent_changed() {
         }
     }
     let (old, new) = (pack(&old), pack(&new));
-    let started = std::time::Instant::now();
     let review = review::compare(&old, &new, "old", "new");
-    let took = started.elapsed();
     let s = review.structural.summary;
     assert_eq!(
         (s.renamed, s.wording_only, s.changed),
@@ -1076,8 +1074,4 @@ fn ten_thousand_rules_with_one_percent_changed() {
         "{s:?}"
     );
     assert_eq!(s.total(), 100);
-    // Generous, to catch a comparison that grows with the square of the
-    // rules (seconds) rather than to time it.
-    assert!(took.as_secs() < 20, "{took:?}");
-    eprintln!("10,000 rules compared in {took:?}");
 }
