@@ -548,8 +548,8 @@ impl Engine {
     /// question a procedure's condition still waits on. `None` when
     /// everything is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
-        if let Some(q) = self.next_directly(answers) {
-            return Some(&self.pack.questions[q]);
+        if let Some(next) = self.next_directly(answers) {
+            return next.map(|q| &self.pack.questions[q]);
         }
         let known = self.known_of(answers);
         let mut partial = self.partial(known.clone()).with_diagram();
@@ -584,9 +584,11 @@ impl Engine {
     /// no answer (the questions before it do not matter: the walk passed
     /// their place without asking them), and that question is the next when
     /// it applies and two of its answers lead to levels that cannot meet,
-    /// whatever the rest of the answers are. `None` leaves the question to
-    /// the exact search.
-    fn next_directly(&self, answers: &Answers) -> Option<usize> {
+    /// whatever the rest of the answers are. When the walk reaches an end,
+    /// the level is settled, and when the answers settle every procedure
+    /// too there is no next question. `None` leaves the question to the
+    /// exact search.
+    fn next_directly(&self, answers: &Answers) -> Option<Option<usize>> {
         let compiled = self.compiled()?;
         let classes = self.classes();
         let si = match self.setting_question() {
@@ -607,10 +609,13 @@ impl Engine {
             if !classes.settle_asked(class) {
                 return None;
             }
-            let Walked::Open { question: q, node } =
-                compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET))
-            else {
-                return None;
+            let (q, node) = match compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET)) {
+                Walked::Open { question, node } => (question, node),
+                Walked::End(_) => {
+                    let settled = classes.procedures.iter().all(|p| p.eval3(class).is_some());
+                    return settled.then_some(None);
+                }
+                Walked::Impossible => return None,
             };
             if classes.asked(q, class) != Some(true) {
                 return None;
@@ -638,7 +643,7 @@ impl Engine {
             let apart = below
                 .iter()
                 .any(|a| below.iter().any(|b| *a != 0 && *b != 0 && a & b == 0));
-            apart.then_some(q)
+            apart.then_some(Some(q))
         })
     }
 
