@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_or};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_and, join_or};
 use crate::model::scope::{self, Closure, DefRef, Kind, ModelRef};
 use crate::model::types::*;
 use crate::model::workspace::Workspace;
@@ -41,6 +41,7 @@ pub fn lower(ws: &Workspace, root: FileId) -> Lowered {
         questions: Vec::new(),
         used: HashSet::new(),
         written: BTreeMap::new(),
+        negated: Vec::new(),
     };
     let model = lw.run();
     let has_errors = lw.diags.iter().any(|d| d.is_error());
@@ -67,6 +68,10 @@ pub(crate) struct Lowerer<'a> {
     pub used: HashSet<QuestionId>,
     /// Conditions as written, for [`Model::written`].
     pub written: BTreeMap<Span, String>,
+    /// Each `not q` on a question alone, with where it is written and the
+    /// tests joined to it by `and`: true when `q` is not asked, which
+    /// `q == no` is not, unless those tests already make sure it is asked.
+    pub negated: Vec<(Span, QuestionId, Vec<Atom>)>,
 }
 
 /// Collects the properties of one definition and reports repeats.
@@ -350,7 +355,22 @@ impl<'a> Lowerer<'a> {
             format!("`{}` is not defined; {wanted} is expected here", name.node),
         )
         .with_label("not defined");
-        d = match did_you_mean(&name.node, candidates.iter().copied()) {
+        // A name that differs from another only in its number (`level-4`
+        // beside `level-1`) is not a slip of the keyboard: a protocol has
+        // few levels, so name them all.
+        let close = did_you_mean(&name.node, candidates.iter().copied())
+            .filter(|close| !differ_in_digits_only(close, &name.node));
+        if want == scope::LEVEL && !candidates.is_empty() {
+            let levels: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            let listed = format!("the levels are {}", join_and(&levels));
+            d = d.with_help(match close {
+                Some(close) => format!("did you mean `{close}`? {listed}"),
+                None => listed,
+            });
+            self.diags.push(d);
+            return None;
+        }
+        d = match close {
             Some(close) => d.with_help(format!("did you mean `{close}`?")),
             None if candidates.is_empty() => d.with_help(format!(
                 "define {wanted} named `{}`, or import it",
@@ -1208,4 +1228,15 @@ impl<'a> Lowerer<'a> {
     pub(crate) fn is_root_own(&self, d: DefRef) -> bool {
         d.file == self.root || self.cl.named_imports.contains(&d)
     }
+}
+
+/// Whether two names are the same but for their digits (`level-1`,
+/// `level-4`).
+fn differ_in_digits_only(a: &str, b: &str) -> bool {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    a != b && letters(a) == letters(b)
 }
