@@ -370,8 +370,16 @@ impl<'a> Lowerer<'a> {
             self.diags.push(d);
             return None;
         }
+        let elsewhere = match close {
+            Some(_) => None,
+            None => self.defined_below(file, name, want),
+        };
         d = match close {
             Some(close) => d.with_help(format!("did you mean `{close}`?")),
+            None if let Some(path) = elsewhere => d.with_help(format!(
+                "`{}` is defined in `{path}`: import it with `import {} from \"{path}\"`",
+                name.node, name.node
+            )),
             None if candidates.is_empty() => d.with_help(format!(
                 "define {wanted} named `{}`, or import it",
                 name.node
@@ -1225,6 +1233,37 @@ impl<'a> Lowerer<'a> {
 
     /// Which root-file definitions are named directly (own or imported by
     /// name): these are the ones an unused-question warning is about.
+    /// A library among the files of the run, in the folder of `file` or
+    /// below it, that defines `name` as one of `want`: the path `file`
+    /// would import it by. Only files the workspace has read are searched;
+    /// the library never looks at the disk.
+    fn defined_below(&self, file: FileId, name: &ast::Name, want: &[Kind]) -> Option<String> {
+        let dir = self.ws.sources.get(file).path.parent()?.to_path_buf();
+        let mut found: Vec<String> = self
+            .ws
+            .sources
+            .iter()
+            .filter(|(id, _)| *id != file)
+            .filter(|(id, _)| {
+                scope::header(self.ws, *id).is_some_and(|h| h.kind == HeaderKind::Library)
+            })
+            .filter(|(id, _)| {
+                self.ws.ast(*id).is_some_and(|ast| {
+                    ast.items.iter().any(|it| {
+                        it.name().is_some_and(|n| n.node == name.node)
+                            && Kind::of(it).is_some_and(|k| want.contains(&k))
+                    })
+                })
+            })
+            .filter_map(|(_, f)| {
+                let rel = f.path.strip_prefix(&dir).ok()?;
+                Some(crate::source::display_path(rel))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().next()
+    }
+
     pub(crate) fn is_root_own(&self, d: DefRef) -> bool {
         d.file == self.root || self.cl.named_imports.contains(&d)
     }
