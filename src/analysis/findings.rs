@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use crate::analysis::decide::{Outcome, Space, rules_of};
 use crate::analysis::mdd::{FALSE, NodeId, Op, TRUE};
-use crate::analysis::witness::Witness;
+use crate::analysis::witness::{Given, Witness};
 use crate::diagnostic::{Code, Diagnostic, FindingData, join_or};
-use crate::model::{Example, LevelId, Model, Policy, RuleId};
+use crate::model::{Answer, Example, LevelId, Model, Policy, QuestionId, QuestionKind, RuleId};
 
 /// At most this many rules are named in a message; JSON lists up to
 /// `MAX_LISTED`.
@@ -578,7 +578,8 @@ fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
             )
             .with_label(format!("listed under {}", level_name(model, l)))
             .with_help(format!(
-                "change the rules or the example's answers; if the document really contradicts itself, write `accept misclassified-example \"{}\" because \"...\"`",
+                "{}change the rules or the example's answers; if the document really contradicts itself, write `accept misclassified-example \"{}\" because \"...\"`",
+                first_options_taken(model, ex, &w, &rules),
                 ex.title
             ));
             for r in rules.iter().take(MAX_NAMED) {
@@ -589,6 +590,51 @@ fn misclassified(space: &mut Space<'_>, f: &mut Findings) {
             f.diagnostics.push(d.with_finding(data));
         }
     }
+}
+
+/// An example that does not mention a list question takes its first
+/// option (see `model::example`), silently: when a rule that decides the
+/// witness tests that question, say so, as it is often not what the
+/// document meant.
+fn first_options_taken(model: &Model, ex: &Example, w: &Witness, rules: &[RuleId]) -> String {
+    let mentioned: BTreeSet<usize> = ex
+        .given
+        .iter()
+        .flatten()
+        .map(|a| a.question.index())
+        .collect();
+    let tested: BTreeSet<usize> = rules
+        .iter()
+        .flat_map(|r| model.rule(*r).when.atoms())
+        .map(|a| a.question.index())
+        .collect();
+    let taken: Vec<String> = w
+        .answers
+        .iter()
+        .enumerate()
+        .filter(|(i, g)| {
+            **g == Given::Answer(Answer::Option(0)) && !mentioned.contains(i) && tested.contains(i)
+        })
+        .filter_map(|(i, _)| {
+            let q = model.question(QuestionId(i as u32));
+            match &q.kind {
+                QuestionKind::OneOf(choices) if !q.is_setting => Some(format!(
+                    "`{}`, so it is taken as `{} == {}`",
+                    q.meta.id,
+                    q.meta.id,
+                    choices.first()?.id
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    if taken.is_empty() {
+        return String::new();
+    }
+    format!(
+        "the example does not mention {} (an example takes the first option of a list it does not mention); ",
+        crate::diagnostic::join_and(&taken)
+    )
 }
 
 fn unreachable_levels(space: &Space<'_>, outcomes: &[Outcome], f: &mut Findings) {

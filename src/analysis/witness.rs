@@ -43,9 +43,10 @@ impl Witness {
         Witness { answers }
     }
 
-    /// The answers, as a person reads them: `drugs = possession,
-    /// drug-class = class-b` and, if some questions do not matter, `(any
-    /// answer to the others)`.
+    /// The answers in the language's own syntax, as an example's `given`
+    /// writes them, so that a witness can be pasted into the protocol:
+    /// `drugs == possession and drug-class == class-b` and, if some
+    /// questions do not matter, `(any answer to the other questions)`.
     pub fn text(&self, model: &Model) -> String {
         let mut parts = Vec::new();
         let mut any = false;
@@ -58,7 +59,7 @@ impl Witness {
                 Given::Any => any = true,
                 Given::NotAsked => {}
                 Given::Answer(a) => parts.push(format!(
-                    "{} = {}",
+                    "{} == {}",
                     model.question(q).meta.id,
                     summary::answer(model, q, *a)
                 )),
@@ -66,8 +67,11 @@ impl Witness {
         }
         match (parts.is_empty(), any) {
             (true, _) => "any incident".to_string(),
-            (false, true) => format!("{} (any answer to the other questions)", parts.join(", ")),
-            (false, false) => parts.join(", "),
+            (false, true) => format!(
+                "{} (any answer to the other questions)",
+                parts.join(" and ")
+            ),
+            (false, false) => parts.join(" and "),
         }
     }
 

@@ -113,6 +113,7 @@ codes! {
     IncludeCycle => "include-cycle", Error, "factor lists include each other in a circle";
     IncompleteChecklist => "incomplete-checklist", Warning, "a checklist leaves out items of the checklist it follows";
     UnusedQuestion => "unused-question", Warning, "a question is never used by a rule, an example, a condition or a route";
+    NotOfConditionalQuestion => "not-of-conditional-question", Warning, "`not q` is used on a question that is asked only sometimes, where it also holds when the question is not asked";
     // Analysis of the decision space
     Conflict => "conflict", Error, "two rules match one incident with different levels, where rules must not overlap";
     NeverDecides => "never-decides", Warning, "a rule is overruled or duplicated wherever it matches";

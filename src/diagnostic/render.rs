@@ -43,8 +43,18 @@ impl Default for HumanStyle {
 /// lines shown, whatever the size of the file.
 pub fn render_human(d: &Diagnostic, sources: &Sources, style: HumanStyle) -> String {
     let report = Report::new(d, sources);
+    let handler = handler(style);
     let mut out = String::new();
-    if handler(style).render_report(&mut out, &report).is_err() {
+    // Labels in other files are drawn after the report, each as a report of
+    // its own: miette would head each with `Advice:`, a word that means
+    // nothing here (and nothing at all above an accepted finding).
+    let rendered = handler.render_report(&mut out, &report).and_then(|()| {
+        report.related.iter().try_for_each(|r| {
+            out.push('\n');
+            handler.render_report(&mut out, r)
+        })
+    });
+    if rendered.is_err() {
         // Rendering only fails on a formatter error; fall back to one line.
         out = format!("{}: {}\n", d.code, terminal_safe(&d.message));
     }
@@ -513,16 +523,6 @@ impl miette::Diagnostic for Report {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
-    }
-
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        if self.related.is_empty() {
-            None
-        } else {
-            Some(Box::new(
-                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-            ))
-        }
     }
 }
 

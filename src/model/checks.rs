@@ -32,6 +32,62 @@ impl Lowerer<'_> {
             self.check_unused(model);
         }
         self.check_examples(model);
+        self.check_negated(model);
+    }
+
+    /// `not q` holds when `q` is not asked, where `q == no` does not: for a
+    /// question asked only sometimes, the two read alike and decide apart.
+    fn check_negated(&mut self, model: &Model) {
+        // A condition lowered once per route that uses its fragment is
+        // reported once.
+        let mut negated = std::mem::take(&mut self.negated);
+        negated.sort_by_key(|(span, _, _)| *span);
+        negated.dedup_by_key(|(span, _, _)| *span);
+        for (span, q, joined) in negated {
+            let question = model.question(q);
+            let Some(asked) = &question.asked_when else {
+                continue;
+            };
+            // `victim and not victim-supports`: the question is asked
+            // wherever the condition can hold, so `not` means answered no.
+            let needs: Vec<&Atom> = match asked {
+                Cond::Atom(a) => vec![a],
+                Cond::And(parts) => parts
+                    .iter()
+                    .map(|p| match p {
+                        Cond::Atom(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let same = |a: &Atom, b: &Atom| a.question == b.question && a.test == b.test;
+            if !needs.is_empty() && needs.iter().all(|n| joined.iter().any(|j| same(n, j))) {
+                continue;
+            }
+            let id = &question.meta.id;
+            let key = asked.tests_span().unwrap_or(question.meta.span);
+            let when = model
+                .written
+                .get(&key)
+                .or_else(|| self.written.get(&key))
+                .map_or(String::new(), |w| format!(" when `{w}`"));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NotOfConditionalQuestion,
+                    span,
+                    format!(
+                        "`not {id}` also holds when `{id}` is not asked, and it is asked only{when}"
+                    ),
+                )
+                .with_label(format!("true when `{id}` is answered no, or not asked"))
+                .with_secondary(question.meta.span, "asked only sometimes")
+                .with_help(format!(
+                    "write `{id} == no` for an answer of no; keep `not {id}` only if the rule is meant to apply when the question is not asked"
+                )),
+            );
+        }
     }
 
     /// A question may only depend on questions asked before it, so staff can
@@ -414,6 +470,23 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Where the root file imports a definition of another file by name.
+    fn import_of(&self, d: scope::DefRef, name: &str) -> Option<Span> {
+        if d.file == self.root || !self.cl.named_imports.contains(&d) {
+            return None;
+        }
+        let ast = self.ws.ast(self.root)?;
+        ast.items.iter().find_map(|i| match i {
+            Item::Import(imp) => imp
+                .names
+                .as_ref()?
+                .iter()
+                .find(|n| n.node == name)
+                .map(|n| n.span),
+            _ => None,
+        })
+    }
+
     fn check_unused(&mut self, model: &Model) {
         let mut used: HashSet<QuestionId> = self.used.clone();
         // A question's own condition does not count as a use of it.
@@ -435,15 +508,19 @@ impl Lowerer<'_> {
             };
             if !used.contains(&q) {
                 let question = model.question(q);
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::UnusedQuestion,
-                        question.meta.span,
-                        format!("question `{}` is never used", question.meta.id),
-                    )
-                    .with_label("no rule, example or condition mentions it")
-                    .with_help("use it in a rule or an example, or remove it"),
-                );
+                let message = format!("question `{}` is never used", question.meta.id);
+                // A question imported by name is this file's to remove: at
+                // its import, not in the library other protocols share.
+                let d = match self.import_of(d, &question.meta.id) {
+                    Some(at) => Diagnostic::new(Code::UnusedQuestion, at, message)
+                        .with_label("imported here; no rule, example or condition mentions it")
+                        .with_secondary(question.meta.span, "defined here")
+                        .with_help("use it in a rule or an example, or remove it from this import"),
+                    None => Diagnostic::new(Code::UnusedQuestion, question.meta.span, message)
+                        .with_label("no rule, example or condition mentions it")
+                        .with_help("use it in a rule or an example, or remove it"),
+                };
+                self.diags.push(d);
             }
         }
     }

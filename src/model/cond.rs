@@ -32,12 +32,31 @@ impl Lowerer<'_> {
     /// A condition or a part of one.
     fn cond_part(&mut self, file: FileId, e: &ast::Expr) -> Option<Cond> {
         match &e.node {
-            ExprKind::Not(inner) => Some(Cond::Not(Box::new(self.cond_part(file, inner)?))),
+            ExprKind::Not(inner) => {
+                let c = self.cond_part(file, inner)?;
+                if let (ExprKind::Question(_), Cond::Atom(a)) = (&inner.node, &c) {
+                    self.negated.push((e.span, a.question, Vec::new()));
+                }
+                Some(Cond::Not(Box::new(c)))
+            }
             ExprKind::And(parts) | ExprKind::Or(parts) => {
                 let is_and = matches!(e.node, ExprKind::And(_));
+                let negated_before = self.negated.len();
                 // Lower every part, so that each one's errors are reported.
                 let lowered: Vec<Option<Cond>> =
                     parts.iter().map(|p| self.cond_part(file, p)).collect();
+                if is_and {
+                    let tests: Vec<Atom> = lowered
+                        .iter()
+                        .filter_map(|c| match c {
+                            Some(Cond::Atom(a)) => Some(a.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    for (_, _, joined) in &mut self.negated[negated_before..] {
+                        joined.extend(tests.iter().cloned());
+                    }
+                }
                 let mut out = Vec::with_capacity(parts.len());
                 for c in lowered {
                     match (c?, is_and) {

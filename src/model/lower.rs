@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_or};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean, join_and, join_or};
 use crate::model::scope::{self, Closure, DefRef, Kind, ModelRef};
 use crate::model::types::*;
 use crate::model::workspace::Workspace;
@@ -41,6 +41,7 @@ pub fn lower(ws: &Workspace, root: FileId) -> Lowered {
         questions: Vec::new(),
         used: HashSet::new(),
         written: BTreeMap::new(),
+        negated: Vec::new(),
     };
     let model = lw.run();
     let has_errors = lw.diags.iter().any(|d| d.is_error());
@@ -67,6 +68,10 @@ pub(crate) struct Lowerer<'a> {
     pub used: HashSet<QuestionId>,
     /// Conditions as written, for [`Model::written`].
     pub written: BTreeMap<Span, String>,
+    /// Each `not q` on a question alone, with where it is written and the
+    /// tests joined to it by `and`: true when `q` is not asked, which
+    /// `q == no` is not, unless those tests already make sure it is asked.
+    pub negated: Vec<(Span, QuestionId, Vec<Atom>)>,
 }
 
 /// Collects the properties of one definition and reports repeats.
@@ -350,8 +355,31 @@ impl<'a> Lowerer<'a> {
             format!("`{}` is not defined; {wanted} is expected here", name.node),
         )
         .with_label("not defined");
-        d = match did_you_mean(&name.node, candidates.iter().copied()) {
+        // A name that differs from another only in its number (`level-4`
+        // beside `level-1`) is not a slip of the keyboard: a protocol has
+        // few levels, so name them all.
+        let close = did_you_mean(&name.node, candidates.iter().copied())
+            .filter(|close| !differ_in_digits_only(close, &name.node));
+        if want == scope::LEVEL && !candidates.is_empty() {
+            let levels: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            let listed = format!("the levels are {}", join_and(&levels));
+            d = d.with_help(match close {
+                Some(close) => format!("did you mean `{close}`? {listed}"),
+                None => listed,
+            });
+            self.diags.push(d);
+            return None;
+        }
+        let elsewhere = match close {
+            Some(_) => None,
+            None => self.defined_below(file, name, want),
+        };
+        d = match close {
             Some(close) => d.with_help(format!("did you mean `{close}`?")),
+            None if let Some(path) = elsewhere => d.with_help(format!(
+                "`{}` is defined in `{path}`: import it with `import {} from \"{path}\"`",
+                name.node, name.node
+            )),
             None if candidates.is_empty() => d.with_help(format!(
                 "define {wanted} named `{}`, or import it",
                 name.node
@@ -1205,7 +1233,49 @@ impl<'a> Lowerer<'a> {
 
     /// Which root-file definitions are named directly (own or imported by
     /// name): these are the ones an unused-question warning is about.
+    /// A library among the files of the run, in the folder of `file` or
+    /// below it, that defines `name` as one of `want`: the path `file`
+    /// would import it by. Only files the workspace has read are searched;
+    /// the library never looks at the disk.
+    fn defined_below(&self, file: FileId, name: &ast::Name, want: &[Kind]) -> Option<String> {
+        let dir = self.ws.sources.get(file).path.parent()?.to_path_buf();
+        let mut found: Vec<String> = self
+            .ws
+            .sources
+            .iter()
+            .filter(|(id, _)| *id != file)
+            .filter(|(id, _)| {
+                scope::header(self.ws, *id).is_some_and(|h| h.kind == HeaderKind::Library)
+            })
+            .filter(|(id, _)| {
+                self.ws.ast(*id).is_some_and(|ast| {
+                    ast.items.iter().any(|it| {
+                        it.name().is_some_and(|n| n.node == name.node)
+                            && Kind::of(it).is_some_and(|k| want.contains(&k))
+                    })
+                })
+            })
+            .filter_map(|(_, f)| {
+                let rel = f.path.strip_prefix(&dir).ok()?;
+                Some(crate::source::display_path(rel))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().next()
+    }
+
     pub(crate) fn is_root_own(&self, d: DefRef) -> bool {
         d.file == self.root || self.cl.named_imports.contains(&d)
     }
+}
+
+/// Whether two names are the same but for their digits (`level-1`,
+/// `level-4`).
+fn differ_in_digits_only(a: &str, b: &str) -> bool {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    a != b && letters(a) == letters(b)
 }

@@ -208,7 +208,7 @@ impl Workspace {
         let ast = match syntax::parse(id, &self.sources.get(id).text) {
             Ok(f) => Some(f),
             Err(d) => {
-                self.diagnostics.push(d);
+                self.diagnostics.extend(d);
                 None
             }
         };

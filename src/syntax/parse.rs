@@ -27,26 +27,137 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::kw_not))
 });
 
-/// Parse one file. Returns the first syntax error (pest stops there).
-pub fn parse_file(file: FileId, text: &str) -> Result<File> {
-    let mut pairs = CarepathParser::parse(Rule::file, text)
-        .map_err(|e| expected::syntax_error(file, text, &e))?;
+/// The most syntax errors reported for one file: past this many, the file
+/// is not in the language at all and more would only be noise.
+const MAX_ERRORS: usize = 30;
+
+/// Parse one file, or report every syntax error in it.
+///
+/// pest stops at the first error. To report the next ones in the same run,
+/// parsing starts again at the first definition keyword (`rule`, `level`,
+/// ...) at the start of a line after the error, with everything before it
+/// blanked out (line breaks kept, so that offsets and line numbers stay
+/// those of the file). The definition the error was in is skipped whole, so
+/// what it broke is not reported again; each later error is one a fresh
+/// parse of the rest of the file finds. Any syntax error means no tree: a
+/// tree without the broken definitions would report names they define as
+/// missing.
+pub fn parse_file(file: FileId, text: &str) -> std::result::Result<File, Vec<Diagnostic>> {
+    let err = match CarepathParser::parse(Rule::file, text) {
+        Ok(pairs) => return map_file(file, pairs),
+        Err(e) => e,
+    };
+    let mut diags = vec![expected::syntax_error(file, text, &err)];
+    let mut at = error_position(&err);
+    let mut blanked: Option<String> = None;
+    while diags.len() < MAX_ERRORS {
+        let Some(restart) = restart_after(text, at) else {
+            break;
+        };
+        let rest = blanked.get_or_insert_with(|| text.to_string());
+        blank_before(rest, restart);
+        match CarepathParser::parse(Rule::file, rest) {
+            Ok(pairs) => {
+                if let Err(more) = map_file(file, pairs) {
+                    diags.extend(more);
+                }
+                break;
+            }
+            Err(e) => {
+                let next = error_position(&e);
+                if next <= at {
+                    break;
+                }
+                // Read from the blanked copy, so that nothing before the
+                // restart (an open brace, a quote) is blamed again.
+                diags.push(expected::syntax_error(file, rest, &e));
+                at = next;
+            }
+        }
+    }
+    Err(diags)
+}
+
+fn error_position(err: &pest::error::Error<Rule>) -> usize {
+    match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    }
+}
+
+/// The start of the first line at or after `pos` (after it, when `pos` is
+/// not at a line start) that starts with a definition keyword.
+fn restart_after(text: &str, pos: usize) -> Option<usize> {
+    let starts_definition = |line: &str| {
+        expected::DEFINITION_KEYWORDS.iter().any(|k| {
+            line.strip_prefix(k).is_some_and(|after| {
+                !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            })
+        })
+    };
+    let mut start = if pos == 0 || text.as_bytes().get(pos - 1) == Some(&b'\n') {
+        pos
+    } else {
+        text[pos..].find('\n')? + pos + 1
+    };
+    while start < text.len() {
+        if starts_definition(&text[start..]) {
+            return Some(start);
+        }
+        start += text[start..].find('\n')? + 1;
+    }
+    None
+}
+
+/// Replace everything before `end` with blank space, keeping line breaks.
+fn blank_before(text: &mut String, end: usize) {
+    let blank: String = text[..end]
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
+    // Characters of several bytes become one space each: pad so that every
+    // offset after `end` stays the same.
+    let pad = end - blank.len();
+    text.replace_range(..end, &format!("{blank}{}", " ".repeat(pad)));
+}
+
+/// The syntax tree of a file pest has read, or the problems met mapping its
+/// definitions (each definition is mapped, so every one is reported).
+fn map_file(
+    file: FileId,
+    mut pairs: Pairs<'_, Rule>,
+) -> std::result::Result<File, Vec<Diagnostic>> {
     let mapper = Mapper { file };
     let root = pairs
         .next()
-        .ok_or_else(|| mapper.bug(Span::new(file, 0, 0)))?;
+        .ok_or_else(|| vec![mapper.bug(Span::new(file, 0, 0))])?;
     let mut items = Vec::new();
+    let mut diags = Vec::new();
     for pair in root.into_inner() {
         if pair.as_rule() == Rule::EOI {
             break;
         }
-        items.push(mapper.item(pair)?);
+        match mapper.item(pair) {
+            Ok(item) => items.push(item),
+            Err(d) => diags.push(d),
+        }
     }
-    Ok(File { file, items })
+    if diags.is_empty() {
+        Ok(File { file, items })
+    } else {
+        Err(diags)
+    }
 }
 
 struct Mapper {
     file: FileId,
+}
+
+/// Where the last token inside a pair ends (tokens never end in blank
+/// space; the pair may, when it ends with a skipped optional part).
+fn last_token_end(pair: &Pair<'_, Rule>) -> Option<usize> {
+    let last = pair.clone().into_inner().last()?;
+    Some(last_token_end(&last).unwrap_or(last.as_span().end()))
 }
 
 /// A definition's name, optional title, properties and span.
@@ -157,9 +268,18 @@ impl<'i> Kids<'i> {
 }
 
 impl Mapper {
+    /// The span of what a pair holds. pest skips the blank space before an
+    /// optional part even when the part is absent, so `title "A"` followed
+    /// by a line break ends on the next line; a span ends where its last
+    /// token does, so that a label sits under the line that holds it.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let end = if s.as_str().ends_with(|c: char| c.is_whitespace()) {
+            last_token_end(pair).unwrap_or(s.end())
+        } else {
+            s.end()
+        };
+        Span::new(self.file, s.start(), end)
     }
 
     fn kids<'i>(&self, pair: Pair<'i, Rule>) -> Kids<'i> {
@@ -371,8 +491,18 @@ impl Mapper {
     }
 
     fn options(&self, kids: &mut Kids<'_>) -> Result<Vec<OptionDef>> {
-        let mut out = Vec::new();
+        let mut out: Vec<OptionDef> = Vec::new();
+        // The end of the previous option when it was a bare name.
+        let mut bare_end = None;
         while let Some(p) = kids.next() {
+            let input = p.get_input();
+            let start = p.as_span().start();
+            if let (Some(end), Some(prev)) = (bare_end, out.last()) {
+                let gap: &str = &input[end..start];
+                if gap.chars().all(|c| c == ' ' || c == '\t') {
+                    return Err(self.spaced_option(prev, &p));
+                }
+            }
             let mut k = self.kids(p);
             let name = self.name(k.expect(self)?);
             let mut title = None;
@@ -386,9 +516,28 @@ impl Mapper {
                     return Err(self.bug(self.span(&x)));
                 }
             }
+            bare_end = (title.is_none() && props.is_empty()).then_some(name.span.end as usize);
             out.push(OptionDef { name, title, props });
         }
         Ok(out)
+    }
+
+    /// Two option names side by side on one line, `first offence "First
+    /// offence"`, would read as two options (`first`, and `offence` with the
+    /// title): almost always one name written with a space.
+    fn spaced_option(&self, prev: &OptionDef, next: &Pair<'_, Rule>) -> Diagnostic {
+        let word = next.clone().into_inner().next().map_or("", |p| p.as_str());
+        let joined = format!("{}-{word}", prev.name.node);
+        let end = next.as_span().start() + word.len();
+        Diagnostic::new(
+            Code::SyntaxError,
+            Span::new(self.file, prev.name.span.start as usize, end),
+            format!("a name cannot contain a space: `{} {word}`", prev.name.node),
+        )
+        .with_label("one name, or two options?")
+        .with_help(format!(
+            "join the words with `-` (`{joined}`), or separate two options with `,`"
+        ))
     }
 
     fn answer_kind(&self, pair: Pair<'_, Rule>) -> Result<AnswerKind> {
