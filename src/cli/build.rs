@@ -266,24 +266,7 @@ fn render(
     found: &[Diagnostic],
     svg: &mut SvgRenderer,
 ) -> Result<Vec<OutputFile>, String> {
-    let base = ws
-        .sources
-        .get(root)
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let texts: Vec<SourceText<'_>> = source_files(ws, root)
-        .into_iter()
-        .map(|f| {
-            let file = ws.sources.get(f);
-            SourceText {
-                path: relative(&file.path, &base),
-                text: &file.text,
-            }
-        })
-        .collect();
-    let pack = emit::rule_pack(model, &texts, found);
+    let pack = emit::rule_pack(model, &source_texts(ws, root), found);
     // What the compiler accepts, `decide` must read: a pack that would not
     // load is not written.
     let json = emit::checked_pack_json(&pack)
@@ -304,7 +287,29 @@ fn render(
 
 /// The protocol's file, then every file it imports, each once, in the order
 /// first reached.
-pub(super) fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
+/// The protocol's source files as its rule pack records them: each path
+/// relative to the protocol file's folder.
+pub(super) fn source_texts(ws: &Workspace, root: FileId) -> Vec<SourceText<'_>> {
+    let base = ws
+        .sources
+        .get(root)
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    source_files(ws, root)
+        .into_iter()
+        .map(|f| {
+            let file = ws.sources.get(f);
+            SourceText {
+                path: relative(&file.path, &base),
+                text: &file.text,
+            }
+        })
+        .collect()
+}
+
+fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
     let mut seen = vec![root];
     let mut i = 0;
     while i < seen.len() {
@@ -319,7 +324,7 @@ pub(super) fn source_files(ws: &Workspace, root: FileId) -> Vec<FileId> {
 }
 
 /// `path` relative to the folder `base`, with `/` separators.
-pub(super) fn relative(path: &Path, base: &Path) -> String {
+fn relative(path: &Path, base: &Path) -> String {
     let p: Vec<Component<'_>> = path.components().collect();
     let b: Vec<Component<'_>> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();

@@ -13,15 +13,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use carepath::diagnostic::Diagnostics;
+use carepath::emit;
 use carepath::emit::pack::RulePack;
-use carepath::emit::{self, SourceText};
 use carepath::eval::{Engine, Integrity};
 use carepath::model::{ReadError, Workspace, normalize_path};
 use carepath::review::{self, render};
 use carepath::source::{FileId, display_path};
 
 use super::Status;
-use super::build::{relative, source_files};
+use super::build::source_texts;
 use super::input::{describe, expand, load, read_text};
 use super::output::{self, errln};
 use super::report::{self, ErrorFormat};
@@ -209,23 +209,11 @@ fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<RulePack, String
             return Err(format!("{label} has errors, so it cannot be compared"));
         }
     };
-    let file = ws.sources.get(root);
-    let base = file
-        .path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let texts: Vec<SourceText<'_>> = source_files(ws, root)
-        .into_iter()
-        .map(|f| {
-            let file = ws.sources.get(f);
-            SourceText {
-                path: relative(&file.path, &base),
-                text: &file.text,
-            }
-        })
-        .collect();
-    Ok(emit::rule_pack(&model, &texts, &checked.diagnostics))
+    Ok(emit::rule_pack(
+        &model,
+        &source_texts(ws, root),
+        &checked.diagnostics,
+    ))
 }
 
 /// A file's repository at one revision.

@@ -10,7 +10,7 @@
 //! the pack tells apart, so a condition holds for an answer exactly when
 //! it holds for the answer's class: reading classes loses nothing.
 
-use super::expr::{Expr, Val};
+use super::expr::{Expr, Val, all3, any3};
 
 /// No class yet: the question has no answer.
 pub const UNSET: u32 = u32::MAX;
@@ -66,28 +66,8 @@ impl ClassExpr {
                 c => Some(holds[c as usize / 64] >> (c % 64) & 1 == 1),
             },
             ClassExpr::Not(e) => e.eval3(class).map(|b| !b),
-            ClassExpr::And(es) => {
-                let mut unknown = false;
-                for e in es {
-                    match e.eval3(class) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                (!unknown).then_some(true)
-            }
-            ClassExpr::Or(es) => {
-                let mut unknown = false;
-                for e in es {
-                    match e.eval3(class) {
-                        Some(true) => return Some(true),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-                (!unknown).then_some(false)
-            }
+            ClassExpr::And(es) => all3(es.iter().map(|e| e.eval3(class))),
+            ClassExpr::Or(es) => any3(es.iter().map(|e| e.eval3(class))),
         }
     }
 }

@@ -91,28 +91,8 @@ impl Expr {
                 Known::Unknown => None,
             },
             Expr::Not(e) => e.eval3(known).map(|b| !b),
-            Expr::And(es) => {
-                let mut unknown = false;
-                for e in es {
-                    match e.eval3(known) {
-                        Some(false) => return Some(false),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                (!unknown).then_some(true)
-            }
-            Expr::Or(es) => {
-                let mut unknown = false;
-                for e in es {
-                    match e.eval3(known) {
-                        Some(true) => return Some(true),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-                (!unknown).then_some(false)
-            }
+            Expr::And(es) => all3(es.iter().map(|e| e.eval3(known))),
+            Expr::Or(es) => any3(es.iter().map(|e| e.eval3(known))),
         }
     }
 
@@ -129,6 +109,26 @@ impl Expr {
         }
         out
     }
+}
+
+/// Three-valued "and": false as soon as one is, true when all are, else
+/// `None`.
+pub fn all3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut unknown = false;
+    for v in values {
+        match v {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    (!unknown).then_some(true)
+}
+
+/// Three-valued "or": true as soon as one is, false when none is, else
+/// `None`.
+pub fn any3(values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    all3(values.map(|v| v.map(|b| !b))).map(|b| !b)
 }
 
 /// How to read a question's answers: its kind and option ids.

@@ -395,24 +395,11 @@ const NAMED: &[&str] = &[
     "item",
 ];
 
-/// Definitions that need a title in quotes after their name (a rule's is
-/// optional).
-const TITLED: &[&str] = &[
-    "setting",
-    "question",
-    "level",
-    "route",
-    "factors",
-    "checklist",
-    "actor",
-    "contact",
-    "procedure",
-    "fragment",
-    "step",
-    "decision",
-    "outcome",
-    "item",
-];
+/// Whether a definition named by `keyword` needs a title in quotes after
+/// its name: all of [`NAMED`] but a rule, whose title is optional.
+fn titled(keyword: &str) -> bool {
+    keyword != "rule" && NAMED.contains(&keyword)
+}
 
 /// Properties followed by quoted text.
 const TEXT_PROPERTIES: &[&str] = &[
@@ -673,7 +660,7 @@ impl At<'_> {
         let [(name, _), (keyword, keyword_at)] = words.as_slice() else {
             return None;
         };
-        if !TITLED.contains(keyword) || !is_name(name) {
+        if !titled(keyword) || !is_name(name) {
             return None;
         }
         Some(
