@@ -4,7 +4,6 @@
 //! time in proportion to its size.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use crate::support::{MemoryFs, check_memory};
 use carepath::diagnostic::Code;
@@ -196,8 +195,7 @@ fn the_corpus_paths_are_relative() {
 mod noisy;
 
 /// A generated protocol with a diagnostic for each of `questions` questions,
-/// checked, and the time its human report takes (the fastest of a few runs,
-/// so that a busy machine slows it less).
+/// checked.
 struct Noisy {
     ws: carepath::model::Workspace,
     diags: Vec<carepath::diagnostic::Diagnostic>,
@@ -212,49 +210,29 @@ impl Noisy {
         assert!(diags.iter().all(|d| !d.is_error()), "only warnings");
         Noisy { ws, diags }
     }
-
-    fn render(&self) -> Duration {
-        let style = HumanStyle {
-            color: true,
-            width: 100,
-        };
-        let start = Instant::now();
-        let bytes: usize = self
-            .diags
-            .iter()
-            .map(|d| render_human(d, &self.ws.sources, style).len())
-            .sum();
-        let took = start.elapsed();
-        assert!(
-            bytes > 300 * self.diags.len(),
-            "every report has its snippet"
-        );
-        took
-    }
 }
 
-/// Each diagnostic's report costs what it shows, not the size of its file:
-/// the 10,000 warnings of a 700 KB protocol render in under half a second in
-/// the test profile (when miette read the file from its start for each one,
-/// they took 40 seconds), and four times the warnings over four times the
-/// text take about four times as long, not sixteen.
+/// Each of the 10,000 warnings of a 700 KB protocol is reported with the
+/// line it is about. What the report costs is measured by `cargo bench
+/// --bench report` (the time per warning stays flat as the file grows: when
+/// miette read the file from its start for each one, 10,000 took 40
+/// seconds), not asserted here, where a busy machine would decide it.
 #[test]
-fn the_human_report_takes_time_in_proportion_to_its_size() {
-    let small = Noisy::new(2_500);
+fn every_warning_of_a_large_protocol_is_shown_with_its_line() {
     let large = Noisy::new(10_000);
-    let (mut fastest_small, mut fastest_large) = (Duration::MAX, Duration::MAX);
-    for _ in 0..5 {
-        fastest_small = fastest_small.min(small.render());
-        let took = large.render();
+    let style = HumanStyle {
+        color: false,
+        width: 100,
+    };
+    let source = large.ws.sources.get(large.diags[0].span.file).text.clone();
+    for d in &large.diags {
+        let report = render_human(d, &large.ws.sources, style);
+        let line = source[..d.span.start as usize].matches('\n').count() + 1;
+        let shown = format!("noisy.carepath:{line}:");
         assert!(
-            took < Duration::from_secs(10),
-            "10,000 warnings took {took:?}"
+            report.contains(&shown) && report.contains(&format!("{line} │")),
+            "the report of {:?} shows no line {line}:\n{report}",
+            d.code
         );
-        fastest_large = fastest_large.min(took);
     }
-    let ratio = fastest_large.as_secs_f64() / fastest_small.as_secs_f64();
-    assert!(
-        ratio < 8.0,
-        "4 times the warnings took {ratio:.1} times as long ({fastest_small:?}, then {fastest_large:?})"
-    );
 }
