@@ -7,6 +7,7 @@ use std::fs;
 use std::process::{Output, Stdio};
 
 use crate::support::{quiet_dorset, run_carepath, scratch, text};
+use carepath::emit::pack::Response;
 use carepath::eval::{AnswerError, Engine};
 use serde_json::{Value, json};
 
@@ -843,4 +844,62 @@ fn an_accepted_gap_is_told_in_words_with_the_protocol_s_reason() {
         ),
         "{err}"
     );
+}
+
+/// Dorset 6.15: the victim's wish decides the police response of a Level 2
+/// incident, never its level. With the level settled and the victim not
+/// yet asked about, the decision is still open: answering "no police"
+/// (the Registered Manager judges) would be a confident answer the
+/// document does not give.
+#[test]
+fn dorset_a_victim_s_wish_is_asked_before_the_police_response_is_given() {
+    let engine = dorset();
+    let mut given = quiet_dorset();
+    given.insert("damage".into(), "moderate".into());
+    given.remove("victim");
+    let answers = engine.answers(&given).expect("valid answers");
+    match engine
+        .decide(&answers, "residential")
+        .expect_err("the response waits on the victim")
+        .as_slice()
+    {
+        [AnswerError::Missing { questions }] => {
+            assert!(questions.iter().any(|q| q == "victim"), "{questions:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let at_home = engine
+        .with_setting(&answers, "residential")
+        .expect("setting");
+    assert_eq!(
+        engine.next_question(&at_home).map(|q| q.id.as_str()),
+        Some("victim")
+    );
+    given.insert("victim".into(), true.into());
+    let answers = engine.answers(&given).expect("valid answers");
+    let at_home = engine
+        .with_setting(&answers, "residential")
+        .expect("setting");
+    assert_eq!(
+        engine.next_question(&at_home).map(|q| q.id.as_str()),
+        Some("victim-wants-police")
+    );
+    for (wish, response) in [(true, Response::Report), (false, Response::Judgement)] {
+        given.insert("victim-wants-police".into(), wish.into());
+        let answers = engine.answers(&given).expect("valid answers");
+        let d = engine.decide(&answers, "residential").expect("a decision");
+        assert_eq!(
+            (d.level.id, d.police.response),
+            ("level-2", response),
+            "victim wishes police: {wish}"
+        );
+        let reached = engine.level_of(&given, "residential").expect("a level");
+        assert_eq!(reached.police, response, "level_of, victim wishes: {wish}");
+    }
+    // Without a victim, nothing waits.
+    given.insert("victim".into(), false.into());
+    given.remove("victim-wants-police");
+    let answers = engine.answers(&given).expect("valid answers");
+    let d = engine.decide(&answers, "residential").expect("a decision");
+    assert_eq!(d.police.response, Response::Judgement);
 }

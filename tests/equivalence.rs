@@ -2149,16 +2149,43 @@ fn small_protocol(seed: u64, policy: &'static str, otherwise: bool, decisions: b
 
 struct Small {
     engine: Engine,
-    /// Every possible incident (a cell per question), its decision and
-    /// whether each procedure applies.
-    incidents: Vec<(Vec<u32>, Said, Vec<bool>)>,
+    /// Every possible incident (a cell per question), its decision (by the
+    /// model) with its police response (by the independent JsonLogic
+    /// reading of the pack), and whether each procedure applies.
+    incidents: Vec<(Vec<u32>, Verdict, Vec<bool>)>,
 }
+
+/// What an incident is decided as: the level (or none) and, with a level,
+/// the police response. Partial answers settle a decision only when they
+/// settle both: two incidents of one level can differ in the response.
+type Verdict = (Said, Option<PoliceSaid>);
 
 fn small(text: &str, what: &str) -> (Model, Small) {
     let (model, pack) = support::compile_in_memory("synthetic.carepath", text, what);
     let engine = Engine::new(pack).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let raw: Value =
+        serde_json::from_str(&carepath::emit::pack_json(&engine.pack)).expect("the pack as JSON");
+    let jl = JsonLogicPack::new(&raw);
     let incidents = {
         let space = Space::new(&model);
+        let domain = Domain::new(&model);
+        let police = |cells: &[u32], said: &Said| -> Option<PoliceSaid> {
+            let Said::Level(level) = said else {
+                return None;
+            };
+            let answers: Vec<Option<Answer>> = (0..cells.len())
+                .map(|q| domain.cells[q].answer(cells[q]))
+                .collect();
+            let setting = match model.setting_question() {
+                Some(q) => match answers[q.index()] {
+                    Some(Answer::Option(o)) => engine.pack.settings[o as usize].id.clone(),
+                    other => panic!("{what}: the setting answered {other:?}"),
+                },
+                None => engine.pack.settings[0].id.clone(),
+            };
+            let held = jl.held(&Value::Object(answers_object(&model, &answers)));
+            Some(jl.beside(&held, level, &setting).police)
+        };
         let sizes = space.domain.sizes();
         let mut out = Vec::new();
         let mut cells = vec![0u32; sizes.len()];
@@ -2169,7 +2196,9 @@ fn small(text: &str, what: &str) -> (Model, Small) {
                     .iter()
                     .map(|p| space.mdd.eval(*p, &cells) == 1)
                     .collect();
-                out.push((cells.clone(), model_said(&space, &cells), procedures));
+                let said = model_said(&space, &cells);
+                let police = police(&cells, &said);
+                out.push((cells.clone(), (said, police), procedures));
             }
             for q in (0..sizes.len()).rev() {
                 cells[q] += 1;
@@ -2226,16 +2255,18 @@ fn said(engine: &Engine, o: Outcome) -> Said {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Check {
     /// `open_questions`: exactly the questions whose answer can change the
-    /// level.
+    /// level or the police response.
     Open,
-    /// `next_question`: while the level is open, the first open question
-    /// that applies (else the first open one); once it is settled, the
-    /// first question whose answer can change which procedures apply
-    /// (those that apply first); `None` when both are settled.
+    /// `next_question`: while the level or police response is open, the
+    /// first open question that applies (else the first open one); once
+    /// both are settled, the first question whose answer can change which
+    /// procedures apply (those that apply first); `None` when all are
+    /// settled.
     Next,
-    /// `decide`: answers are missing exactly when more than one outcome is
-    /// possible, and then the missing ones are the open questions; with the
-    /// level settled, exactly when which procedures apply is not, and then
+    /// `decide`: answers are missing exactly when more than one outcome
+    /// (level and police response) is possible, and then the missing ones
+    /// are the open questions; with the outcome settled, exactly when which
+    /// procedures apply is not, and then
     /// the missing ones are the questions that can change it; otherwise
     /// the one possible outcome, with its procedures.
     Decide,
@@ -2254,7 +2285,7 @@ struct Report {
 impl Report {
     fn assert_clean(mut self, what: &str) {
         eprintln!(
-            "{what}: {} partial answer sets, {} with the level still open, {} with the level settled and procedures open, {} problems",
+            "{what}: {} partial answer sets, {} with the level or police response still open, {} with both settled and procedures open, {} problems",
             self.sets,
             self.open_sets,
             self.procedure_sets,
@@ -2318,7 +2349,7 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
             .collect()
     };
     // The evaluator agrees with the model on every incident.
-    for (cells, expect, _) in &s.incidents {
+    for (cells, (expect, _), _) in &s.incidents {
         let answers: Vec<Option<Answer>> = (0..n).map(|q| answer_of(q, cells[q])).collect();
         let a = engine
             .answers(&answers_object(model, &answers))
@@ -2367,12 +2398,12 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
         let context = format!("{what}, answers {}", Value::Object(object.clone()));
 
         // The oracle: every possible incident that agrees.
-        let agree: Vec<&(Vec<u32>, Said, Vec<bool>)> = s
+        let agree: Vec<&(Vec<u32>, Verdict, Vec<bool>)> = s
             .incidents
             .iter()
             .filter(|(c, _, _)| (0..n).all(|q| !shown[q] || c[q] == base[q]))
             .collect();
-        let outcomes: BTreeSet<&Said> = agree.iter().map(|(_, o, _)| o).collect();
+        let outcomes: BTreeSet<&Verdict> = agree.iter().map(|(_, o, _)| o).collect();
         if outcomes.len() > 1 {
             report.open_sets += 1;
         }
@@ -2431,7 +2462,7 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
                 let open = ids(&engine.open_questions(&partial));
                 if open != ids(&expected_open) {
                     report.problems.push(format!(
-                        "{context}: open questions {open:?}, but these can change the level: {:?} (outcomes {outcomes:?})",
+                        "{context}: open questions {open:?}, but these can change the decision: {:?} (outcomes {outcomes:?})",
                         ids(&expected_open)
                     ));
                 }
@@ -2488,10 +2519,13 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
                     (_, 0) => Some("no incident agrees".to_string()),
                     // The level is settled, and there is one.
                     (Ok(d), _) => {
-                        let got = Said::Level(d.level.id.to_string());
+                        let level = Said::Level(d.level.id.to_string());
                         let procedures: Vec<String> =
                             d.procedures.iter().map(|p| p.id.to_string()).collect();
-                        if !outcomes.contains(&got) {
+                        let agrees = outcomes.iter().any(|(said, police)| {
+                            *said == level && police.as_ref().is_some_and(|p| p.admits(&d.police))
+                        });
+                        if !agrees {
                             Some(format!("expected {outcomes:?}"))
                         } else if applying.as_ref() != Some(&procedures) {
                             Some(format!(
@@ -2502,7 +2536,7 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
                             None
                         }
                     }
-                    (Err(e), _) => match (e.as_slice(), outcomes.first()) {
+                    (Err(e), _) => match (e.as_slice(), outcomes.first().map(|o| &o.0)) {
                         ([AnswerError::NoLevel { .. }], Some(Said::Undecided | Said::Conflict)) => {
                             None
                         }
@@ -2540,7 +2574,7 @@ fn oracle_sets(check: Check, what: &str, model: &Model, s: &Small, seed: u64, re
 }
 
 #[test]
-fn the_open_questions_are_those_whose_answer_can_change_the_level() {
+fn the_open_questions_are_those_whose_answer_can_change_the_decision() {
     against_the_oracle(Check::Open).assert_clean("open questions");
 }
 

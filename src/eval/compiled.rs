@@ -96,77 +96,148 @@ pub enum Walked {
     Impossible,
 }
 
+/// The values at the ends of a decision diagram whose ends are a level
+/// with its police response: `1 + level * keys + key`, then no level, then
+/// a conflict, then "impossible" (answers that break an "asked when"); 0
+/// is "nothing yet" while rules are folded together.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Codes {
+    keys: u32,
+    levels: u32,
+}
+
+impl Codes {
+    pub(super) fn new(levels: usize, keys: u32) -> Codes {
+        Codes {
+            keys: keys.max(1),
+            levels: levels as u32,
+        }
+    }
+
+    fn level(self, level: usize, key: u32) -> u32 {
+        1 + level as u32 * self.keys + key
+    }
+
+    fn undecided(self) -> u32 {
+        1 + self.levels * self.keys
+    }
+
+    fn conflict(self) -> u32 {
+        self.undecided() + 1
+    }
+
+    pub(super) fn impossible(self) -> u32 {
+        self.undecided() + 2
+    }
+
+    /// The greatest value of an end (ends are `1..=last_end`).
+    pub(super) fn last_end(self) -> u32 {
+        self.conflict()
+    }
+
+    /// What the end of value `v` (not "impossible") decides.
+    pub(super) fn decode(self, v: u32) -> End {
+        if v == self.undecided() {
+            End::Undecided
+        } else if v == self.conflict() {
+            End::Conflict
+        } else {
+            End::Level {
+                level: ((v - 1) / self.keys) as usize,
+                key: (v - 1) % self.keys,
+            }
+        }
+    }
+}
+
+/// The setting question and the answer class of setting `si`, when the
+/// pack has settings.
+fn setting_cell(s: &Source<'_>, keys: &PoliceKeys<'_>, si: usize) -> Option<(usize, u32)> {
+    keys.setting.and_then(|sq| {
+        s.cells[sq]
+            .iter()
+            .position(|c| *c == Some(Val::Opt(si as u32)))
+            .map(|c| (sq, c as u32))
+    })
+}
+
+/// The decision of every incident as one diagram, ends coded by `codes`:
+/// each setting's decision (the level under the pack's policy and the
+/// police response of the rules that decide it there, the most police of
+/// them) joined under the setting question, and "impossible" where the
+/// answers break an "asked when". The compiled decision is this diagram
+/// simplified; the engine judges partial answers on it as it is.
+pub(super) fn decision_root(
+    m: &mut Builder,
+    s: &Source<'_>,
+    keys: &PoliceKeys<'_>,
+    codes: Codes,
+) -> NodeId {
+    // One diagram per setting, joined under the setting question.
+    let by_setting =
+        |m: &mut Builder, per: &mut dyn FnMut(&mut Builder, usize) -> NodeId| match keys.setting {
+            None => per(m, 0),
+            Some(sq) => {
+                let mut runs: Vec<Run> = Vec::new();
+                for (c, cell) in s.cells[sq].iter().enumerate() {
+                    let child = match cell {
+                        Some(Val::Opt(i)) => per(m, *i as usize),
+                        _ => terminal(0),
+                    };
+                    runs.push((c as u32 + 1, child));
+                }
+                m.mk(sq, &mut runs)
+            }
+        };
+    let mut items = Vec::with_capacity(s.rules.len() + 1);
+    for (r, (e, l)) in s.rules.iter().zip(s.rule_level).enumerate() {
+        let n = condition(m, e, s.cells);
+        let tagged = by_setting(m, &mut |m, si| {
+            let below = match setting_cell(s, keys, si) {
+                Some((sq, c)) => m.store.cofactor(n, sq, c),
+                None => n,
+            };
+            m.tag(below, codes.level(*l, keys.rule[r][si]))
+        });
+        items.push(tagged);
+    }
+    let otherwise = by_setting(m, &mut |_, si| match s.otherwise {
+        Some(o) => terminal(codes.level(o, keys.level[o][si])),
+        None => terminal(codes.undecided()),
+    });
+    let decided = match s.policy {
+        PolicyKind::FirstMatch => {
+            items.push(otherwise);
+            m.fold(Op::First, items, otherwise)
+        }
+        PolicyKind::MostSerious => {
+            let level = m.fold(Op::Max, items, terminal(0));
+            m.apply(Op::First, level, otherwise)
+        }
+        PolicyKind::NoOverlap => {
+            let agree = Op::AgreeMax {
+                conflict: codes.conflict(),
+                keys: codes.keys,
+            };
+            let level = m.fold(agree, items, terminal(0));
+            m.apply(Op::First, level, otherwise)
+        }
+    };
+    let allowed = allowed(m, s);
+    let ruled_out = m.not(allowed);
+    let ruled_out = m.tag(ruled_out, codes.impossible());
+    m.apply(Op::First, ruled_out, decided)
+}
+
 impl Compiled {
     /// The compiled decision, or `None` when the diagram needs more nodes
     /// than the builder's budget.
     pub fn build(s: &Source<'_>, keys: &PoliceKeys<'_>) -> Option<Compiled> {
         let sizes: Vec<u32> = s.cells.iter().map(|c| c.len() as u32).collect();
         let mut m = Builder::new(sizes.clone());
-        let k = keys.keys.max(1);
-        let levels = s.levels as u32;
-        let code = |l: usize, key: u32| 1 + l as u32 * k + key;
-        let undecided = 1 + levels * k;
-        let (conflict, impossible) = (undecided + 1, undecided + 2);
-
-        // One diagram per setting, joined under the setting question.
-        let by_setting = |m: &mut Builder, per: &mut dyn FnMut(&mut Builder, usize) -> NodeId| {
-            match keys.setting {
-                None => per(m, 0),
-                Some(sq) => {
-                    let mut runs: Vec<Run> = Vec::new();
-                    for (c, cell) in s.cells[sq].iter().enumerate() {
-                        let child = match cell {
-                            Some(Val::Opt(i)) => per(m, *i as usize),
-                            _ => terminal(0),
-                        };
-                        runs.push((c as u32 + 1, child));
-                    }
-                    m.mk(sq, &mut runs)
-                }
-            }
-        };
-        let setting_cell = |si: usize| {
-            keys.setting.and_then(|sq| {
-                s.cells[sq]
-                    .iter()
-                    .position(|c| *c == Some(Val::Opt(si as u32)))
-                    .map(|c| (sq, c as u32))
-            })
-        };
-        let mut items = Vec::with_capacity(s.rules.len() + 1);
-        for (r, (e, l)) in s.rules.iter().zip(s.rule_level).enumerate() {
-            let n = condition(&mut m, e, s.cells);
-            let tagged = by_setting(&mut m, &mut |m, si| {
-                let below = match setting_cell(si) {
-                    Some((sq, c)) => m.store.cofactor(n, sq, c),
-                    None => n,
-                };
-                m.tag(below, code(*l, keys.rule[r][si]))
-            });
-            items.push(tagged);
-        }
-        let otherwise = by_setting(&mut m, &mut |_, si| match s.otherwise {
-            Some(o) => terminal(code(o, keys.level[o][si])),
-            None => terminal(undecided),
-        });
-        let decided = match s.policy {
-            PolicyKind::FirstMatch => {
-                items.push(otherwise);
-                m.fold(Op::First, items, otherwise)
-            }
-            PolicyKind::MostSerious => {
-                let level = m.fold(Op::Max, items, terminal(0));
-                m.apply(Op::First, level, otherwise)
-            }
-            PolicyKind::NoOverlap => {
-                let level = m.fold(Op::AgreeMax { conflict, keys: k }, items, terminal(0));
-                m.apply(Op::First, level, otherwise)
-            }
-        };
-        let allowed = allowed(&mut m, s);
-        let ruled_out = m.not(allowed);
-        let ruled_out = m.tag(ruled_out, impossible);
-        let root = m.apply(Op::First, ruled_out, decided);
+        let codes = Codes::new(s.levels, keys.keys);
+        let impossible = codes.impossible();
+        let root = decision_root(&mut m, s, keys, codes);
         if m.exhausted {
             return None;
         }
@@ -210,7 +281,7 @@ impl Compiled {
 
         // Number the nodes from each setting's start, depth first.
         let starts_raw: Vec<NodeId> = (0..keys.settings)
-            .map(|si| match setting_cell(si) {
+            .map(|si| match setting_cell(s, keys, si) {
                 Some((sq, cell)) => c.store.cofactor(root, sq, cell),
                 None => root,
             })
@@ -237,18 +308,6 @@ impl Compiled {
             }
         }
         ends_seen.sort_unstable();
-        let decode = |v: u32| {
-            if v == undecided {
-                End::Undecided
-            } else if v == conflict {
-                End::Conflict
-            } else {
-                End::Level {
-                    level: ((v - 1) / k) as usize,
-                    key: (v - 1) % k,
-                }
-            }
-        };
         let target = |n: NodeId| {
             if is_terminal(n) {
                 let v = value(n);
@@ -276,7 +335,7 @@ impl Compiled {
                         .collect(),
                 })
                 .collect(),
-            ends: ends_seen.iter().map(|v| decode(*v)).collect(),
+            ends: ends_seen.iter().map(|v| codes.decode(*v)).collect(),
         })
     }
 
@@ -308,28 +367,18 @@ impl Compiled {
     }
 }
 
-/// The outcomes as a set: bit `l` for level `l`, then one bit for no
-/// level and one for a conflict.
+/// Ends of the compiled decision as a set: bit `e` for end `e` (a level
+/// with its police response, no level, or a conflict).
 pub type Outcomes = u64;
 
 impl Compiled {
-    /// The outcome of end `e` as a bit of [`Outcomes`] (levels only, not
-    /// the police response); `levels` is how many the pack has.
-    fn outcome_bit(&self, e: u32, levels: usize) -> Outcomes {
-        1 << match self.ends[e as usize] {
-            End::Level { level, .. } => level,
-            End::Undecided => levels,
-            End::Conflict => levels + 1,
-        }
-    }
-
     /// The outcomes some completion of `class` reaches below `target`,
     /// following the answers given and, for a question without one, every
     /// class it can have there: "not asked" only where its "asked when"
     /// may not hold, an answer only where it may. A class that some
     /// "asked when" tests is tried one by one and set while the walk goes
     /// below it; the others a run at a time. `None` when the search would
-    /// visit more than `budget` nodes, or the pack has too many levels for
+    /// visit more than `budget` nodes, or the diagram has too many ends for
     /// [`Outcomes`].
     ///
     /// The set can hold an outcome that no completion has only when two
@@ -340,14 +389,13 @@ impl Compiled {
         target: Target,
         class: &mut [u32],
         classes: &Classes,
-        levels: usize,
         budget: &mut u32,
     ) -> Option<Outcomes> {
-        if levels + 2 > Outcomes::BITS as usize {
+        if self.ends.len() > Outcomes::BITS as usize {
             return None;
         }
         let n = match target {
-            Target::Outcome(e) => return Some(self.outcome_bit(e, levels)),
+            Target::Outcome(e) => return Some(1 << e),
             Target::Impossible => return Some(0),
             Target::Node(n) => n,
         };
@@ -357,7 +405,7 @@ impl Compiled {
         if class[q] != UNSET {
             let i = node.runs.partition_point(|r| r.0 <= class[q]);
             return match node.runs.get(i) {
-                Some(r) => self.outcomes_below(r.1, class, classes, levels, budget),
+                Some(r) => self.outcomes_below(r.1, class, classes, budget),
                 None => Some(0),
             };
         }
@@ -379,12 +427,12 @@ impl Compiled {
             if one_by_one {
                 for c in run.filter(|c| possible(*c)) {
                     class[q] = c;
-                    let below = self.outcomes_below(*below, class, classes, levels, budget);
+                    let below = self.outcomes_below(*below, class, classes, budget);
                     class[q] = UNSET;
                     found |= below?;
                 }
             } else if run.clone().any(possible) {
-                found |= self.outcomes_below(*below, class, classes, levels, budget)?;
+                found |= self.outcomes_below(*below, class, classes, budget)?;
             }
         }
         Some(found)

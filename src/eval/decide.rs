@@ -12,7 +12,7 @@ use super::decision::{
     TestCheck,
 };
 use super::diagram::cell_of;
-use super::engine::{Engine, NodeConds, On, Outcome};
+use super::engine::{Engine, NodeConds, On, Outcome, Verdict};
 use super::expr::{Expr, Known, Val};
 use super::json::Flat;
 use crate::diagnostic::did_you_mean;
@@ -23,6 +23,16 @@ use crate::emit::pack::{self, NodeKind, QuestionKind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answers {
     pub values: Vec<Option<Option<Val>>>,
+}
+
+/// A level and police response that partial answers settle, with the
+/// setting's index and what the answers tell of each question.
+struct Settled {
+    level: usize,
+    /// The police response's key in the police table.
+    police: u32,
+    si: usize,
+    known: Vec<Known>,
 }
 
 /// The level an incident reaches, with the police response for the
@@ -391,11 +401,11 @@ impl Engine {
             return reached;
         }
         let answers = self.answers(given)?;
-        let (level, si, known) = self.settled_level(&answers, setting)?;
-        let deciding = self.deciding_rules(level, &known);
-        let police = self.decision_police(level, &deciding, &self.pack.settings[si].id);
+        let settled = self.settled_level(&answers, setting)?;
+        let deciding = self.deciding_rules(settled.level, &settled.known);
+        let police = self.decision_police(&settled, &deciding);
         Ok(Reached {
-            level: &self.pack.levels[level],
+            level: &self.pack.levels[settled.level],
             police: police.response,
             by: police.by,
         })
@@ -528,8 +538,9 @@ impl Engine {
         vec![self.undecided(outcome, &known)]
     }
 
-    /// The questions whose answers can still change the level, in the
-    /// protocol's order (empty once the level is settled). The setting is
+    /// The questions whose answers can still change the level or the police
+    /// response, in the protocol's order (empty once both are settled). The
+    /// setting is
     /// never among them: it is given, not asked.
     pub fn open_questions(&self, answers: &Answers) -> Vec<usize> {
         let mut partial = self.partial(self.known_of(answers)).with_diagram();
@@ -543,8 +554,9 @@ impl Engine {
 
     /// The next question worth asking: the first, in the protocol's order,
     /// that applies to the incident so far (no possible incident leaves it
-    /// unasked) and whose answer can still change the level; failing that,
-    /// the first whose answer can. Once the level is settled, the first
+    /// unasked) and whose answer can still change the level or the police
+    /// response; failing that, the first whose answer can. Once both are
+    /// settled, the first
     /// question a procedure's condition still waits on. `None` when
     /// everything is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
@@ -583,11 +595,12 @@ impl Engine {
     /// tell at once: the walk stops at the first question on its way with
     /// no answer (the questions before it do not matter: the walk passed
     /// their place without asking them), and that question is the next when
-    /// it applies and two of its answers lead to levels that cannot meet,
-    /// whatever the rest of the answers are. When the walk reaches an end,
-    /// the level is settled, and when the answers settle every procedure
-    /// too there is no next question. `None` leaves the question to the
-    /// exact search.
+    /// it applies and two of its answers lead to ends (a level with its
+    /// police response) that cannot meet, whatever the rest of the answers
+    /// are. When the walk reaches an end, the level and response are
+    /// settled, and the next question is the first a procedure waits on
+    /// (none when the answers settle every procedure). `None` leaves the
+    /// question to the exact search.
     fn next_directly(&self, answers: &Answers) -> Option<Option<usize>> {
         let compiled = self.compiled()?;
         let classes = self.classes();
@@ -612,16 +625,21 @@ impl Engine {
             let (q, node) = match compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET)) {
                 Walked::Open { question, node } => (question, node),
                 Walked::End(_) => {
+                    // The level and response are settled: what is left is
+                    // what the procedures wait on.
                     let settled = classes.procedures.iter().all(|p| p.eval3(class).is_some());
-                    return settled.then_some(None);
+                    if settled {
+                        return Some(None);
+                    }
+                    let open = self.open_procedure_questions(&self.known_of(answers));
+                    return Some(open.first().copied());
                 }
                 Walked::Impossible => return None,
             };
             if classes.asked(q, class) != Some(true) {
                 return None;
             }
-            // The levels below each answer to it (not "not asked": it is).
-            let levels = self.pack.levels.len();
+            // The ends below each answer to it (not "not asked": it is).
             let mut budget = NEXT_QUESTION_BUDGET;
             let mut below: Vec<Outcomes> = Vec::new();
             let mut from = 0;
@@ -630,8 +648,7 @@ impl Engine {
                 from = *end;
                 for c in answered {
                     class[q] = c;
-                    let found =
-                        compiled.outcomes_below(*target, class, classes, levels, &mut budget);
+                    let found = compiled.outcomes_below(*target, class, classes, &mut budget);
                     class[q] = UNSET;
                     below.push(found?);
                     if !classes.tested_by_asked(q) {
@@ -663,6 +680,44 @@ impl Engine {
     /// the known answers, and (see [`Engine::open_procedure_questions`]) the
     /// questions that can still change which apply.
     fn procedure_status(&self, known: &[Known]) -> (Vec<usize>, Vec<usize>) {
+        let settled = (0..self.pack.procedures.len())
+            .all(|p| self.procedure_condition(p).eval3(known).is_some());
+        if settled {
+            let applying = (0..self.pack.procedures.len())
+                .filter(|p| self.procedure_condition(*p).eval3(known) == Some(true))
+                .collect();
+            return (applying, Vec::new());
+        }
+        if let Some(found) = self.procedure_status_on_diagram(known) {
+            return found;
+        }
+        let (applying, open, _) = self.procedure_status_enumerated(known);
+        (applying, open)
+    }
+
+    /// [`Engine::procedure_status`] both ways, on the diagram (when it can
+    /// be had) and by enumeration (with whether it was exact), for the
+    /// tests to compare.
+    #[cfg(test)]
+    #[allow(clippy::type_complexity)]
+    pub(super) fn procedure_status_both_ways(
+        &self,
+        known: &[Known],
+    ) -> (
+        Option<(Vec<usize>, Vec<usize>)>,
+        (Vec<usize>, Vec<usize>, bool),
+    ) {
+        (
+            self.procedure_status_on_diagram(known),
+            self.procedure_status_enumerated(known),
+        )
+    }
+
+    /// [`Engine::procedure_status`] by enumerating the completions of the
+    /// questions the open procedures test, and whether that was exact:
+    /// past `MAX_COMPLETIONS`, every unknown question an open procedure
+    /// tests counts, in the protocol's order.
+    fn procedure_status_enumerated(&self, known: &[Known]) -> (Vec<usize>, Vec<usize>, bool) {
         let mut applying: Vec<usize> = (0..self.pack.procedures.len())
             .filter(|p| self.procedure_condition(*p).eval3(known) == Some(true))
             .collect();
@@ -670,7 +725,7 @@ impl Engine {
             .filter(|p| self.procedure_condition(*p).eval3(known).is_none())
             .collect();
         if open.is_empty() {
-            return (applying, Vec::new());
+            return (applying, Vec::new(), true);
         }
         // The unknown questions the open procedures test, and those that
         // "asked when" conditions test (of these, and of the questions
@@ -704,7 +759,7 @@ impl Engine {
             .iter()
             .try_fold(1usize, |n, q| n.checked_mul(cells[*q].len()));
         if total.is_none_or(|t| t > MAX_COMPLETIONS) {
-            return (applying, relevant);
+            return (applying, relevant, false);
         }
         // The relevant questions, and those whose "asked when" tests one,
         // must be asked exactly when their condition holds.
@@ -779,7 +834,41 @@ impl Engine {
             }
         }
         applying.sort_unstable();
-        (applying, out.into_iter().map(|(_, q)| q).collect())
+        (applying, out.into_iter().map(|(_, q)| q).collect(), true)
+    }
+
+    /// [`Engine::procedure_status`] on the procedures diagram: the sets of
+    /// procedures that some completion of the known answers has (a
+    /// procedure applies when it is in every one), and the questions that
+    /// matter to them by the diagram's walk of two incidents side by side,
+    /// which is the definition itself. `None` without the diagram, or when
+    /// an answer is not one of its classes.
+    fn procedure_status_on_diagram(&self, known: &[Known]) -> Option<(Vec<usize>, Vec<usize>)> {
+        let mut r = self.procedure_diagram()?.restrict(known, self.cells())?;
+        let sets = r.possible(usize::MAX);
+        let every = sets.iter().fold(u64::MAX, |all, s| all & s);
+        let applying = (0..self.pack.procedures.len())
+            .filter(|p| !sets.is_empty() && every & (1 << p) != 0)
+            .collect();
+        if sets.len() < 2 {
+            return Some((applying, Vec::new()));
+        }
+        let matter: Vec<usize> = (0..known.len())
+            .filter(|q| known[*q] == Known::Unknown && r.matters(*q, &self.dependents(*q)))
+            .collect();
+        let mut open: Vec<(bool, usize)> = matter
+            .into_iter()
+            .map(|q| {
+                // Those that every possible incident asks first.
+                let applies = match self.cells()[q].iter().position(Option::is_none) {
+                    Some(unasked) => !r.possible_with(q, unasked as u32),
+                    None => true,
+                };
+                (!applies, q)
+            })
+            .collect();
+        open.sort_unstable();
+        Some((applying, open.into_iter().map(|(_, q)| q).collect()))
     }
 
     /// Decide an incident for a setting: the level, police response,
@@ -790,18 +879,15 @@ impl Engine {
         answers: &Answers,
         setting: &str,
     ) -> Result<Decision<'p>, Vec<AnswerError>> {
-        let (level, si, known) = self.settled_level(answers, setting)?;
-        let applying = self.applying_procedures(&known)?;
-        Ok(self.decision(level, &applying, &known, si))
+        let settled = self.settled_level(answers, setting)?;
+        let applying = self.applying_procedures(&settled.known)?;
+        Ok(self.decision(&settled, &applying))
     }
 
-    /// The level the answers settle in a setting, with the setting's index
-    /// and what is known; the error when they leave it open or give none.
-    fn settled_level(
-        &self,
-        answers: &Answers,
-        setting: &str,
-    ) -> Result<(usize, usize, Vec<Known>), Vec<AnswerError>> {
+    /// The level and police response the answers settle in a setting, with
+    /// the setting's index and what is known; the error when they leave
+    /// either open or give no level.
+    fn settled_level(&self, answers: &Answers, setting: &str) -> Result<Settled, Vec<AnswerError>> {
         let answers = self.with_setting(answers, setting).map_err(|e| vec![e])?;
         let si = self
             .pack
@@ -811,8 +897,16 @@ impl Engine {
             .unwrap_or_default();
         let known = self.known_of(&answers);
         match self.settled_outcome(&known, si) {
-            Some(Outcome::Level(l)) => Ok((l, si, known)),
-            Some(outcome) => Err(vec![self.undecided(outcome, &known)]),
+            Some(Verdict {
+                outcome: Outcome::Level(level),
+                police,
+            }) => Ok(Settled {
+                level,
+                police,
+                si,
+                known,
+            }),
+            Some(v) => Err(vec![self.undecided(v.outcome, &known)]),
             None => {
                 let questions = self
                     .open_questions(&answers)
@@ -840,21 +934,17 @@ impl Engine {
         (!foreign).then_some(walked)
     }
 
-    /// The outcome the known answers settle, if they do: on the compiled
-    /// decision when the answers reach one of its ends (every incident that
-    /// agrees with them follows the same branches), else by the
-    /// partial-answer judgement.
-    fn settled_outcome(&self, known: &[Known], si: usize) -> Option<Outcome> {
+    /// The outcome and police response the known answers settle, if they
+    /// do: on the compiled decision when the answers reach one of its ends
+    /// (every incident that agrees with them follows the same branches),
+    /// else by the partial-answer judgement.
+    fn settled_outcome(&self, known: &[Known], si: usize) -> Option<Verdict> {
         if let Some(Walked::End(e)) = self.walk_compiled(known, si) {
-            return self.compiled().map(|c| match c.ends[e as usize] {
-                End::Level { level, .. } => Outcome::Level(level),
-                End::Undecided => Outcome::Undecided,
-                End::Conflict => Outcome::Conflict,
-            });
+            return self.compiled().map(|c| Verdict::of(c.ends[e as usize]));
         }
         let possible = self.possible(known, 2);
         match possible.iter().next() {
-            Some(o) if possible.len() == 1 => Some(*o),
+            Some(v) if possible.len() == 1 => Some(*v),
             _ => None,
         }
     }
@@ -888,13 +978,8 @@ impl Engine {
 
     /// The decision at `level` with the procedures that apply, for the
     /// setting of index `si`.
-    fn decision(
-        &self,
-        level: usize,
-        applying: &[usize],
-        known: &[Known],
-        si: usize,
-    ) -> Decision<'_> {
+    fn decision(&self, settled: &Settled, applying: &[usize]) -> Decision<'_> {
+        let (level, known, si) = (settled.level, &settled.known, settled.si);
         let pack = &self.pack;
         let setting = pack.settings[si].id.as_str();
         let held: Vec<Option<bool>> = (0..pack.rules.len())
@@ -915,7 +1000,7 @@ impl Engine {
             .map(|r| self.rule_ref(r))
             .collect();
         let l = &pack.levels[level];
-        let police = self.decision_police(level, &deciding, setting);
+        let police = self.decision_police(settled, &deciding);
         // A deciding rule's own start comes before its level's.
         let route = deciding
             .iter()
@@ -932,7 +1017,7 @@ impl Engine {
                     id: &x.id,
                     title: &x.title,
                     police: police_for(&x.police, setting)
-                        .map(|r| self.police_ref(r, vec![x.id.as_str()])),
+                        .map(|r| self.police_ref(r.response, r.by.as_deref(), vec![x.id.as_str()])),
                     route: self.route_for(
                         setting,
                         |st| st.procedure.as_deref() == Some(&x.id),
@@ -1061,65 +1146,69 @@ impl Engine {
 
     /// The police response of a decision: each deciding rule's own response
     /// for the setting, else the level's; of those the most police, and
-    /// "the document does not say" only when none says.
-    fn decision_police(&self, level: usize, deciding: &[usize], setting: &str) -> PoliceRef<'_> {
+    /// "the document does not say" only when none says. The answers have
+    /// settled it (`settled.police`); this names it and the rules that give
+    /// it.
+    fn decision_police(&self, settled: &Settled, deciding: &[usize]) -> PoliceRef<'_> {
         let pack = &self.pack;
-        let level_police = police_for(&pack.levels[level].police, setting);
-        let mut options: Vec<(&pack::Police, &str)> = Vec::new();
-        for &r in deciding {
+        let (level, key) = (settled.level, settled.police);
+        let setting = pack.settings[settled.si].id.as_str();
+        let level_police = police_for(&pack.levels[level].police, setting).map(|p| (p, "level"));
+        let own = |r: usize| {
             let rule = &pack.rules[r];
-            match police_for(&rule.police, setting) {
-                Some(p) => options.push((p, rule.id.as_str())),
-                None => {
-                    if let Some(p) = level_police {
-                        options.push((p, "level"));
-                    }
-                }
-            }
+            police_for(&rule.police, setting)
+                .map(|p| (p, rule.id.as_str()))
+                .or(level_police)
+        };
+        let mut options: Vec<(&pack::Police, &str)> =
+            deciding.iter().filter_map(|r| own(*r)).collect();
+        if deciding.is_empty() {
+            options.extend(level_police);
         }
-        if options.is_empty()
-            && let Some(p) = level_police
-        {
-            options.push((p, "level"));
-        }
-        // The most police (see `PoliceTable`: `unstated` below every other
-        // response; of two of the same rank, the one the pack names first),
-        // so that the compiled decision gives the same.
         let table = self.police_table();
-        let best = options
-            .iter()
-            .max_by_key(|(p, _)| table.key_of(p))
-            .map(|(p, _)| *p);
-        match best {
-            Some(p) => {
-                let same = |o: &pack::Police| o.response == p.response && o.by == p.by;
-                let mut from: Vec<&str> = options
-                    .iter()
-                    .filter(|(o, _)| same(o))
-                    .map(|(_, f)| *f)
-                    .collect();
-                from.dedup();
-                self.police_ref(p, from)
-            }
-            None => PoliceRef {
-                response: pack::Response::Unstated,
-                words: response_words(pack::Response::Unstated).into(),
-                by: None,
-                from: Vec::new(),
-            },
+        let gives = |p: &pack::Police| table.key_of(p) == Some(key);
+        if !options.iter().any(|(p, _)| gives(p)) {
+            // The answers can settle the response before they settle which
+            // rules give it (a rule that three values leave open holds in
+            // every incident where it would matter): the rules of the
+            // level still open that give it.
+            options.extend(
+                (0..pack.rules.len())
+                    .filter(|r| {
+                        self.rule_decides(*r)
+                            && self.rule_level(*r) == level
+                            && self.rule_condition(*r).eval3(&settled.known).is_none()
+                    })
+                    .filter_map(own),
+            );
         }
+        let mut from: Vec<&str> = options
+            .iter()
+            .filter(|(p, _)| gives(p))
+            .map(|(_, f)| *f)
+            .collect();
+        from.dedup();
+        // The response is the key's (the most police of the deciding
+        // rules', as the compiled decision gives it).
+        let (response, by) = &table.values[key as usize];
+        self.police_ref(*response, by.as_deref(), from)
     }
 
-    fn police_ref<'p>(&'p self, p: &'p pack::Police, from: Vec<&'p str>) -> PoliceRef<'p> {
-        let by = p.by.as_deref().map(|a| self.actor_title(a));
-        let words = match (by, p.response) {
+    fn police_ref<'p>(
+        &'p self,
+        response: pack::Response,
+        by: Option<&'p str>,
+        from: Vec<&'p str>,
+    ) -> PoliceRef<'p> {
+        let by = by.map(|a| self.actor_title(a));
+        let words = match (by, response) {
             (Some(who), pack::Response::Judgement) => {
                 format!("{who} judges whether to involve the police").into()
             }
             (_, r) => response_words(r).into(),
         };
         PoliceRef {
-            response: p.response,
+            response,
             words,
             by,
             from,

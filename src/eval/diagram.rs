@@ -1,7 +1,9 @@
 //! The decision diagram of a rule pack: for every incident (an answer class
 //! per question, [`Engine::cells`](super::Engine::cells)), what it is
-//! decided as under the pack's policy, or that it cannot happen (an answer
-//! that an "asked when" condition rules out). It is built from the pack's
+//! decided as under the pack's policy, with the police response of the
+//! rules that decide it, or that it cannot happen (an answer that an "asked
+//! when" condition rules out). It is the diagram the compiled decision
+//! (`compiled.rs`) is simplified from. It is built from the pack's
 //! compiled conditions alone, the way the analysis builds the model's
 //! diagrams (`analysis/mdd.rs`): reduced and shared, so a question whose
 //! answer cannot change the outcome on some path is not tested there, and
@@ -20,7 +22,8 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 
-use super::engine::Outcome;
+use super::compiled::{Codes, PoliceKeys, decision_root};
+use super::engine::Verdict;
 use super::expr::{Expr, Known, Test, Val};
 use crate::emit::pack::PolicyKind;
 
@@ -128,13 +131,16 @@ fn merge(a: &[Run], b: &[Run], mut each: impl FnMut(u32, NodeId, NodeId)) {
     }
 }
 
-/// A rule pack's decision diagram. Terminal values: `1 + code` for the
-/// outcome of code `code` (levels in order, then undecided, then
-/// conflict), and `impossible` for incidents no "asked when" allows.
-pub struct Diagram {
+/// A diagram over a rule pack's answer classes whose ends say what `T`
+/// says: the decision diagram ([`Diagram::build`]: a level with its police
+/// response, no level or a conflict, as [`Codes`] gives them) or which
+/// procedures apply ([`Diagram::procedures`]). Terminal value `v` is
+/// `outcomes[v - 1]`, except `impossible`, for incidents no "asked when"
+/// allows.
+pub struct Diagram<T = Verdict> {
     store: Store,
     root: NodeId,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<T>,
     impossible: u32,
 }
 
@@ -156,14 +162,13 @@ pub(super) enum Op {
     Or,
     /// The left value where it is not 0, else the right one.
     First,
-    /// Levels that hold together: 0 with `x` is `x`, equal values stay,
-    /// different ones are the conflict value.
-    Agree(u32),
     Not,
     /// The value where the left diagram is true, else 0.
     Tag(u32),
     /// The greater value (0 is "no rule holds").
     Max,
+    /// The values' bits together (sets of procedures).
+    BitOr,
     /// Levels that hold together, for codes that carry a police key
     /// (`keys` per level): 0 with `x` is `x`; of one level, the greater
     /// key; of different levels, the conflict value, which absorbs.
@@ -185,12 +190,8 @@ impl Op {
                     b
                 }
             }
-            Op::Agree(conflict) => match (a, b) {
-                (0, x) | (x, 0) => x,
-                (x, y) if x == y => x,
-                _ => conflict,
-            },
             Op::Max => a.max(b),
+            Op::BitOr => a | b,
             Op::AgreeMax { conflict, keys } => match (a, b) {
                 (0, x) | (x, 0) => x,
                 (x, y) if x == conflict || y == conflict => conflict,
@@ -223,11 +224,10 @@ impl Op {
             Op::Or if a == FALSE => Some(b),
             Op::Or if b == FALSE => Some(a),
             Op::First if is_terminal(a) && value(a) != 0 => Some(a),
-            Op::First | Op::Agree(_) if a == terminal(0) => Some(b),
-            Op::First | Op::Agree(_) if b == terminal(0) || a == b => Some(a),
-            Op::Agree(c) if a == terminal(c) || b == terminal(c) => Some(terminal(c)),
-            Op::Max | Op::AgreeMax { .. } if a == terminal(0) => Some(b),
-            Op::Max | Op::AgreeMax { .. } if b == terminal(0) || a == b => Some(a),
+            Op::First if a == terminal(0) => Some(b),
+            Op::First if b == terminal(0) || a == b => Some(a),
+            Op::Max | Op::AgreeMax { .. } | Op::BitOr if a == terminal(0) => Some(b),
+            Op::Max | Op::AgreeMax { .. } | Op::BitOr if b == terminal(0) || a == b => Some(a),
             Op::AgreeMax { conflict, .. } if a == terminal(conflict) || b == terminal(conflict) => {
                 Some(terminal(conflict))
             }
@@ -492,62 +492,60 @@ pub(super) fn allowed(m: &mut Builder, s: &Source<'_>) -> NodeId {
 }
 
 impl Diagram {
-    /// The diagram of a pack, or `None` when it needs more nodes than the
-    /// budget allows (or the pack has more levels than a diagram tells
-    /// apart).
-    pub fn build(s: &Source<'_>) -> Option<Diagram> {
-        if s.levels + 2 >= Mask::BITS as usize {
+    /// The decision diagram of a pack, or `None` when it needs more nodes
+    /// than the budget allows (or the pack has more levels and police
+    /// responses than a diagram tells apart).
+    pub fn build(s: &Source<'_>, keys: &PoliceKeys<'_>) -> Option<Diagram> {
+        let codes = Codes::new(s.levels, keys.keys);
+        if codes.last_end() >= Mask::BITS {
             return None;
         }
         let sizes: Vec<u32> = s.cells.iter().map(|c| c.len() as u32).collect();
-        let mut m = Builder::new(sizes.clone());
-        let code = |l: usize| l as u32 + 1;
-        let levels = s.levels as u32;
-        let (undecided, conflict, impossible) = (levels + 1, levels + 2, levels + 3);
-        let otherwise = terminal(s.otherwise.map_or(undecided, code));
+        let mut m = Builder::new(sizes);
+        let root = decision_root(&mut m, s, keys, codes);
+        let outcomes = (1..=codes.last_end())
+            .map(|v| Verdict::of(codes.decode(v)))
+            .collect();
+        Diagram::kept(m, root, outcomes, codes.impossible())
+    }
+}
 
-        // "The first that says something" (`Op::First`) is associative, so
-        // each policy is one balanced fold.
-        let decided = match s.policy {
-            PolicyKind::FirstMatch => {
-                let mut items = Vec::with_capacity(s.rules.len() + 1);
-                for (e, l) in s.rules.iter().zip(s.rule_level) {
-                    let n = condition(&mut m, e, s.cells);
-                    items.push(m.tag(n, code(*l)));
-                }
-                items.push(otherwise);
-                m.fold(Op::First, items, otherwise)
-            }
-            PolicyKind::MostSerious | PolicyKind::NoOverlap => {
-                let mut by_level: Vec<Vec<NodeId>> = vec![Vec::new(); s.levels];
-                for (e, l) in s.rules.iter().zip(s.rule_level) {
-                    let n = condition(&mut m, e, s.cells);
-                    by_level[*l].push(n);
-                }
-                // Most serious first.
-                let mut items = Vec::with_capacity(s.levels);
-                for (l, rules) in by_level.into_iter().enumerate().rev() {
-                    let any = m.fold(Op::Or, rules, FALSE);
-                    items.push(m.tag(any, code(l)));
-                }
-                let level = if s.policy == PolicyKind::MostSerious {
-                    m.fold(Op::First, items, terminal(0))
-                } else {
-                    m.fold(Op::Agree(conflict), items, terminal(0))
-                };
-                m.apply(Op::First, level, otherwise)
-            }
-        };
-
+impl Diagram<u64> {
+    /// Which of `procedures` apply, as a set (bit `p` for procedure `p`),
+    /// for every incident; `None` when there are none, or more than a
+    /// diagram tells apart, or it needs more nodes than the budget allows.
+    pub fn procedures(s: &Source<'_>, procedures: &[Expr]) -> Option<Diagram<u64>> {
+        // Terminal values: 1 with a bit above it per procedure that
+        // applies, so that no set is 0 ("nothing yet").
+        let sets = 1u64.checked_shl(procedures.len() as u32)?;
+        if procedures.is_empty() || 2 * sets > u64::from(Mask::BITS) {
+            return None;
+        }
+        let sizes: Vec<u32> = s.cells.iter().map(|c| c.len() as u32).collect();
+        let mut m = Builder::new(sizes);
+        let mut items = vec![terminal(1)];
+        for (p, e) in procedures.iter().enumerate() {
+            let n = condition(&mut m, e, s.cells);
+            items.push(m.tag(n, 2 << p));
+        }
+        let applying = m.fold(Op::BitOr, items, terminal(1));
+        let impossible = 2 * sets as u32;
         let allowed = allowed(&mut m, s);
         let ruled_out = m.not(allowed);
         let ruled_out = m.tag(ruled_out, impossible);
-        let root = m.apply(Op::First, ruled_out, decided);
+        let root = m.apply(Op::First, ruled_out, applying);
+        let outcomes = (1..impossible).map(|v| u64::from(v >> 1)).collect();
+        Diagram::kept(m, root, outcomes, impossible)
+    }
+}
+
+impl<T: Copy + Ord> Diagram<T> {
+    /// The nodes of `m` below `root`, numbered afresh; `None` when `m` ran
+    /// out of its budget.
+    fn kept(m: Builder, root: NodeId, outcomes: Vec<T>, impossible: u32) -> Option<Diagram<T>> {
         if m.exhausted {
             return None;
         }
-
-        // Keep the nodes below the root only, numbered afresh.
         let built = &m.store;
         let mut index: FxHashMap<NodeId, NodeId> = FxHashMap::default();
         let mut order: Vec<NodeId> = Vec::new();
@@ -562,7 +560,7 @@ impl Diagram {
         }
         let renumber = |n: NodeId| if is_terminal(n) { n } else { index[&n] };
         let mut store = Store {
-            sizes,
+            sizes: built.sizes.clone(),
             nodes: Vec::with_capacity(order.len()),
             runs: Vec::new(),
         };
@@ -577,9 +575,6 @@ impl Diagram {
                 .runs
                 .extend(runs.iter().map(|(end, k)| (*end, renumber(*k))));
         }
-        let mut outcomes: Vec<Outcome> = (0..s.levels).map(Outcome::Level).collect();
-        outcomes.push(Outcome::Undecided);
-        outcomes.push(Outcome::Conflict);
         Some(Diagram {
             store,
             root: renumber(root),
@@ -602,7 +597,7 @@ impl Diagram {
         &'d self,
         known: &[Known],
         cells: &[Vec<Option<Val>>],
-    ) -> Option<Restricted<'d>> {
+    ) -> Option<Restricted<'d, T>> {
         let fixed = known
             .iter()
             .zip(cells)
@@ -632,8 +627,8 @@ pub(super) fn cell_of(cells: &[Option<Val>], v: Option<Val>) -> Option<u32> {
 }
 
 /// The diagram below some known answers.
-pub struct Restricted<'d> {
-    d: &'d Diagram,
+pub struct Restricted<'d, T = Verdict> {
+    d: &'d Diagram<T>,
     /// Per question: the cell of its known answer, or `None` when unknown.
     fixed: Vec<Option<u32>>,
     /// Per node: the outcomes some incident below it has (`UNSEEN` until
@@ -641,9 +636,9 @@ pub struct Restricted<'d> {
     reach: Vec<Mask>,
 }
 
-impl Restricted<'_> {
+impl<T: Copy + Ord> Restricted<'_, T> {
     /// The runs of `n` that incidents agreeing with `fixed` reach.
-    fn below<'a>(d: &'a Diagram, fixed: &[Option<u32>], n: NodeId) -> &'a [Run] {
+    fn below<'a>(d: &'a Diagram<T>, fixed: &[Option<u32>], n: NodeId) -> &'a [Run] {
         let s = &d.store;
         let runs = s.runs(n);
         match fixed[s.var(n)] {
@@ -656,7 +651,12 @@ impl Restricted<'_> {
     }
 
     /// The outcomes of the incidents below `n` that agree with `fixed`.
-    fn outcomes_below(d: &Diagram, fixed: &[Option<u32>], reach: &mut [Mask], n: NodeId) -> Mask {
+    fn outcomes_below(
+        d: &Diagram<T>,
+        fixed: &[Option<u32>],
+        reach: &mut [Mask],
+        n: NodeId,
+    ) -> Mask {
         if is_terminal(n) {
             return d.terminal_mask(n);
         }
@@ -694,7 +694,7 @@ impl Restricted<'_> {
 
     /// The outcomes some completion of the known answers has, at most
     /// `limit` of them.
-    pub fn possible(&mut self, limit: usize) -> BTreeSet<Outcome> {
+    pub fn possible(&mut self, limit: usize) -> BTreeSet<T> {
         let mask = self.reach(self.d.root);
         (0..self.d.outcomes.len())
             .filter(|c| mask & (1 << c) != 0)
@@ -867,6 +867,8 @@ mod tests {
         let n = engine.pack.questions.len();
         let mut state = seed;
         let mut open = 0;
+        let mut procedures_open = 0;
+        let mut exact_sets = 0;
         for set in 0..sets {
             // A possible incident ("asked when" tests earlier questions),
             // of which some answers are given (none, the first time).
@@ -893,6 +895,38 @@ mod tests {
                 assert_eq!(diagram.matters(q), search.matters(q), "{context}: q{q}");
                 assert_eq!(diagram.applies(q), search.applies(q), "{context}: q{q}");
             }
+            // Which procedures apply, and what they wait on: on their own
+            // diagram as by enumerating completions.
+            let (on_diagram, enumerated) =
+                engine.procedure_status_both_ways(&engine.known(&values, &answered));
+            if !engine.pack.procedures.is_empty() {
+                let (applying, open) = on_diagram.expect("the procedures diagram fits");
+                let (applying_e, open_e, exact) = enumerated;
+                if exact {
+                    exact_sets += 1;
+                    assert_eq!(applying, applying_e, "{context}: procedures that apply");
+                    assert_eq!(open, open_e, "{context}: procedures wait on");
+                } else {
+                    // Past its limit the enumeration names every question
+                    // an open procedure tests, and only the procedures
+                    // that three values settle as applying.
+                    assert!(
+                        applying_e.iter().all(|p| applying.contains(p)),
+                        "{context}: procedures that apply {applying:?}, not all of {applying_e:?}"
+                    );
+                    assert!(
+                        open.iter().all(|q| open_e.contains(q)),
+                        "{context}: procedures wait on {open:?}, not within {open_e:?}"
+                    );
+                }
+                procedures_open += usize::from(!open.is_empty());
+            }
+        }
+        if !engine.pack.procedures.is_empty() {
+            assert!(
+                procedures_open > 0 && exact_sets > 0,
+                "{what}: {procedures_open} answer sets left a procedure open, {exact_sets} were enumerated exactly"
+            );
         }
         // The sample must judge many open incidents, not only settled ones.
         assert!(open * 5 > sets, "{what}: only {open} of {sets} left open");

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::classes::Classes;
-use super::compiled::{self, Compiled, PoliceKeys, PoliceTable};
+use super::compiled::{self, Compiled, End, PoliceKeys, PoliceTable};
 use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
 use super::read::{self, Integrity};
@@ -27,6 +27,38 @@ pub enum Outcome {
     Undecided,
     /// Rules of different levels apply (`no-overlap` protocols).
     Conflict,
+}
+
+/// An outcome with the police response that comes with it: what partial
+/// answers must settle before a decision can be given, since two incidents
+/// of one level can differ in the response (a rule of the level with a
+/// response of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// The police response, as a key of the pack's police table (a greater
+    /// key is more police); 0 without a level.
+    pub police: u32,
+}
+
+impl Verdict {
+    /// What an end of the compiled decision decides.
+    pub(super) fn of(end: End) -> Verdict {
+        match end {
+            End::Level { level, key } => Verdict {
+                outcome: Outcome::Level(level),
+                police: key,
+            },
+            End::Undecided => Verdict {
+                outcome: Outcome::Undecided,
+                police: 0,
+            },
+            End::Conflict => Verdict {
+                outcome: Outcome::Conflict,
+                police: 0,
+            },
+        }
+    }
 }
 
 /// What settles a route decision from the answers.
@@ -78,6 +110,10 @@ pub struct Engine {
     /// The decision diagram, built the first time partial answers need it;
     /// `None` when it is too large (see `diagram.rs`).
     diagram: OnceLock<Option<Diagram>>,
+    /// Which procedures apply, as a diagram of the same kind, built the
+    /// first time partial answers leave a procedure open; `None` when the
+    /// pack has no procedures or too many (see [`Diagram::procedures`]).
+    procedure_diagram: OnceLock<Option<Diagram<u64>>>,
     /// The police responses as keys, for the compiled decision.
     police: PoliceTable,
     /// The compiled decision (see `compiled.rs`), built when the pack is
@@ -501,6 +537,7 @@ impl Engine {
             cells,
             classes,
             diagram: OnceLock::new(),
+            procedure_diagram: OnceLock::new(),
             police,
             compiled: OnceLock::new(),
         })
@@ -510,27 +547,32 @@ impl Engine {
     /// large.
     pub(super) fn compiled(&self) -> Option<&Compiled> {
         self.compiled
-            .get_or_init(|| {
-                Compiled::build(
-                    &diagram::Source {
-                        cells: &self.cells,
-                        rules: &self.deciding,
-                        rule_level: &self.deciding_level,
-                        asked: &self.asked,
-                        policy: self.pack.policy.kind,
-                        otherwise: self.otherwise,
-                        levels: self.pack.levels.len(),
-                    },
-                    &PoliceKeys {
-                        rule: &self.police.rule,
-                        level: &self.police.level,
-                        keys: self.police.values.len() as u32,
-                        setting: self.setting_question(),
-                        settings: self.pack.settings.len(),
-                    },
-                )
-            })
+            .get_or_init(|| Compiled::build(&self.source(), &self.police_keys()))
             .as_ref()
+    }
+
+    /// What the decision diagrams are built from.
+    fn source(&self) -> diagram::Source<'_> {
+        diagram::Source {
+            cells: &self.cells,
+            rules: &self.deciding,
+            rule_level: &self.deciding_level,
+            asked: &self.asked,
+            policy: self.pack.policy.kind,
+            otherwise: self.otherwise,
+            levels: self.pack.levels.len(),
+        }
+    }
+
+    /// The police responses of the rules and levels, as keys.
+    fn police_keys(&self) -> PoliceKeys<'_> {
+        PoliceKeys {
+            rule: &self.police.rule,
+            level: &self.police.level,
+            keys: self.police.values.len() as u32,
+            setting: self.setting_question(),
+            settings: self.pack.settings.len(),
+        }
     }
 
     /// The compiled decision in the rule pack's form, as `carepath build`
@@ -647,53 +689,90 @@ impl Engine {
         }
     }
 
-    /// The outcome if the known answers settle it whatever the unknown ones
-    /// are (judged rule by rule, so `None` does not prove it open).
-    fn settled(&self, known: &[Known]) -> Option<Outcome> {
+    /// The outcome and police response, if the known answers settle them
+    /// whatever the unknown ones are (judged rule by rule, so `None` does
+    /// not prove them open). With the setting unknown, every setting must
+    /// give the same.
+    fn settled(&self, known: &[Known]) -> Option<Verdict> {
+        let settings = match self.setting_question().map(|sq| known[sq]) {
+            Some(Known::Is(Some(Val::Opt(si)))) => si as usize..si as usize + 1,
+            Some(_) => 0..self.pack.settings.len(),
+            None => 0..1,
+        };
+        let mut found: Option<Verdict> = None;
+        for si in settings {
+            let v = self.settled_in(known, si)?;
+            if found.is_some_and(|f| f != v) {
+                return None;
+            }
+            found = Some(v);
+        }
+        found
+    }
+
+    /// [`Engine::settled`] in setting `si`: the police response is that of
+    /// the rules that decide (see `PoliceTable`), so under `most-serious`
+    /// and `no-overlap` a rule still open at the deciding level with more
+    /// police than those that hold leaves the response open.
+    fn settled_in(&self, known: &[Known], si: usize) -> Option<Verdict> {
         let policy = self.pack.policy.kind;
-        let mut true_levels: Vec<usize> = Vec::new();
-        let mut open_levels: Vec<usize> = Vec::new();
+        let level = |(l, police): (usize, u32)| Verdict {
+            outcome: Outcome::Level(l),
+            police,
+        };
+        // Of the rules that hold, the greatest level with the greatest key;
+        // of those open, each one's.
+        let mut top: Option<(usize, u32)> = None;
+        let mut levels_differ = false;
+        let mut open: Vec<(usize, u32)> = Vec::new();
         for (r, e) in self.deciding.iter().enumerate() {
+            let here = (self.deciding_level[r], self.police.rule[r][si]);
             match e.eval3(known) {
                 Some(true) => {
                     if policy == PolicyKind::FirstMatch {
-                        return Some(Outcome::Level(self.deciding_level[r]));
+                        return Some(level(here));
                     }
-                    true_levels.push(self.deciding_level[r]);
+                    levels_differ |= top.is_some_and(|t| t.0 != here.0);
+                    top = top.max(Some(here));
                 }
                 None => {
                     if policy == PolicyKind::FirstMatch {
                         return None;
                     }
-                    open_levels.push(self.deciding_level[r]);
+                    open.push(here);
                 }
                 Some(false) => {}
             }
         }
-        let top = true_levels.iter().max().copied();
         match policy {
             PolicyKind::FirstMatch => {}
             PolicyKind::MostSerious => {
-                if let Some(&open) = open_levels.iter().max()
-                    && top.is_none_or(|t| open > t)
-                {
+                if open.iter().any(|o| top.is_none_or(|t| *o > t)) {
                     return None;
                 }
             }
             PolicyKind::NoOverlap => {
-                if true_levels.iter().any(|l| Some(*l) != top) {
-                    return Some(Outcome::Conflict);
+                if levels_differ {
+                    return Some(Verdict {
+                        outcome: Outcome::Conflict,
+                        police: 0,
+                    });
                 }
-                if !open_levels.is_empty()
-                    && (top.is_none() || open_levels.iter().any(|l| Some(*l) != top))
+                if open
+                    .iter()
+                    .any(|o| top.is_none_or(|t| o.0 != t.0 || o.1 > t.1))
                 {
                     return None;
                 }
             }
         }
-        Some(match top.or(self.otherwise) {
-            Some(l) => Outcome::Level(l),
-            None => Outcome::Undecided,
+        Some(match (top, self.otherwise) {
+            (Some(t), _) => level(t),
+            (None, Some(o)) => level((o, self.police.level[o][si])),
+            (None, None) => Verdict {
+                outcome: Outcome::Undecided,
+                police: 0,
+            },
         })
     }
 
@@ -751,7 +830,7 @@ impl Engine {
 
     /// Every outcome some completion of `known` can have, stopping once
     /// `limit` are found (see [`Partial::possible`]).
-    pub fn possible(&self, known: &[Known], limit: usize) -> BTreeSet<Outcome> {
+    pub fn possible(&self, known: &[Known], limit: usize) -> BTreeSet<Verdict> {
         self.partial(known.to_vec()).possible(limit)
     }
 
@@ -791,17 +870,14 @@ impl Engine {
     /// large.
     fn diagram(&self) -> Option<&Diagram> {
         self.diagram
-            .get_or_init(|| {
-                Diagram::build(&diagram::Source {
-                    cells: &self.cells,
-                    rules: &self.deciding,
-                    rule_level: &self.deciding_level,
-                    asked: &self.asked,
-                    policy: self.pack.policy.kind,
-                    otherwise: self.otherwise,
-                    levels: self.pack.levels.len(),
-                })
-            })
+            .get_or_init(|| Diagram::build(&self.source(), &self.police_keys()))
+            .as_ref()
+    }
+
+    /// The procedures diagram, built on first use.
+    pub(super) fn procedure_diagram(&self) -> Option<&Diagram<u64>> {
+        self.procedure_diagram
+            .get_or_init(|| Diagram::procedures(&self.source(), &self.procedures))
             .as_ref()
     }
 
@@ -814,7 +890,7 @@ impl Engine {
         &self,
         known: &mut Vec<Known>,
         limit: usize,
-        out: &mut BTreeSet<Outcome>,
+        out: &mut BTreeSet<Verdict>,
         steps: &mut usize,
     ) -> bool {
         if out.len() >= limit {
@@ -853,7 +929,7 @@ impl Engine {
     }
 
     /// Every outcome some completion of `known` has, by search to the end.
-    fn search_all(&self, known: &mut Vec<Known>, limit: usize) -> BTreeSet<Outcome> {
+    fn search_all(&self, known: &mut Vec<Known>, limit: usize) -> BTreeSet<Verdict> {
         let mut out = BTreeSet::new();
         let mut unbounded = usize::MAX;
         self.search(known, limit, &mut out, &mut unbounded);
@@ -957,7 +1033,12 @@ impl Engine {
                 consider(c);
             }
         }
-        best
+        // With every rule settled, the police response can still wait on
+        // the setting.
+        best.or_else(|| {
+            self.setting_question()
+                .filter(|sq| known[*sq] == Known::Unknown && !skip[*sq])
+        })
     }
 
     /// The test held by each atom of a condition, for explanations.
@@ -1025,7 +1106,7 @@ impl<'e> Partial<'e> {
     /// Every outcome some completion of the known answers has, stopping
     /// once `limit` are found. A short search first: answers that settle
     /// the outcome, or plainly leave it open, need no diagram.
-    pub fn possible(&mut self, limit: usize) -> BTreeSet<Outcome> {
+    pub fn possible(&mut self, limit: usize) -> BTreeSet<Verdict> {
         if let Some(r) = self.restricted(false) {
             return r.possible(limit);
         }
