@@ -15,8 +15,7 @@
 //! `svg.rs` draws it itself when Graphviz is not installed.
 
 use graphviz_rust::dot_structures::{
-    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Port, Stmt, Subgraph,
-    Vertex,
+    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Port, Stmt, Subgraph, Vertex,
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
 
@@ -25,7 +24,7 @@ use crate::analysis::decide::{ChartTarget, Outcome};
 use crate::analysis::domain::Cells;
 use crate::model::summary;
 use crate::model::{
-    Citation, CondTiming, ContactRef, DecideOn, Entry, LevelId, Model, NodeKind, Policy, Police,
+    Citation, CondTiming, ContactRef, DecideOn, Entry, LevelId, Model, NodeKind, Police, Policy,
     QuestionId, QuestionKind, Response, Step, Strength,
 };
 
@@ -33,7 +32,7 @@ use crate::model::{
 pub const WRAP: usize = 30;
 /// Characters per line of an entry in a level's list: a column is wider
 /// than a step, so a rule's title takes two or three lines, not six.
-pub const WRAP_ITEM: usize = 64;
+pub const WRAP_ITEM: usize = 70;
 /// The size of body text, in points. Every text in both pictures is at
 /// least this size; with Dorset's picture fitted to A3 it prints at about
 /// 6 pt or more (`tests/build.rs` measures it).
@@ -102,7 +101,9 @@ pub enum Shape {
     Judgement,
     /// A box with a heading and a list: a level with its rules, the
     /// procedures, the settings without a route.
-    Column { dashed: bool },
+    Column {
+        dashed: bool,
+    },
     Step,
     Decision,
     Outcome,
@@ -186,9 +187,8 @@ fn step_label(model: &Model, text: &str, s: &Step, usual: &str) -> String {
     }
     label.push_str(text);
     let reach = |c: &ContactRef| match c {
-        ContactRef::Contact(c) => Some(&model.contacts[c.index()]).filter(|c| {
-            c.phone.is_some() || c.web.is_some() || c.email.is_some()
-        }),
+        ContactRef::Contact(c) => Some(&model.contacts[c.index()])
+            .filter(|c| c.phone.is_some() || c.web.is_some() || c.email.is_some()),
         ContactRef::Actor(_) => None,
     };
     let name = |c: &ContactRef| match c {
@@ -209,8 +209,7 @@ fn step_label(model: &Model, text: &str, s: &Step, usual: &str) -> String {
     };
     for a in &s.actions {
         let reachable = a.targets.iter().flatten().any(|t| reach(t).is_some());
-        if !reachable && a.when.is_none() && !a.in_doubt && a.targets.iter().all(|t| t.len() < 2)
-        {
+        if !reachable && a.when.is_none() && !a.in_doubt && a.targets.iter().all(|t| t.len() < 2) {
             continue;
         }
         let whom: Vec<String> = a
@@ -360,8 +359,8 @@ pub fn picture(model: &Model) -> Flowchart {
     };
     for (li, l) in model.levels.iter().enumerate() {
         let (words, colour) = police_words(model, &l.police);
-        let judged = Model::police_for(&l.police, None)
-            .is_some_and(|p| p.response == Response::Judgement);
+        let judged =
+            Model::police_for(&l.police, None).is_some_and(|p| p.response == Response::Judgement);
         let mut items = vec![Item::Heading(heading.into())];
         if policy != Policy::FirstMatch {
             number = 0;
@@ -410,7 +409,9 @@ pub fn picture(model: &Model) -> Flowchart {
             .filter(|r| model.rules[*r].level.index() == li && !model.rules[*r].decides())
             .collect();
         if !may.is_empty() {
-            items.push(Item::Heading("May also be considered (suggests, does not decide):".into()));
+            items.push(Item::Heading(
+                "May also be considered (suggests, does not decide):".into(),
+            ));
             for r in may {
                 let rule = &model.rules[r];
                 let when = condition_text(model, &rule.when);
@@ -506,8 +507,7 @@ pub fn picture(model: &Model) -> Flowchart {
             ChartNode {
                 id: "no_route".into(),
                 shape: Shape::Column { dashed: false },
-                label: "Settings without a route (the protocol gives no steps for them)"
-                    .into(),
+                label: "Settings without a route (the protocol gives no steps for them)".into(),
                 items: no_route,
                 fill: GREY,
                 // Why, on hover: the reasons are paragraphs, and the page
@@ -643,7 +643,7 @@ fn routes(
             if who.is_empty() {
                 String::new()
             } else {
-                format!("; steps by {who} unless a box says otherwise")
+                format!("; steps by {who} unless a box says who")
             }
         };
         chart.clusters.push(format!(
@@ -895,12 +895,14 @@ fn chart_title(model: &Model) -> String {
     let h = &model.header;
     let mut title = h.title.value.clone();
     let authorities: Vec<&str> = h.authorities.iter().map(|a| a.value.as_str()).collect();
+    // One line where it fits: every line of the title is a line less for
+    // the picture on the page.
     if !authorities.is_empty() {
-        title.push('\n');
+        title.push_str(" — ");
         title.push_str(&authorities.join(", "));
     }
     if let Some(v) = &h.version {
-        title.push_str(&format!("\nversion {}", v.value));
+        title.push_str(&format!(", version {}", v.value));
     }
     title
 }
@@ -1111,7 +1113,9 @@ fn column_label(n: &ChartNode, dashed: bool) -> String {
                 html_lines(text, WRAP_ITEM)
             )),
             Item::Entry { text, detail, fill } => {
-                let bg = fill.map(|f| format!(r#" BGCOLOR="{f}""#)).unwrap_or_default();
+                let bg = fill
+                    .map(|f| format!(r#" BGCOLOR="{f}""#))
+                    .unwrap_or_default();
                 s.push_str(&format!(
                     r#"<TR><TD PORT="i{k}" ALIGN="LEFT" BALIGN="LEFT"{bg}>{}"#,
                     html_lines(text, WRAP_ITEM)
@@ -1172,7 +1176,10 @@ fn node_stmt(n: &ChartNode) -> Stmt {
 }
 
 /// How wide, in characters, the title lines are wrapped.
-const WRAP_TITLE: usize = 90;
+pub const WRAP_TITLE: usize = 150;
+/// How wide a cluster's title is wrapped: a cluster is at least as wide as
+/// its title, so a long one would widen the route.
+pub const WRAP_CLUSTER: usize = 50;
 
 /// The picture as a graphviz-rust graph.
 pub fn to_graph(chart: &Flowchart) -> Graph {
@@ -1184,8 +1191,8 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
             attr("fontsize", &FONT_TITLE.to_string()),
             attr("fontname", "Helvetica"),
             plain("rankdir", "TB"),
-            plain("nodesep", "0.12"),
-            plain("ranksep", "0.15"),
+            plain("nodesep", "0.08"),
+            plain("ranksep", "0.12"),
             plain("newrank", "true"),
         ])),
         Stmt::GAttribute(GraphAttributes::Node(vec![
@@ -1208,7 +1215,7 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
     );
     for (ci, title) in chart.clusters.iter().enumerate() {
         let mut inner = vec![
-            Stmt::Attribute(attr("label", &wrap(title, WRAP_TITLE).join("\n"))),
+            Stmt::Attribute(attr("label", &wrap(title, WRAP_CLUSTER).join("\n"))),
             Stmt::Attribute(attr("style", "rounded")),
             Stmt::Attribute(attr("color", "#999999")),
             Stmt::Attribute(attr("fontsize", &FONT_HEAD.to_string())),

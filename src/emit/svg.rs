@@ -11,18 +11,23 @@
 use std::fmt::Write;
 
 use super::dot::{
-    FONT, FONT_HEAD, FONT_TITLE, Flowchart, Item, Shape, WRAP, WRAP_ITEM, box_lines, wrap,
+    FONT, FONT_HEAD, FONT_TITLE, Flowchart, Item, Shape, WRAP, WRAP_CLUSTER, WRAP_TITLE, box_lines,
+    wrap,
 };
 
 /// Line height, as a multiple of the font size.
-const LEADING: f64 = 1.25;
+const LEADING: f64 = 1.2;
 /// The width of an average character, as a multiple of the font size
 /// (generous for Helvetica, so text stays inside its box).
-const EM: f64 = 0.56;
-const ROW_GAP: f64 = 40.0;
-const COL_GAP: f64 = 18.0;
+const EM: f64 = 0.52;
+const ROW_GAP: f64 = 18.0;
+const COL_GAP: f64 = 14.0;
 const MARGIN: f64 = 20.0;
-const PAD: f64 = 6.0;
+const PAD: f64 = 4.0;
+/// Characters per line in a column. Narrower than Graphviz's columns
+/// ([`super::dot::WRAP_ITEM`]): this renderer sets the columns in one row
+/// however wide they are, where Graphviz can tuck them over the routes.
+const COLUMN_WRAP: usize = 52;
 /// A3 in points, long side and short side.
 const A3: (f64, f64) = (1191.0, 842.0);
 
@@ -49,7 +54,7 @@ struct Line {
 fn column_lines(label: &str, fill: &'static str, items: &[Item]) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut head = label.split('\n');
-    for (k, l) in wrap(head.next().unwrap_or_default(), WRAP_ITEM * 10 / 12)
+    for (k, l) in wrap(head.next().unwrap_or_default(), COLUMN_WRAP * 10 / 12)
         .into_iter()
         .enumerate()
     {
@@ -63,14 +68,14 @@ fn column_lines(label: &str, fill: &'static str, items: &[Item]) -> Vec<Line> {
         });
     }
     for rest in head {
-        for l in wrap(rest, WRAP_ITEM) {
+        for l in wrap(rest, COLUMN_WRAP) {
             lines.push(plain_line(l, false));
         }
     }
     for item in items {
         match item {
             Item::Heading(text) => {
-                for (k, l) in wrap(text, WRAP_ITEM).into_iter().enumerate() {
+                for (k, l) in wrap(text, COLUMN_WRAP).into_iter().enumerate() {
                     lines.push(Line {
                         italic: true,
                         cell: (k == 0).then_some(None),
@@ -79,14 +84,14 @@ fn column_lines(label: &str, fill: &'static str, items: &[Item]) -> Vec<Line> {
                 }
             }
             Item::Entry { text, detail, fill } => {
-                for (k, l) in wrap(text, WRAP_ITEM).into_iter().enumerate() {
+                for (k, l) in wrap(text, COLUMN_WRAP).into_iter().enumerate() {
                     lines.push(Line {
                         cell: (k == 0).then_some(*fill),
                         ..plain_line(l, false)
                     });
                 }
                 if !detail.is_empty() {
-                    for l in wrap(detail, WRAP_ITEM + 4) {
+                    for l in wrap(detail, COLUMN_WRAP + 4) {
                         lines.push(plain_line(l, true));
                     }
                 }
@@ -152,7 +157,7 @@ pub fn render(chart: &Flowchart) -> String {
         place[i].h = h;
     }
 
-    let title = wrap(&chart.title, 90);
+    let title = wrap(&chart.title, WRAP_TITLE);
     let title_h = FONT_TITLE * LEADING + (title.len() as f64 - 1.0) * FONT_HEAD * LEADING;
     let top_y = MARGIN + title_h + 10.0;
     let top: Vec<usize> = (0..n)
@@ -169,7 +174,7 @@ pub fn render(chart: &Flowchart) -> String {
         if members.is_empty() {
             continue;
         }
-        let title_lines = wrap(&chart.clusters[ci], 90).len() as f64;
+        let title_lines = wrap(&chart.clusters[ci], WRAP_CLUSTER).len() as f64;
         let head = title_lines * FONT_HEAD * LEADING + 12.0;
         let (w, h) = layout(chart, &members, &mut place, 12.0, head);
         frames.push((ci, members, (w + 24.0).max(120.0), h + head + 12.0));
@@ -223,7 +228,7 @@ pub fn render(chart: &Flowchart) -> String {
             svg,
             r##"<rect x="{fx:.1}" y="{fy:.1}" width="{fw:.1}" height="{fh:.1}" rx="8" fill="none" stroke="#999999"/>"##
         );
-        for (k, line) in wrap(&chart.clusters[*ci], 90).iter().enumerate() {
+        for (k, line) in wrap(&chart.clusters[*ci], WRAP_CLUSTER).iter().enumerate() {
             let _ = writeln!(
                 svg,
                 r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="{FONT_HEAD}">{}</text>"#,
@@ -413,7 +418,11 @@ fn draw_column(svg: &mut String, p: Place, lines: &[Line], shape: Shape) {
 /// as the widest that keeps the whole page closest to A3's proportions
 /// (tried for every width that starts a new row at a frame). Returns each
 /// frame's corner, and the page's width and height.
-fn pack(frames: &[(usize, Vec<usize>, f64, f64)], top_w: f64, top: f64) -> (Vec<(f64, f64)>, f64, f64) {
+fn pack(
+    frames: &[(usize, Vec<usize>, f64, f64)],
+    top_w: f64,
+    top: f64,
+) -> (Vec<(f64, f64)>, f64, f64) {
     let place_rows = |limit: f64| -> (Vec<(f64, f64)>, f64, f64) {
         let mut at = Vec::with_capacity(frames.len());
         let (mut x, mut y, mut row_h, mut width) = (MARGIN, top, 0.0_f64, MARGIN + top_w);
@@ -541,7 +550,13 @@ fn layout(chart: &Flowchart, members: &[usize], place: &mut [Place], x: f64, y: 
         let mut cx = x;
         for &i in &row {
             place[i].x = cx;
-            place[i].y = top + (h - place[i].h) / 2.0;
+            // Columns hang from the top of their row, as lists do; other
+            // nodes are centred in it.
+            place[i].y = if is_column(i) {
+                top
+            } else {
+                top + (h - place[i].h) / 2.0
+            };
             cx += place[i].w + COL_GAP;
         }
         row_x.push(cx - COL_GAP - x);
