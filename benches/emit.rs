@@ -39,8 +39,11 @@ fn flowchart_dot_10k(bencher: divan::Bencher) {
     let text = source();
     let model = model(&text);
     bencher.bench_local(|| {
-        let mut space = Space::new(&model);
-        emit::dot::to_dot(&emit::dot::flowchart(&mut space))
+        let mut space = Space::safety_first(&model);
+        (
+            emit::dot::to_dot(&emit::dot::picture(&model)),
+            emit::dot::to_dot(&emit::dot::question_diagram(&mut space)),
+        )
     });
 }
 

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::MemoryFs;
-use carepath::analysis::decide::ChartTarget;
+use carepath::analysis::decide::{ChartTarget, safety_order};
 use carepath::analysis::{Outcome as SpaceOutcome, Space};
 use carepath::diagnostic::{Code, Diagnostic};
 use carepath::model::example::{baseline, constants, representatives};
@@ -665,9 +665,31 @@ fn space_agrees(model: &Model) -> Result<(), String> {
     let mut space = Space::new(model);
     let decided = space.level_diagram();
     let levels = model.levels.len() as u32;
-    // The flowchart's question tree, in the order staff are asked.
-    let mut asked = Space::in_asking_order(model);
+    // The question diagram, safety questions first: a DAG in which each
+    // node is drawn once however many paths reach it. It is reduced (no
+    // two nodes alike, none whose answers all lead to one place), and each
+    // branch leads to a question later in the order, so it has no cycle.
+    let mut asked = Space::safety_first(model);
     let chart = asked.chart();
+    let order = safety_order(model);
+    let position = |q: QuestionId| order.iter().position(|x| *x == q.index());
+    if let Some(chart) = &chart {
+        for (i, node) in chart.nodes.iter().enumerate() {
+            if node.branches.len() < 2 {
+                return Err(format!("question node {i} has a single branch"));
+            }
+            if chart.nodes[..i].contains(node) {
+                return Err(format!("question node {i} is drawn twice"));
+            }
+            for (_, t) in &node.branches {
+                if let ChartTarget::Node(k) = t
+                    && position(chart.nodes[*k].question) <= position(node.question)
+                {
+                    return Err(format!("question node {i} leads back to node {k}"));
+                }
+            }
+        }
+    }
     for x in incidents(model) {
         let cells: Vec<u32> = x
             .iter()
@@ -706,8 +728,8 @@ fn space_agrees(model: &Model) -> Result<(), String> {
             ));
         }
         if let Some(chart) = &chart {
-            // Follow the incident's answers down the chart: it ends where
-            // the incident is decided, and an incident no rule decides ends
+            // Follow the incident's answers down the question diagram: it
+            // ends where the incident is decided, and an incident no rule decides ends
             // at the `otherwise` level like one a rule gives it.
             let mut at = chart.root;
             let ends = loop {

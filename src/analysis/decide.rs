@@ -74,11 +74,10 @@ impl<'m> Space<'m> {
         Space::with_order(model, None)
     }
 
-    /// The space with questions tested in the order staff are asked them
-    /// (the setting, then `ask first`, then the rest): the order the
-    /// flowchart draws them in.
-    pub fn in_asking_order(model: &'m Model) -> Space<'m> {
-        let order: Vec<usize> = model.asking_order().map(|q| q.index()).collect();
+    /// The space with the safety questions tested first ([`safety_order`]):
+    /// the order the question diagram draws them in.
+    pub fn safety_first(model: &'m Model) -> Space<'m> {
+        let order = safety_order(model);
         Space::with_order(model, Some(&order))
     }
 
@@ -534,6 +533,71 @@ impl Space<'_> {
             .collect();
         Some(Chart { root, nodes })
     }
+}
+
+/// The order the question diagram tests the questions in: the questions
+/// that decide the most serious levels first, so that a reader (and a
+/// carer following the diagram) meets "is anyone at risk of immediate
+/// serious harm?" before "how much was stolen?".
+///
+/// Each question is ranked by the rules that test it, each rule by its
+/// level (more serious first), then by its own police response (an
+/// emergency first), then by its strength (`must` first); a question takes
+/// the list of its rules' ranks, best first, and lists compare entry by
+/// entry (so a question many serious rules test comes before one only one
+/// of them tests). Ties keep the asking order. A question is placed after
+/// the questions its "asked when" condition tests, so the diagram never
+/// asks it before it can be asked.
+///
+/// Any order is exact: the diagram is the reduced decision diagram of the
+/// same function, whatever the order, and every incident ends at the same
+/// outcome (`tests/oracle.rs` follows every incident down it). The order
+/// changes only how many question nodes are drawn and where.
+pub fn safety_order(model: &Model) -> Vec<usize> {
+    let n = model.questions.len();
+    let mut ranks: Vec<Vec<(usize, u8, bool)>> = vec![Vec::new(); n];
+    for (r, rule) in model.rules.iter().enumerate() {
+        if !rule.decides() {
+            continue;
+        }
+        let police = model
+            .rule_police(RuleId(r as u32), None)
+            .and_then(|p| p.response.rank())
+            .unwrap_or(0);
+        let must = rule.strength == crate::syntax::ast::Strength::Must;
+        let key = (rule.level.index(), police, must);
+        for atom in rule.when.atoms() {
+            ranks[atom.question.index()].push(key);
+        }
+    }
+    for r in &mut ranks {
+        r.sort_by(|a, b| b.cmp(a));
+    }
+    let asking: Vec<usize> = model.asking_order().map(|q| q.index()).collect();
+    let mut by_rank = asking.clone();
+    // Stable: ties keep the asking order.
+    by_rank.sort_by(|a, b| ranks[*b].cmp(&ranks[*a]));
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    fn place(model: &Model, q: usize, placed: &mut [bool], order: &mut Vec<usize>) {
+        if placed[q] {
+            return;
+        }
+        placed[q] = true;
+        if let Some(asked) = &model.questions[q].asked_when {
+            for a in asked.atoms() {
+                place(model, a.question.index(), placed, order);
+            }
+        }
+        order.push(q);
+    }
+    for q in by_rank {
+        place(model, q, &mut placed, &mut order);
+    }
+    for q in 0..n {
+        place(model, q, &mut placed, &mut order);
+    }
+    order
 }
 
 /// An order of the questions that keeps together those the rules test

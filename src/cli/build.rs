@@ -1,5 +1,6 @@
-//! `carepath build`: check protocols, then write each one's rule pack,
-//! DOT flowchart and SVG flowchart.
+//! `carepath build`: check protocols, then write each one's rule pack and
+//! its two pictures (the levels with their rules and the routes, and the
+//! exact question diagram), each as DOT and SVG.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -25,10 +26,11 @@ use super::terminal_safe;
 pub struct Args {
     #[command(flatten)]
     check: super::check::Args,
-    /// Where to write `<id>.json`, `<id>.dot` and `<id>.svg`.
+    /// Where to write `<id>.json`, the picture `<id>.dot` and `<id>.svg`,
+    /// and the question diagram `<id>-questions.dot` and `.svg`.
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
-    /// Write the rule pack and DOT only, not the SVG.
+    /// Write the rule pack and DOT only, not the SVGs.
     #[arg(long)]
     no_svg: bool,
 }
@@ -271,16 +273,22 @@ fn render(
     // load is not written.
     let json = emit::checked_pack_json(&pack)
         .map_err(|e| format!("its rule pack could not be read back: {e}"))?;
-    let mut space = Space::in_asking_order(model);
-    let chart = emit::dot::flowchart(&mut space);
-    let dot = emit::dot::to_dot(&chart);
     let id = &model.header.id;
-    let mut files = vec![
-        (format!("{id}.json"), json.into_bytes()),
-        (format!("{id}.dot"), dot.clone().into_bytes()),
+    let mut files = vec![(format!("{id}.json"), json.into_bytes())];
+    // The main picture, then the exact question diagram.
+    let pictures = [
+        (id.clone(), emit::dot::picture(model)),
+        (
+            format!("{id}-questions"),
+            emit::dot::question_diagram(&mut Space::safety_first(model)),
+        ),
     ];
-    if let Some(bytes) = svg.render(&dot, &chart) {
-        files.push((format!("{id}.svg"), bytes));
+    for (name, chart) in &pictures {
+        let dot = emit::dot::to_dot(chart);
+        files.push((format!("{name}.dot"), dot.clone().into_bytes()));
+        if let Some(bytes) = svg.render(&dot, chart) {
+            files.push((format!("{name}.svg"), bytes));
+        }
     }
     Ok(files)
 }

@@ -38,8 +38,14 @@ enum Command {
     /// Exit status: 0 when there are no errors, 1 when there are, 2 when a
     /// file cannot be read or the command is used wrongly.
     Check(check::Args),
-    /// Check protocols, then write each one's rule pack (`<id>.json`),
-    /// flowchart as DOT (`<id>.dot`) and as SVG (`<id>.svg`).
+    /// Check protocols, then write each one's rule pack (`<id>.json`) and
+    /// its two pictures, each as DOT and SVG: the picture a board reads
+    /// (`<id>.dot`, `<id>.svg`: the levels side by side, least to most
+    /// serious, each with its police response and the rules that put an
+    /// incident there, the procedures alongside, and each setting's route
+    /// below; it fits one A3 page), and the exact question diagram
+    /// (`<id>-questions.dot`, `<id>-questions.svg`: each question drawn once
+    /// where the structure allows, the safety questions first).
     ///
     /// A protocol's files are replaced together or not at all: a protocol
     /// with errors, or whose files cannot all be written, leaves its

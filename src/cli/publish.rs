@@ -26,6 +26,11 @@ use std::sync::{Mutex, Once};
 /// with the rest, so that it cannot outlive the rule pack it was drawn from.
 pub const SET_EXTENSIONS: &[&str] = &["json", "dot", "svg"];
 
+/// What follows the protocol's id in the names of its set's files: the
+/// rule pack and main picture (`<id>.svg`), and the question diagram
+/// (`<id>-questions.svg`).
+pub const SET_NAMES: &[&str] = &["", "-questions"];
+
 /// One file of a set: its name in the output folder and its bytes.
 pub type OutputFile = (String, Vec<u8>);
 
@@ -136,9 +141,13 @@ impl OutDir {
             }
         }
         // Files of the set that this build does not write.
-        let dropped: Vec<PathBuf> = SET_EXTENSIONS
+        let dropped: Vec<PathBuf> = SET_NAMES
             .iter()
-            .map(|ext| self.path.join(format!("{id}.{ext}")))
+            .flat_map(|suffix| {
+                SET_EXTENSIONS
+                    .iter()
+                    .map(move |ext| self.path.join(format!("{id}{suffix}.{ext}")))
+            })
             .filter(|p| p.exists() && !temps.iter().any(|(_, t)| t == p))
             .collect();
 

@@ -1,14 +1,21 @@
-//! The flowchart: incident -> the questions that decide the level
-//! (diamonds) -> the levels (coloured by police response) -> each route (a
-//! cluster, titled with the settings that follow it) -> its outcomes, with a
-//! legend.
+//! The two pictures of a protocol, before layout.
 //!
-//! [`flowchart`] lays out nothing: it says what is drawn ([`Flowchart`]).
+//! - [`picture`], the main one, draws what the documents draw: the levels
+//!   side by side, least to most serious, each headed by its police response
+//!   in words and colour and listing the rules that put an incident there
+//!   ("if any of these"), the procedures that run alongside, and below them
+//!   each setting's route (steps, who, timings, contacts, decisions with
+//!   labelled branches). A board reads it on one page.
+//! - [`question_diagram`], the secondary one, is the exact decision: the
+//!   reduced, shared decision diagram drawn as a DAG, each question a
+//!   diamond, the questions that decide the most serious levels first.
+//!
+//! Neither lays anything out: they say what is drawn ([`Flowchart`]).
 //! [`to_dot`] writes that as DOT with graphviz-rust for Graphviz to lay out;
 //! `svg.rs` draws it itself when Graphviz is not installed.
 
 use graphviz_rust::dot_structures::{
-    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
+    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Port, Stmt, Subgraph, Vertex,
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
 
@@ -17,23 +24,39 @@ use crate::analysis::decide::{ChartTarget, Outcome};
 use crate::analysis::domain::Cells;
 use crate::model::summary;
 use crate::model::{
-    Citation, CondTiming, ContactRef, DecideOn, Entry, Level, LevelId, Model, NodeKind, QuestionId,
-    QuestionKind, Response, Step,
+    Citation, CondTiming, ContactRef, DecideOn, Entry, LevelId, Model, NodeKind, Police, Policy,
+    QuestionId, QuestionKind, Response, Step, Strength,
 };
 
-/// Characters per line of a wrapped label.
-pub const WRAP: usize = 28;
+/// Characters per line of a wrapped step, decision or question.
+pub const WRAP: usize = 30;
+/// Characters per line of an entry in a level's list: a column is wider
+/// than a step, so a rule's title takes two or three lines, not six.
+pub const WRAP_ITEM: usize = 70;
+/// The size of body text, in points. Every text in both pictures is at
+/// least this size; with Dorset's picture fitted to A3 it prints at about
+/// 6 pt or more (`tests/build.rs` measures it).
+pub const FONT: f64 = 10.0;
+/// The size of a level's title and a cluster's title.
+pub const FONT_HEAD: f64 = 12.0;
+/// The size of the picture's title.
+pub const FONT_TITLE: f64 = 16.0;
 
-/// What a flowchart shows, before layout.
+/// What a picture shows, before layout.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Flowchart {
     pub id: String,
     pub title: String,
     pub nodes: Vec<ChartNode>,
     pub edges: Vec<ChartEdge>,
-    /// Titles of the clusters nodes may belong to: settings without a
-    /// route, each route, then the legend.
+    /// Titles of the clusters nodes may belong to: each route, then each
+    /// fragment its routes share.
     pub clusters: Vec<String>,
+    /// Pairs of nodes, the second drawn below the first (an invisible edge
+    /// for Graphviz): the clusters of steps that several routes share are
+    /// stacked, not set side by side, so that the picture keeps to A3's
+    /// proportions.
+    pub below: Vec<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,13 +65,30 @@ pub struct ChartNode {
     pub id: String,
     pub shape: Shape,
     /// The text, unwrapped; lines are broken at `\n` only where the source
-    /// has them.
+    /// has them. For a [`Shape::Column`], its heading.
     pub label: String,
-    /// A fill colour, `#rrggbb`.
+    /// A column's list, under its heading.
+    pub items: Vec<Item>,
+    /// A fill colour, `#rrggbb` (a column's heading only).
     pub fill: &'static str,
     /// Citations and notes, shown on hover.
     pub tooltip: String,
     pub cluster: Option<usize>,
+}
+
+/// A line of a column's list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// What the entries below it are ("If any of these applies").
+    Heading(String),
+    /// A rule, a procedure or a setting without a route: what it says, in
+    /// the document's words, then smaller the condition, strength and
+    /// citations; filled when it has a police response of its own.
+    Entry {
+        text: String,
+        detail: String,
+        fill: Option<&'static str>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,23 +96,34 @@ pub enum Shape {
     Start,
     Question,
     Level,
-    /// A level whose police response is a judgement: drawn as a level with a
-    /// dashed outline, as the legend shows.
+    /// A level whose police response is a judgement: drawn with a dashed
+    /// outline (and said in words in its heading).
     Judgement,
-    /// A procedure that runs alongside the level.
-    Procedure,
+    /// A box with a heading and a list: a level with its rules, the
+    /// procedures, the settings without a route.
+    Column {
+        dashed: bool,
+    },
     Step,
     Decision,
     Outcome,
-    /// Something the protocol leaves undecided, or a legend entry.
+    /// Something the protocol leaves undecided.
     Note,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartEdge {
     pub from: usize,
+    /// The entry of the `from` column the edge leaves from (a rule or a
+    /// procedure with a route start of its own).
+    pub from_item: Option<usize>,
     pub to: usize,
     pub label: String,
+    /// The label is drawn by the edge's start, not at its middle: in
+    /// Graphviz a middle label takes a rank of its own, which doubles the
+    /// height of every route; a decision's branch reads as well at the
+    /// decision.
+    pub at_tail: bool,
     /// From a level into a setting's route.
     pub dashed: bool,
 }
@@ -92,70 +143,73 @@ pub fn police_colour(p: Response) -> &'static str {
     }
 }
 
-/// The police responses a level can end in, in words, with the settings or
-/// rules they are for; and the response that colours it (the most police,
-/// `Unstated` only when nothing else is stated).
-fn level_police(model: &Model, l: LevelId) -> (String, Response) {
-    let level: &Level = model.level(l);
+/// A police response list in words, each with the settings it is for; and
+/// the response that colours it (the most police, `Unstated` only when
+/// nothing else is stated).
+fn police_words(model: &Model, list: &[Police]) -> (String, Response) {
     let mut parts: Vec<String> = Vec::new();
-    let mut all: Vec<Response> = Vec::new();
-    let words = |p: &crate::model::Police| -> String {
-        match (p.response, p.by) {
+    for p in list {
+        let w = match (p.response, p.by) {
             (Response::Judgement, Some(a)) => format!(
                 "{} judges whether to involve the police",
                 model.actors[a.index()].title
             ),
             (r, _) => r.words().to_string(),
-        }
-    };
-    for p in &level.police {
-        all.push(p.response);
-        let w = words(p);
+        };
         if p.settings.is_empty() {
             parts.push(w);
         } else {
             let names: Vec<&str> = p
                 .settings
                 .iter()
-                .map(|s| model.settings[s.index()].meta.id.as_str())
+                .map(|s| model.settings[s.index()].title.as_str())
                 .collect();
             parts.push(format!("{}: {w}", names.join(", ")));
         }
     }
-    for r in model.rules.iter().filter(|r| r.level == l && r.decides()) {
-        for p in &r.police {
-            all.push(p.response);
-            let what = r.title.as_deref().unwrap_or(&r.meta.id);
-            let part = format!("{}: {}", what, words(p));
-            if !parts.contains(&part) {
-                parts.push(part);
-            }
-        }
-    }
-    let colour = all
+    let colour = list
         .iter()
-        .copied()
+        .map(|p| p.response)
         .filter(|r| r.rank().is_some())
         .max_by_key(|r| r.rank())
         .unwrap_or(Response::Unstated);
     (parts.join("; "), colour)
 }
 
-/// A step's label: its text, the condition it is taken under, the actions
-/// that are not simply done every time (conditional, in doubt, with a
-/// fallback), and its timings.
-fn step_label(model: &Model, text: &str, s: &Step) -> String {
+/// A step's label: the condition it is taken under, its text, the actions
+/// that name a phone number or address or are not simply done every time
+/// (conditional, in doubt, with a fallback), who takes it (unless it is
+/// `usual`, whom the route's title names), and its timings.
+fn step_label(model: &Model, text: &str, s: &Step, usual: &str) -> String {
     let mut label = String::new();
     if let Some(c) = &s.only_when {
-        label.push_str(&format!("Only if {}:\n", summary::condition(model, c)));
+        label.push_str(&format!("Only if {}:\n", condition_text(model, c)));
     }
     label.push_str(text);
+    let reach = |c: &ContactRef| match c {
+        ContactRef::Contact(c) => Some(&model.contacts[c.index()])
+            .filter(|c| c.phone.is_some() || c.web.is_some() || c.email.is_some()),
+        ContactRef::Actor(_) => None,
+    };
     let name = |c: &ContactRef| match c {
-        ContactRef::Contact(c) => model.contacts[c.index()].title.clone(),
+        ContactRef::Contact(i) => {
+            let contact = &model.contacts[i.index()];
+            let how: Vec<&str> = [&contact.phone, &contact.web, &contact.email]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            if how.is_empty() {
+                contact.title.clone()
+            } else {
+                how.join(", ")
+            }
+        }
         ContactRef::Actor(a) => model.actors[a.index()].title.clone(),
     };
     for a in &s.actions {
-        if a.when.is_none() && !a.in_doubt && a.targets.iter().all(|t| t.len() < 2) {
+        let reachable = a.targets.iter().flatten().any(|t| reach(t).is_some());
+        if !reachable && a.when.is_none() && !a.in_doubt && a.targets.iter().all(|t| t.len() < 2) {
             continue;
         }
         let whom: Vec<String> = a
@@ -172,25 +226,55 @@ fn step_label(model: &Model, text: &str, s: &Step) -> String {
             line.push_str(" if in doubt");
         }
         if let Some(c) = &a.when {
-            line.push_str(&format!(" if {}", summary::condition(model, c)));
+            line.push_str(&format!(" if {}", condition_text(model, c)));
         }
-        if let Some(first) = line.get(..1) {
-            line = first.to_uppercase() + &line[1..];
-        }
-        label.push_str(&format!("\n{line}"));
+        label.push_str(&format!("\n{}", capitalised(&line)));
+    }
+    let who = actors(model, &s.by);
+    if !who.is_empty() && who != usual {
+        label.push_str(&format!("\nWho: {who}"));
     }
     let timing: Vec<String> = s.timing.iter().map(|t| timing_words(model, t)).collect();
     if !timing.is_empty() {
-        label.push_str(&format!("\n({})", timing.join(", ")));
+        label.push_str(&format!("\nWhen: {}", timing.join(", ")));
     }
     label
+}
+
+/// Who acts. An actor named for some settings only is not qualified with
+/// them: its title says who it is (a foster carer is in foster care), and
+/// the settings' titles would double the box.
+fn actors(model: &Model, by: &[crate::model::ByActor]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for b in by {
+        let title = model.actors[b.actor.index()].title.as_str();
+        if !names.contains(&title) {
+            names.push(title);
+        }
+    }
+    names.join("; ")
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A condition as the protocol writes it (the rule pack's `when_text`).
+fn condition_text(model: &Model, c: &crate::model::Cond) -> String {
+    model
+        .written(c)
+        .map_or_else(|| summary::condition(model, c), str::to_string)
 }
 
 /// A timing in words with its condition or qualifier.
 fn timing_words(model: &Model, t: &CondTiming) -> String {
     let mut s = t.timing.to_string();
     if let Some(c) = &t.when {
-        s.push_str(&format!(" if {}", summary::condition(model, c)));
+        s.push_str(&format!(" if {}", condition_text(model, c)));
     }
     if let Some(q) = &t.qualifier {
         s.push_str(&format!(", {q}"));
@@ -200,38 +284,530 @@ fn timing_words(model: &Model, t: &CondTiming) -> String {
 
 const GREY: &str = "#eeeeee";
 const WHITE: &str = "#ffffff";
+/// Route decisions: pale yellow, so they stand out from the steps.
+const DECISION: &str = "#fff6d5";
 
-/// The flowchart of a checked protocol, from its decision space.
-pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
-    let model = space.model;
+fn add(chart: &mut Flowchart, node: ChartNode) -> usize {
+    chart.nodes.push(node);
+    chart.nodes.len() - 1
+}
+
+/// The rules of level `l` in the order the column lists them: those that
+/// decide, `must` before `should`, each in the protocol's order. Under
+/// first-match the protocol's order is the ranking, so it is kept.
+fn ranked_rules(model: &Model, l: LevelId) -> Vec<usize> {
+    let mut rules: Vec<usize> = (0..model.rules.len())
+        .filter(|r| model.rules[*r].level == l && model.rules[*r].decides())
+        .collect();
+    if model.header.policy.value != Policy::FirstMatch {
+        rules.sort_by_key(|r| (model.rules[*r].strength != Strength::Must, *r));
+    }
+    rules
+}
+
+/// `[should · 6.9; Appendix A]`: how strongly the rule applies, and where
+/// the document says it.
+fn strength_and_cites(model: &Model, rule: &crate::model::Rule) -> String {
+    let cites = model.cite_text(&rule.meta.cites);
+    if cites.is_empty() {
+        format!("[{}]", strength_word(rule.strength))
+    } else {
+        format!("[{} · {cites}]", strength_word(rule.strength))
+    }
+}
+
+fn strength_word(s: Strength) -> &'static str {
+    match s {
+        Strength::Must => "must",
+        Strength::Should => "should",
+        Strength::May => "may",
+    }
+}
+
+/// The main picture of a checked protocol: what its documents draw.
+pub fn picture(model: &Model) -> Flowchart {
     let mut chart = Flowchart {
         id: model.header.id.clone(),
         title: chart_title(model),
         nodes: Vec::new(),
         edges: Vec::new(),
         clusters: Vec::new(),
+        below: Vec::new(),
     };
-    let add = |chart: &mut Flowchart, node: ChartNode| {
-        chart.nodes.push(node);
-        chart.nodes.len() - 1
+    let policy = model.header.policy.value;
+    let heading = match policy {
+        Policy::MostSerious => "If any of these applies (a level further right wins):",
+        Policy::FirstMatch => "If this is the first rule, in the numbered order, that applies:",
+        Policy::NoOverlap => "If any of these applies:",
     };
-    let start = add(
-        &mut chart,
-        ChartNode {
-            id: "incident".into(),
-            shape: Shape::Start,
-            label: "Incident".into(),
-            fill: GREY,
-            tooltip: String::new(),
-            cluster: None,
-        },
-    );
+    // Under first-match the numbers run across the levels: they are the
+    // order the rules are tried in.
+    let mut number = 0;
+    // Per rule, the column and entry it is drawn as.
+    let mut rule_at: Vec<Option<(usize, usize)>> = vec![None; model.rules.len()];
+    let mut levels: Vec<usize> = Vec::new();
+    let first_match_numbers: Vec<usize> = {
+        let mut n = vec![0; model.rules.len()];
+        let mut k = 0;
+        for (r, rule) in model.rules.iter().enumerate() {
+            if rule.decides() {
+                k += 1;
+                n[r] = k;
+            }
+        }
+        n
+    };
+    for (li, l) in model.levels.iter().enumerate() {
+        let (words, colour) = police_words(model, &l.police);
+        let judged =
+            Model::police_for(&l.police, None).is_some_and(|p| p.response == Response::Judgement);
+        let mut items = vec![Item::Heading(heading.into())];
+        if policy != Policy::FirstMatch {
+            number = 0;
+        }
+        let index = chart.nodes.len();
+        for r in ranked_rules(model, LevelId(li as u32)) {
+            let rule = &model.rules[r];
+            number += 1;
+            let n = if policy == Policy::FirstMatch {
+                first_match_numbers[r]
+            } else {
+                number
+            };
+            let when = condition_text(model, &rule.when);
+            let text = format!(
+                "{n}. {} {}",
+                rule.title.as_deref().unwrap_or(&format!("if {when}")),
+                strength_and_cites(model, rule)
+            );
+            let (own, own_colour) = police_words(model, &rule.police);
+            let mut detail = Vec::new();
+            if rule.title.is_some() {
+                detail.push(format!("if {when}"));
+            }
+            if !own.is_empty() {
+                detail.push(format!("Police: {own}"));
+            }
+            rule_at[r] = Some((index, items.len()));
+            items.push(Item::Entry {
+                text,
+                detail: detail.join("\n"),
+                fill: (!rule.police.is_empty()).then(|| police_colour(own_colour)),
+            });
+        }
+        if let Some(o) = &model.header.otherwise
+            && o.value.index() == li
+        {
+            let cites = model.cite_text(&model.header.policy.cites);
+            items.push(Item::Entry {
+                text: "Otherwise: when no rule applies".into(),
+                detail: cites,
+                fill: None,
+            });
+        }
+        let may: Vec<usize> = (0..model.rules.len())
+            .filter(|r| model.rules[*r].level.index() == li && !model.rules[*r].decides())
+            .collect();
+        if !may.is_empty() {
+            items.push(Item::Heading(
+                "May also be considered (suggests, does not decide):".into(),
+            ));
+            for r in may {
+                let rule = &model.rules[r];
+                let when = condition_text(model, &rule.when);
+                let text = format!(
+                    "{} {}",
+                    rule.title.clone().unwrap_or(format!("if {when}")),
+                    strength_and_cites(model, rule)
+                );
+                let detail = if rule.title.is_some() {
+                    format!("if {when}")
+                } else {
+                    String::new()
+                };
+                rule_at[r] = Some((index, items.len()));
+                items.push(Item::Entry {
+                    text,
+                    detail,
+                    fill: None,
+                });
+            }
+        }
+        let node = add(
+            &mut chart,
+            ChartNode {
+                id: format!("level_{li}"),
+                shape: Shape::Column { dashed: judged },
+                label: format!("{}\nPolice: {words}", l.title),
+                items,
+                fill: police_colour(colour),
+                tooltip: tooltip(model, &l.meta.cites, l.meaning.iter().chain(&l.meta.notes)),
+                cluster: None,
+            },
+        );
+        levels.push(node);
+    }
+
+    // Procedures that run alongside the level, one column.
+    let mut procedure_at: Vec<(usize, usize)> = Vec::new();
+    if !model.procedures.is_empty() {
+        let index = chart.nodes.len();
+        let mut items = vec![Item::Heading("Whatever the level, if:".into())];
+        let mut notes: Vec<String> = Vec::new();
+        for p in &model.procedures {
+            let (words, colour) = police_words(model, &p.police);
+            let mut detail = vec![format!("if {}", condition_text(model, &p.when))];
+            let cites = model.cite_text(&p.meta.cites);
+            if !cites.is_empty() {
+                detail.push(cites.clone());
+            }
+            if !words.is_empty() {
+                detail.push(format!("Police: {words}"));
+            }
+            procedure_at.push((index, items.len()));
+            items.push(Item::Entry {
+                text: p.title.clone(),
+                detail: detail.join("\n"),
+                fill: (!p.police.is_empty()).then(|| police_colour(colour)),
+            });
+            if !cites.is_empty() {
+                notes.push(format!("{}: source {cites}", p.title));
+            }
+            notes.extend(p.meta.notes.iter().cloned());
+        }
+        add(
+            &mut chart,
+            ChartNode {
+                id: "procedures".into(),
+                shape: Shape::Column { dashed: false },
+                label: "Procedures that run alongside the level".into(),
+                items,
+                fill: GREY,
+                tooltip: notes.join("\n"),
+                cluster: None,
+            },
+        );
+    }
+
+    // Settings without a route, one column.
+    let no_route: Vec<Item> = model
+        .settings
+        .iter()
+        .filter_map(|s| {
+            s.no_route.as_ref().map(|_| Item::Entry {
+                text: s.title.clone(),
+                detail: String::new(),
+                fill: None,
+            })
+        })
+        .collect();
+    if !no_route.is_empty() {
+        add(
+            &mut chart,
+            ChartNode {
+                id: "no_route".into(),
+                shape: Shape::Column { dashed: false },
+                label: "Settings without a route (the protocol gives no steps for them)".into(),
+                items: no_route,
+                fill: GREY,
+                // Why, on hover: the reasons are paragraphs, and the page
+                // is for the routes the protocol does give.
+                tooltip: model
+                    .settings
+                    .iter()
+                    .filter_map(|s| s.no_route.as_ref().map(|why| format!("{}: {why}", s.title)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                cluster: None,
+            },
+        );
+    }
+
+    // The routes, a cluster each, titled with the settings that follow it
+    // (one route often serves several settings: it is drawn once).
+    routes(model, &mut chart, &levels, &procedure_at, &rule_at);
+    stack_fragments(&mut chart);
+    chart
+}
+
+/// Stack the clusters of steps shared by the routes of a procedure (their
+/// nodes' ids start `f`): the last node of each above the first node of the
+/// next.
+fn stack_fragments(chart: &mut Flowchart) {
+    let members = |c: usize| -> Vec<usize> {
+        (0..chart.nodes.len())
+            .filter(|i| chart.nodes[*i].cluster == Some(c))
+            .collect()
+    };
+    // Only those entered from the procedures alone: steps shared in the
+    // middle of routes stay where the routes lead into them.
+    let procedures = chart.nodes.iter().position(|n| n.id == "procedures");
+    let shared: Vec<usize> = (0..chart.clusters.len())
+        .filter(|c| {
+            let inside = members(*c);
+            inside
+                .first()
+                .is_some_and(|i| chart.nodes[*i].id.starts_with('f'))
+                && chart
+                    .edges
+                    .iter()
+                    .filter(|e| inside.contains(&e.to) && !inside.contains(&e.from))
+                    .all(|e| Some(e.from) == procedures)
+        })
+        .collect();
+    for pair in shared.windows(2) {
+        let (upper, lower) = (members(pair[0]), members(pair[1]));
+        // A node of the upper cluster nothing leaves from, and a node of
+        // the lower one nothing in it leads to.
+        let sink = upper
+            .iter()
+            .rev()
+            .find(|i| !chart.edges.iter().any(|e| e.from == **i));
+        let source = lower.iter().find(|i| {
+            !chart
+                .edges
+                .iter()
+                .any(|e| e.to == **i && lower.contains(&e.from))
+        });
+        if let (Some(&a), Some(&b)) = (sink, source) {
+            chart.below.push((a, b));
+        }
+    }
+}
+
+fn start_node() -> ChartNode {
+    ChartNode {
+        id: "incident".into(),
+        shape: Shape::Start,
+        label: "Incident".into(),
+        items: Vec::new(),
+        fill: GREY,
+        tooltip: String::new(),
+        cluster: None,
+    }
+}
+
+/// Each route as a cluster, its entries joined to the levels, rules and
+/// procedures that start it; a fragment's nodes drawn once, in a cluster of
+/// their own, however many routes use it.
+fn routes(
+    model: &Model,
+    chart: &mut Flowchart,
+    levels: &[usize],
+    procedure_at: &[(usize, usize)],
+    rule_at: &[Option<(usize, usize)>],
+) {
+    let mut shared: std::collections::HashMap<(usize, String), usize> =
+        std::collections::HashMap::new();
+    let mut fragment_cluster: std::collections::HashMap<usize, usize> =
+        std::collections::HashMap::new();
+    for (ri, route) in model.routes.iter().enumerate() {
+        let settings: Vec<&str> = route
+            .settings
+            .iter()
+            .map(|s| model.settings[s.index()].title.as_str())
+            .collect();
+        // Who takes most of the route's own steps, and most of each
+        // fragment's: named once in the cluster's title, not in every box.
+        let mut tally: std::collections::HashMap<Option<usize>, Vec<(String, usize)>> =
+            std::collections::HashMap::new();
+        for n in &route.nodes {
+            let by = match &n.kind {
+                NodeKind::Step(s) => &s.by,
+                NodeKind::Decision(d) => &d.by,
+                NodeKind::Outcome(_) => continue,
+            };
+            let who = actors(model, by);
+            let counts = tally.entry(n.fragment.map(|f| f.index())).or_default();
+            match counts.iter_mut().find(|(w, _)| *w == who) {
+                Some((_, k)) => *k += 1,
+                None => counts.push((who, 1)),
+            }
+        }
+        let most: std::collections::HashMap<Option<usize>, String> = tally
+            .into_iter()
+            .map(|(f, counts)| {
+                let best = counts
+                    .iter()
+                    .rev()
+                    .max_by_key(|(_, k)| *k)
+                    .map(|(w, _)| w.clone())
+                    .unwrap_or_default();
+                (f, best)
+            })
+            .collect();
+        let usual = |f: Option<crate::model::FragmentId>| -> &str {
+            most.get(&f.map(|f| f.index())).map_or("", String::as_str)
+        };
+        let by = |who: &str| {
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!("; steps by {who} unless a box says who")
+            }
+        };
+        chart.clusters.push(format!(
+            "{}\nfor: {}{}",
+            route.title,
+            settings.join("; "),
+            by(usual(None))
+        ));
+        let cluster = chart.clusters.len() - 1;
+        // Chart node of each route node, and whether this route drew it.
+        let mut at: Vec<(usize, bool)> = Vec::with_capacity(route.nodes.len());
+        for (ni, n) in route.nodes.iter().enumerate() {
+            if let Some(f) = n.fragment
+                && let Some(&i) = shared.get(&(f.index(), n.meta.id.clone()))
+            {
+                at.push((i, false));
+                continue;
+            }
+            let (shape, fill, label) = match &n.kind {
+                NodeKind::Step(s) => (
+                    Shape::Step,
+                    WHITE,
+                    step_label(model, &n.text, s, usual(n.fragment)),
+                ),
+                NodeKind::Decision(d) => {
+                    let mut label = n.text.clone();
+                    if let Some(DecideOn::Condition(c)) = &d.on {
+                        label.push_str(&format!("\n(yes if {})", condition_text(model, c)));
+                    }
+                    for (a, c) in &d.always {
+                        label.push_str(&format!(
+                            "\n(always {} if {})",
+                            d.answers[*a as usize].label(),
+                            condition_text(model, c)
+                        ));
+                    }
+                    let who = actors(model, &d.by);
+                    if !who.is_empty() && who != usual(n.fragment) {
+                        label.push_str(&format!("\nWho decides: {who}"));
+                    }
+                    let timing: Vec<String> =
+                        d.timing.iter().map(|t| timing_words(model, t)).collect();
+                    if !timing.is_empty() {
+                        label.push_str(&format!("\nWhen: {}", timing.join(", ")));
+                    }
+                    (Shape::Decision, DECISION, label)
+                }
+                NodeKind::Outcome(_) => (Shape::Outcome, GREY, n.text.clone()),
+            };
+            let (id, in_cluster) = match n.fragment {
+                Some(f) => {
+                    let c = *fragment_cluster.entry(f.index()).or_insert_with(|| {
+                        chart.clusters.push(format!(
+                            "Shared steps: {}{}",
+                            model.fragments[f.index()].title,
+                            by(usual(Some(f)))
+                        ));
+                        chart.clusters.len() - 1
+                    });
+                    // Numbered within the fragment: its nodes sit at
+                    // different places in each route that uses it.
+                    let k = shared.keys().filter(|(g, _)| *g == f.index()).count();
+                    (format!("f{}_n{k}", f.index()), c)
+                }
+                None => (format!("r{ri}_n{ni}"), cluster),
+            };
+            let i = add(
+                chart,
+                ChartNode {
+                    id,
+                    shape,
+                    label,
+                    items: Vec::new(),
+                    fill,
+                    tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
+                    cluster: Some(in_cluster),
+                },
+            );
+            if let Some(f) = n.fragment {
+                shared.insert((f.index(), n.meta.id.clone()), i);
+            }
+            at.push((i, true));
+        }
+        for (ni, n) in route.nodes.iter().enumerate() {
+            let (from, drew) = at[ni];
+            if !drew {
+                // A shared node's edges were drawn with it.
+                continue;
+            }
+            match &n.kind {
+                NodeKind::Step(s) => {
+                    if let Some(next) = s.next {
+                        chart.edges.push(edge(from, at[next.index()].0, ""));
+                    }
+                }
+                NodeKind::Decision(d) => {
+                    for b in &d.branches {
+                        let label = d.answers[b.answer as usize].label().to_string();
+                        chart.edges.push(ChartEdge {
+                            at_tail: true,
+                            ..edge(from, at[b.target.index()].0, &label)
+                        });
+                    }
+                }
+                NodeKind::Outcome(_) => {}
+            }
+        }
+        for s in &route.starts {
+            let (from, from_item, label) = match s.entry {
+                Entry::Level(l) => (levels[l.index()], None, String::new()),
+                Entry::Procedure(p) => {
+                    let (node, item) = procedure_at[p.index()];
+                    (node, Some(item), String::new())
+                }
+                Entry::Rule(r) => {
+                    let rule = model.rule(r);
+                    match rule_at[r.index()] {
+                        Some((node, item)) => (node, Some(item), String::new()),
+                        None => (
+                            levels[rule.level.index()],
+                            None,
+                            format!("if by {}", rule.title.as_deref().unwrap_or(&rule.meta.id)),
+                        ),
+                    }
+                }
+            };
+            chart.edges.push(ChartEdge {
+                dashed: true,
+                from_item,
+                ..edge(from, at[s.node.index()].0, &label)
+            });
+        }
+    }
+}
+
+/// How the question diagram orders its questions, in words, for its
+/// title.
+pub const QUESTION_ORDER: &str = "The questions that decide the most serious levels are asked first. \
+Any order gives the same decision for every incident; the order only changes the drawing.";
+
+/// The secondary picture: the exact decision as a diagram of questions,
+/// each question node drawn once and shared by every path that reaches it
+/// (a DAG, not a tree), ending at the levels. `space` should test the
+/// questions safety first ([`Space::safety_first`]).
+pub fn question_diagram(space: &mut Space<'_>) -> Flowchart {
+    let model = space.model;
+    let mut chart = Flowchart {
+        id: format!("{}-questions", model.header.id),
+        title: format!(
+            "{}\nThe exact decision, question by question. {QUESTION_ORDER}",
+            chart_title(model)
+        ),
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        clusters: Vec::new(),
+        below: Vec::new(),
+    };
+    let start = add(&mut chart, start_node());
     let levels: Vec<usize> = model
         .levels
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let (words, colour) = level_police(model, LevelId(i as u32));
+            let (words, colour) = police_words(model, &l.police);
             let judged = Model::police_for(&l.police, None)
                 .is_some_and(|p| p.response == Response::Judgement);
             add(
@@ -243,7 +819,8 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
                     } else {
                         Shape::Level
                     },
-                    label: format!("{}\n({words})", l.title),
+                    label: format!("{}\nPolice: {words}", l.title),
+                    items: Vec::new(),
                     fill: police_colour(colour),
                     tooltip: tooltip(model, &l.meta.cites, l.meaning.iter().chain(&l.meta.notes)),
                     cluster: None,
@@ -251,43 +828,6 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             )
         })
         .collect();
-
-    // Procedures that run alongside the level, each entered from the
-    // incident when its condition holds.
-    let procedures: Vec<usize> = model
-        .procedures
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let response = Model::police_for(&p.police, None).map(|x| x.response);
-            let mut label = format!("Alongside the level: {}", p.title);
-            if let Some(r) = response {
-                label.push_str(&format!("\n({})", r.words()));
-            }
-            let n = add(
-                &mut chart,
-                ChartNode {
-                    id: format!("procedure_{i}"),
-                    shape: Shape::Procedure,
-                    label,
-                    fill: response.map(police_colour).unwrap_or(WHITE),
-                    tooltip: tooltip(model, &p.meta.cites, p.meta.notes.iter()),
-                    cluster: None,
-                },
-            );
-            chart.edges.push(ChartEdge {
-                dashed: true,
-                ..edge(
-                    start,
-                    n,
-                    &format!("if {}", summary::condition(model, &p.when)),
-                )
-            });
-            n
-        })
-        .collect();
-
-    // The questions that decide the level.
     let mut undecided: Option<usize> = None;
     let mut conflict: Option<usize> = None;
     match space.chart() {
@@ -301,6 +841,7 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
                         id: format!("question_{i}"),
                         shape: Shape::Question,
                         label: q.text.clone(),
+                        items: Vec::new(),
                         fill: WHITE,
                         tooltip: tooltip(model, &q.meta.cites, q.meta.notes.iter()),
                         cluster: None,
@@ -347,175 +888,6 @@ pub fn flowchart(space: &mut Space<'_>) -> Flowchart {
             }
         }
     }
-
-    // The routes, a cluster each, titled with the settings that follow it
-    // (one route often serves several settings: it is drawn once).
-    for (si, setting) in model.settings.iter().enumerate() {
-        if let Some(why) = &setting.no_route {
-            chart.clusters.push(setting.title.clone());
-            let cluster = chart.clusters.len() - 1;
-            add(
-                &mut chart,
-                ChartNode {
-                    cluster: Some(cluster),
-                    ..note(&format!("s{si}_no_route"), &format!("No route: {why}"))
-                },
-            );
-        }
-    }
-    // A fragment's nodes are drawn once, in a cluster of their own, however
-    // many routes use it.
-    let mut shared: std::collections::HashMap<(usize, String), usize> =
-        std::collections::HashMap::new();
-    let mut fragment_cluster: std::collections::HashMap<usize, usize> =
-        std::collections::HashMap::new();
-    for (ri, route) in model.routes.iter().enumerate() {
-        let settings: Vec<&str> = route
-            .settings
-            .iter()
-            .map(|s| model.settings[s.index()].title.as_str())
-            .collect();
-        chart
-            .clusters
-            .push(format!("{}\nfor: {}", route.title, settings.join("; ")));
-        let cluster = chart.clusters.len() - 1;
-        // Chart node of each route node, and whether this route drew it.
-        let mut at: Vec<(usize, bool)> = Vec::with_capacity(route.nodes.len());
-        for (ni, n) in route.nodes.iter().enumerate() {
-            if let Some(f) = n.fragment
-                && let Some(&i) = shared.get(&(f.index(), n.meta.id.clone()))
-            {
-                at.push((i, false));
-                continue;
-            }
-            let (shape, fill, label) = match &n.kind {
-                NodeKind::Step(s) => (Shape::Step, WHITE, step_label(model, &n.text, s)),
-                NodeKind::Decision(d) => {
-                    let mut label = n.text.clone();
-                    if let Some(DecideOn::Condition(c)) = &d.on {
-                        label.push_str(&format!("\n(yes if {})", summary::condition(model, c)));
-                    }
-                    for (a, c) in &d.always {
-                        label.push_str(&format!(
-                            "\n(always {} if {})",
-                            d.answers[*a as usize].label(),
-                            summary::condition(model, c)
-                        ));
-                    }
-                    (Shape::Decision, WHITE, label)
-                }
-                NodeKind::Outcome(_) => (Shape::Outcome, GREY, n.text.clone()),
-            };
-            let (id, in_cluster) = match n.fragment {
-                Some(f) => {
-                    let c = *fragment_cluster.entry(f.index()).or_insert_with(|| {
-                        chart.clusters.push(format!(
-                            "Shared steps: {}",
-                            model.fragments[f.index()].title
-                        ));
-                        chart.clusters.len() - 1
-                    });
-                    // Numbered within the fragment: its nodes sit at
-                    // different places in each route that uses it.
-                    let k = shared.keys().filter(|(g, _)| *g == f.index()).count();
-                    (format!("f{}_n{k}", f.index()), c)
-                }
-                None => (format!("r{ri}_n{ni}"), cluster),
-            };
-            let i = add(
-                &mut chart,
-                ChartNode {
-                    id,
-                    shape,
-                    label,
-                    fill,
-                    tooltip: tooltip(model, &n.meta.cites, n.meta.notes.iter()),
-                    cluster: Some(in_cluster),
-                },
-            );
-            if let Some(f) = n.fragment {
-                shared.insert((f.index(), n.meta.id.clone()), i);
-            }
-            at.push((i, true));
-        }
-        for (ni, n) in route.nodes.iter().enumerate() {
-            let (from, drew) = at[ni];
-            if !drew {
-                // A shared node's edges were drawn with it.
-                continue;
-            }
-            match &n.kind {
-                NodeKind::Step(s) => {
-                    if let Some(next) = s.next {
-                        chart.edges.push(edge(from, at[next.index()].0, ""));
-                    }
-                }
-                NodeKind::Decision(d) => {
-                    for b in &d.branches {
-                        let label = d.answers[b.answer as usize].label().to_string();
-                        chart.edges.push(edge(from, at[b.target.index()].0, &label));
-                    }
-                }
-                NodeKind::Outcome(_) => {}
-            }
-        }
-        for s in &route.starts {
-            let (from, label) = match s.entry {
-                Entry::Level(l) => (levels[l.index()], String::new()),
-                Entry::Procedure(p) => (procedures[p.index()], String::new()),
-                Entry::Rule(r) => {
-                    let rule = model.rule(r);
-                    (
-                        levels[rule.level.index()],
-                        format!("if by {}", rule.title.as_deref().unwrap_or(&rule.meta.id)),
-                    )
-                }
-            };
-            chart.edges.push(ChartEdge {
-                dashed: true,
-                ..edge(from, at[s.node.index()].0, &label)
-            });
-        }
-    }
-
-    // The legend.
-    chart.clusters.push("Police response".into());
-    let legend = chart.clusters.len() - 1;
-    let mut used: Vec<Response> = Vec::new();
-    let lists = model
-        .levels
-        .iter()
-        .map(|l| &l.police)
-        .chain(model.rules.iter().map(|r| &r.police))
-        .chain(model.procedures.iter().map(|p| &p.police));
-    for list in lists {
-        used.extend(list.iter().map(|p| p.response));
-    }
-    for (i, p) in Response::ALL
-        .into_iter()
-        .enumerate()
-        .filter(|(_, p)| used.contains(p))
-    {
-        let words = match p {
-            Response::Judgement => "a judgement whether to involve the police (dashed outline)",
-            _ => p.words(),
-        };
-        let mut words = words.to_string();
-        if let Some(first) = words.get(..1) {
-            words = first.to_uppercase() + &words[1..];
-        }
-        add(
-            &mut chart,
-            ChartNode {
-                id: format!("legend_{i}"),
-                shape: Shape::Note,
-                label: words,
-                fill: police_colour(p),
-                tooltip: String::new(),
-                cluster: Some(legend),
-            },
-        );
-    }
     chart
 }
 
@@ -523,12 +895,14 @@ fn chart_title(model: &Model) -> String {
     let h = &model.header;
     let mut title = h.title.value.clone();
     let authorities: Vec<&str> = h.authorities.iter().map(|a| a.value.as_str()).collect();
+    // One line where it fits: every line of the title is a line less for
+    // the picture on the page.
     if !authorities.is_empty() {
-        title.push('\n');
+        title.push_str(" — ");
         title.push_str(&authorities.join(", "));
     }
     if let Some(v) = &h.version {
-        title.push_str(&format!("\nversion {}", v.value));
+        title.push_str(&format!(", version {}", v.value));
     }
     title
 }
@@ -538,6 +912,7 @@ fn note(id: &str, label: &str) -> ChartNode {
         id: id.into(),
         shape: Shape::Note,
         label: label.into(),
+        items: Vec::new(),
         fill: GREY,
         tooltip: String::new(),
         cluster: None,
@@ -547,8 +922,10 @@ fn note(id: &str, label: &str) -> ChartNode {
 fn edge(from: usize, to: usize, label: &str) -> ChartEdge {
     ChartEdge {
         from,
+        from_item: None,
         to,
         label: label.into(),
+        at_tail: false,
         dashed: false,
     }
 }
@@ -609,6 +986,18 @@ fn answers_label(model: &Model, q: QuestionId, cells: &Cells, cs: &[u32]) -> Str
     parts.join(", ")
 }
 
+/// A box's lines: wrapped at [`WRAP`], or wider (up to half as wide
+/// again) where that would take more than five lines, so that a long step
+/// does not make its whole row tall.
+pub fn box_lines(text: &str) -> Vec<String> {
+    let lines = wrap(text, WRAP);
+    if lines.len() <= 5 {
+        return lines;
+    }
+    let chars = text.chars().count();
+    wrap(text, (chars / 5).clamp(WRAP, WRAP * 3 / 2))
+}
+
 /// Wrap text at about `width` characters a line, keeping the source's own
 /// line breaks.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -656,51 +1045,164 @@ fn plain(name: &str, value: &str) -> Attribute {
     Attribute(Id::Plain(name.into()), Id::Plain(value.into()))
 }
 
+/// Text for a Graphviz HTML-like label: the XML specials escaped, control
+/// characters dropped.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Wrapped lines as HTML, left-aligned.
+fn html_lines(text: &str, width: usize) -> String {
+    wrap(text, width)
+        .iter()
+        .map(|l| html(l))
+        .collect::<Vec<_>>()
+        .join(r#"<BR ALIGN="LEFT"/>"#)
+        + r#"<BR ALIGN="LEFT"/>"#
+}
+
+/// A column as a Graphviz HTML-like table: the heading on the police
+/// colour, then the list, each entry a cell with a port (`i<k>`) that route
+/// starts leave from.
+fn column_label(n: &ChartNode, dashed: bool) -> String {
+    let mut s = String::from(
+        r##"<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" COLOR="#333333" BGCOLOR="#ffffff""##,
+    );
+    if dashed {
+        s.push_str(r#" STYLE="dashed""#);
+    }
+    s.push('>');
+    let mut head = n.label.split('\n');
+    let title = head.next().unwrap_or_default();
+    s.push_str(&format!(
+        r#"<TR><TD BGCOLOR="{}" ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="{FONT_HEAD}"><B>{}</B></FONT>"#,
+        n.fill,
+        wrap(title, WRAP_ITEM * 10 / 12)
+            .iter()
+            .map(|l| html(l))
+            .collect::<Vec<_>>()
+            .join("<BR/>")
+    ));
+    for line in head {
+        s.push_str(r#"<BR ALIGN="LEFT"/>"#);
+        s.push_str(
+            &wrap(line, WRAP_ITEM)
+                .iter()
+                .map(|l| html(l))
+                .collect::<Vec<_>>()
+                .join(r#"<BR ALIGN="LEFT"/>"#),
+        );
+    }
+    s.push_str(r#"<BR ALIGN="LEFT"/></TD></TR>"#);
+    for (k, item) in n.items.iter().enumerate() {
+        match item {
+            Item::Heading(text) => s.push_str(&format!(
+                r#"<TR><TD ALIGN="LEFT" BALIGN="LEFT"><I>{}</I></TD></TR>"#,
+                html_lines(text, WRAP_ITEM)
+            )),
+            Item::Entry { text, detail, fill } => {
+                let bg = fill
+                    .map(|f| format!(r#" BGCOLOR="{f}""#))
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    r#"<TR><TD PORT="i{k}" ALIGN="LEFT" BALIGN="LEFT"{bg}>{}"#,
+                    html_lines(text, WRAP_ITEM)
+                ));
+                if !detail.is_empty() {
+                    s.push_str(&format!(
+                        r##"<FONT COLOR="#444444">{}</FONT>"##,
+                        html_lines(detail, WRAP_ITEM + 4)
+                    ));
+                }
+                s.push_str("</TD></TR>");
+            }
+        }
+    }
+    s.push_str("</TABLE>>");
+    s
+}
+
 fn node_stmt(n: &ChartNode) -> Stmt {
+    if let Shape::Column { dashed } = n.shape {
+        let mut attributes = vec![
+            Attribute(Id::Plain("label".into()), Id::Html(column_label(n, dashed))),
+            plain("shape", "none"),
+            plain("margin", "0"),
+        ];
+        if !n.tooltip.is_empty() {
+            attributes.push(attr("tooltip", &n.tooltip));
+        }
+        return Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), attributes));
+    }
     let (shape, style) = match n.shape {
         Shape::Start => ("oval", "filled"),
         Shape::Question => ("diamond", "filled"),
         Shape::Level => ("box", "rounded,filled,bold"),
         Shape::Judgement => ("box", "rounded,filled,bold,dashed"),
-        Shape::Procedure => ("box", "filled,dashed"),
-        Shape::Step => ("box", "filled"),
-        Shape::Decision => ("diamond", "filled"),
-        Shape::Outcome => ("doubleoctagon", "filled"),
+        Shape::Step | Shape::Column { .. } => ("box", "filled"),
+        // A route decision is a box like the documents' own, rounded and
+        // bold: a diamond around this much text would take three times
+        // the room.
+        Shape::Decision => ("box", "rounded,filled,bold"),
+        Shape::Outcome => ("box", "rounded,filled"),
         Shape::Note => ("note", "filled"),
     };
     let mut attributes = vec![
-        attr("label", &wrap(&n.label, WRAP).join("\n")),
+        attr("label", &box_lines(&n.label).join("\n")),
         plain("shape", shape),
         attr("style", style),
         attr("fillcolor", n.fill),
     ];
+    if n.shape == Shape::Outcome {
+        // Where a route ends: a double outline.
+        attributes.push(plain("peripheries", "2"));
+    }
     if !n.tooltip.is_empty() {
         attributes.push(attr("tooltip", &n.tooltip));
     }
     Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), attributes))
 }
 
-/// The flowchart as a graphviz-rust graph.
+/// How wide, in characters, the title lines are wrapped.
+pub const WRAP_TITLE: usize = 150;
+/// How wide a cluster's title is wrapped: a cluster is at least as wide as
+/// its title, so a long one would widen the route.
+pub const WRAP_CLUSTER: usize = 50;
+
+/// The picture as a graphviz-rust graph.
 pub fn to_graph(chart: &Flowchart) -> Graph {
+    let title = wrap(&chart.title, WRAP_TITLE).join("\n");
     let mut stmts = vec![
         Stmt::GAttribute(GraphAttributes::Graph(vec![
-            attr("label", &chart.title),
+            attr("label", &title),
             plain("labelloc", "t"),
-            plain("fontsize", "18"),
+            attr("fontsize", &FONT_TITLE.to_string()),
             attr("fontname", "Helvetica"),
             plain("rankdir", "TB"),
-            plain("nodesep", "0.3"),
-            plain("ranksep", "0.45"),
+            plain("nodesep", "0.08"),
+            plain("ranksep", "0.12"),
             plain("newrank", "true"),
         ])),
         Stmt::GAttribute(GraphAttributes::Node(vec![
             attr("fontname", "Helvetica"),
-            plain("fontsize", "11"),
-            plain("margin", "0.12"),
+            attr("fontsize", &FONT.to_string()),
+            attr("margin", "0.05,0.03"),
         ])),
         Stmt::GAttribute(GraphAttributes::Edge(vec![
             attr("fontname", "Helvetica"),
-            plain("fontsize", "10"),
+            attr("fontsize", &FONT.to_string()),
             attr("color", "#555555"),
         ])),
     ];
@@ -713,60 +1215,46 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
     );
     for (ci, title) in chart.clusters.iter().enumerate() {
         let mut inner = vec![
-            Stmt::Attribute(attr("label", title)),
+            Stmt::Attribute(attr("label", &wrap(title, WRAP_CLUSTER).join("\n"))),
             Stmt::Attribute(attr("style", "rounded")),
             Stmt::Attribute(attr("color", "#999999")),
-            Stmt::Attribute(plain("fontsize", "14")),
+            Stmt::Attribute(attr("fontsize", &FONT_HEAD.to_string())),
         ];
-        let members: Vec<&ChartNode> = chart
-            .nodes
-            .iter()
-            .filter(|n| n.cluster == Some(ci))
-            .collect();
-        inner.extend(members.iter().map(|n| node_stmt(n)));
-        // The legend reads left to right, least police involvement first.
-        if members.len() > 1 && members.iter().all(|n| n.id.starts_with("legend_")) {
-            inner.push(Stmt::Subgraph(Subgraph {
-                id: Id::Plain(format!("legend_row_{ci}")),
-                stmts: vec![
-                    Stmt::Attribute(plain("rank", "same")),
-                    Stmt::Edge(Edge {
-                        ty: EdgeTy::Chain(
-                            members
-                                .iter()
-                                .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
-                                .collect(),
-                        ),
-                        attributes: vec![plain("style", "invis")],
-                    }),
-                ],
-            }));
-        }
+        inner.extend(
+            chart
+                .nodes
+                .iter()
+                .filter(|n| n.cluster == Some(ci))
+                .map(node_stmt),
+        );
         stmts.push(Stmt::Subgraph(Subgraph {
             id: Id::Plain(format!("cluster_{ci}")),
             stmts: inner,
         }));
     }
-    // Levels side by side, between the decision and the routes.
-    let levels: Vec<Stmt> = chart
+    // The levels side by side, least serious on the left, then the
+    // procedures and the settings without a route.
+    let row: Vec<Vertex> = chart
         .nodes
         .iter()
-        .filter(|n| matches!(n.shape, Shape::Level | Shape::Judgement))
-        .map(|n| Stmt::Node(Node::new(NodeId(Id::Plain(n.id.clone()), None), Vec::new())))
+        .filter(|n| {
+            n.cluster.is_none()
+                && matches!(
+                    n.shape,
+                    Shape::Level | Shape::Judgement | Shape::Column { .. }
+                )
+        })
+        .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
         .collect();
-    if !levels.is_empty() {
+    if !row.is_empty() {
         let mut inner = vec![Stmt::Attribute(plain("rank", "same"))];
-        let ids: Vec<Vertex> = chart
-            .nodes
-            .iter()
-            .filter(|n| matches!(n.shape, Shape::Level | Shape::Judgement))
-            .map(|n| Vertex::N(NodeId(Id::Plain(n.id.clone()), None)))
-            .collect();
-        inner.extend(levels);
-        // Least serious on the left.
-        if ids.len() > 1 {
+        inner.extend(row.iter().map(|v| match v {
+            Vertex::N(id) => Stmt::Node(Node::new(id.clone(), Vec::new())),
+            Vertex::S(s) => Stmt::Subgraph(s.clone()),
+        }));
+        if row.len() > 1 {
             inner.push(Stmt::Edge(Edge {
-                ty: EdgeTy::Chain(ids),
+                ty: EdgeTy::Chain(row),
                 attributes: vec![plain("style", "invis")],
             }));
         }
@@ -778,15 +1266,32 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
     for e in &chart.edges {
         let mut attributes = Vec::new();
         if !e.label.is_empty() {
-            attributes.push(attr("label", &wrap(&e.label, WRAP).join("\n")));
+            let name = if e.at_tail { "taillabel" } else { "label" };
+            attributes.push(attr(name, &wrap(&e.label, WRAP).join("\n")));
+        }
+        if e.at_tail {
+            attributes.push(plain("labeldistance", "2"));
+            attributes.push(plain("labelangle", "30"));
         }
         if e.dashed {
             attributes.push(attr("style", "dashed"));
         }
+        let from = NodeId(
+            Id::Plain(chart.nodes[e.from].id.clone()),
+            e.from_item
+                .map(|k| Port(Some(Id::Plain(format!("i{k}"))), Some("s".into()))),
+        );
+        let to = NodeId(Id::Plain(chart.nodes[e.to].id.clone()), None);
+        stmts.push(Stmt::Edge(Edge {
+            ty: EdgeTy::Pair(Vertex::N(from), Vertex::N(to)),
+            attributes,
+        }));
+    }
+    for &(a, b) in &chart.below {
         let v = |i: usize| Vertex::N(NodeId(Id::Plain(chart.nodes[i].id.clone()), None));
         stmts.push(Stmt::Edge(Edge {
-            ty: EdgeTy::Pair(v(e.from), v(e.to)),
-            attributes,
+            ty: EdgeTy::Pair(v(a), v(b)),
+            attributes: vec![plain("style", "invis")],
         }));
     }
     Graph::DiGraph {
@@ -796,7 +1301,7 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
     }
 }
 
-/// The flowchart as DOT text, ending with a newline.
+/// The picture as DOT text, ending with a newline.
 pub fn to_dot(chart: &Flowchart) -> String {
     let mut ctx = PrinterContext::default();
     let mut out = to_graph(chart).print(&mut ctx);
