@@ -182,7 +182,7 @@ fn every_corpus_file_keeps_its_tree_and_comments() {
         );
         assert!(
             !out.lines()
-                .any(|l| l.ends_with(' ') || l.contains('\t') && !l.contains('"')),
+                .any(|l| l.ends_with(' ') || (l.contains('\t') && !l.contains('"'))),
             "{}: no trailing blanks or tabs",
             path.display()
         );

@@ -412,7 +412,7 @@ impl<'t> Builder<'t> {
         let is_or = |op: &Option<usize>, tokens: &[Token]| {
             op.is_some_and(|i| tokens.get(i).is_some_and(|t| t.text == "or"))
         };
-        let mut alternatives: Vec<(Option<usize>, Vec<(Option<usize>, Doc)>)> = Vec::new();
+        let mut alternatives: Vec<(Option<usize>, Vec<Part>)> = Vec::new();
         for (op, operand) in chain {
             let operand = Doc::Concat(operand);
             if alternatives.is_empty() || is_or(&op, &self.tokens) {
@@ -439,8 +439,11 @@ impl<'t> Builder<'t> {
     }
 }
 
+/// One operand of a chain, with the operator before it (none for the first).
+type Part = (Option<usize>, Doc);
+
 /// `a and b and c`, broken before each `and` when it does not fit.
-fn chain_doc(parts: Vec<(Option<usize>, Doc)>) -> Doc {
+fn chain_doc(parts: Vec<Part>) -> Doc {
     if parts.len() == 1 {
         return parts
             .into_iter()
