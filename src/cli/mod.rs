@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod decide;
 mod diff;
+mod fmt;
 mod input;
 mod output;
 mod publish;
@@ -73,6 +74,21 @@ enum Command {
     /// decision (a reworded rule, say); what the changes do to incidents
     /// is not compared yet.
     Diff(diff::Args),
+    /// Rewrite protocols in the canonical layout: indentation, spacing,
+    /// blank lines, long conditions broken before `and` and `or`, comments
+    /// kept where they were.
+    ///
+    /// Only files that change are rewritten (each replaced whole, never
+    /// left half-written), and each is named. A file with syntax errors is
+    /// left as it is and its errors reported as `check` reports them.
+    /// `--check` writes nothing and lists the files that would change; `-`
+    /// or `--stdin` formats standard input to standard output.
+    ///
+    /// Exit status: 0 when every file is formatted (with `--check`: already
+    /// was), 1 when a file has syntax errors or, with `--check`, would
+    /// change, 2 when a file cannot be read or written or the command is
+    /// misused.
+    Fmt(fmt::Args),
     /// Print the JSON Schema of the rule pack format (`schema pack`, the
     /// default), of a decision (`schema decision`) or of a comparison
     /// (`schema diff`).
@@ -140,6 +156,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Decide(args) => decide::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Schema(args) => schema::run(args),
     };
     output::finish(status).into()

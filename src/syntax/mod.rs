@@ -9,9 +9,11 @@
 pub mod ast;
 mod depth;
 mod expected;
+pub mod format;
 mod parse;
 
 pub use depth::MAX_NESTING;
+pub use format::format;
 pub use parse::decode_string;
 
 use crate::diagnostic::Diagnostic;
