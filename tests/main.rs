@@ -18,6 +18,7 @@ mod decide;
 mod diff;
 mod docs;
 mod equivalence;
+mod handbook;
 mod oracle;
 mod pack_details;
 mod reliability;

@@ -1,5 +1,5 @@
 //! `carepath build`: check protocols, then write each one's rule pack,
-//! DOT flowchart and SVG flowchart.
+//! DOT flowchart, SVG flowchart and handbook page.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -25,7 +25,7 @@ use super::terminal_safe;
 pub struct Args {
     #[command(flatten)]
     check: super::check::Args,
-    /// Where to write `<id>.json`, `<id>.dot` and `<id>.svg`.
+    /// Where to write `<id>.json`, `<id>.dot`, `<id>.svg` and `<id>.html`.
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
     /// Write the rule pack and DOT only, not the SVG.
@@ -257,8 +257,8 @@ fn not_built(
     }
 }
 
-/// The files of one protocol, in memory: rule pack, DOT and (unless turned
-/// off) SVG.
+/// The files of one protocol, in memory: rule pack, DOT, (unless turned
+/// off) SVG, and the handbook page.
 fn render(
     ws: &Workspace,
     root: FileId,
@@ -282,7 +282,28 @@ fn render(
     if let Some(bytes) = svg.render(&dot, &chart) {
         files.push((format!("{id}.svg"), bytes));
     }
+    files.push((format!("{id}.html"), handbook(&pack, &files).into_bytes()));
     Ok(files)
+}
+
+/// The handbook page for a pack, with every SVG among the protocol's files
+/// inlined as a picture, in the order they are written.
+fn handbook(pack: &emit::pack::RulePack, files: &[OutputFile]) -> String {
+    let svgs: Vec<(&str, String)> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .map(|(name, bytes)| (name.as_str(), String::from_utf8_lossy(bytes).into_owned()))
+        .collect();
+    let titles: Vec<String> = svgs
+        .iter()
+        .map(|(name, _)| format!("The diagram drawn by carepath build ({name})"))
+        .collect();
+    let pictures: Vec<emit::handbook::Picture<'_>> = svgs
+        .iter()
+        .zip(&titles)
+        .map(|((_, svg), title)| emit::handbook::Picture { title, svg })
+        .collect();
+    emit::handbook::page(pack, &pictures)
 }
 
 /// The protocol's file, then every file it imports, each once, in the order

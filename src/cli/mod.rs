@@ -39,7 +39,10 @@ enum Command {
     /// file cannot be read or the command is used wrongly.
     Check(check::Args),
     /// Check protocols, then write each one's rule pack (`<id>.json`),
-    /// flowchart as DOT (`<id>.dot`) and as SVG (`<id>.svg`).
+    /// flowchart as DOT (`<id>.dot`) and as SVG (`<id>.svg`), and its
+    /// handbook page (`<id>.html`): one self-contained file to read, print
+    /// or open on a phone, with the levels, criteria, routes, contacts and
+    /// a "try an incident" panel that agrees with `decide`.
     ///
     /// A protocol's files are replaced together or not at all: a protocol
     /// with errors, or whose files cannot all be written, leaves its
