@@ -241,6 +241,8 @@ impl<'p> Page<'p> {
         self.push("<header class=\"masthead\">\n<p class=\"kicker\">Police involvement protocol: handbook</p>\n<h1>");
         self.text(title);
         self.push("</h1>\n");
+        // On a phone in the middle of an incident, the panel comes first.
+        self.push("<p class=\"jump\"><a href=\"#try\">Try an incident: what to do now</a></p>\n");
         self.header_facts();
         self.push("<div class=\"search\" role=\"search\"><label for=\"search\">Search this page</label> <input id=\"search\" type=\"search\" autocomplete=\"off\" placeholder=\"e.g. drugs, 999, social worker\"/><p id=\"search-status\" class=\"search-status\" aria-live=\"polite\"></p></div>\n");
         self.push("</header>\n");

@@ -144,6 +144,7 @@
   }
   function actorTitle(id) { return title(pack.actors, id); }
   function policeFor(list, setting) {
+    list = list || [];
     return list.find(function (p) { return p.settings.indexOf(setting) >= 0; }) ||
       list.find(function (p) { return p.settings.length === 0; }) || null;
   }
