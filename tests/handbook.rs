@@ -466,6 +466,8 @@ fn eval(tab: &Tab, script: &str) -> Value {
 }
 
 fn open(tab: &Arc<Tab>, path: &Path) {
+    // The machine may be busy: a page of 400 kB can take a while to load.
+    tab.set_default_timeout(Duration::from_secs(90));
     tab.navigate_to(&file_url(path))
         .expect("navigates")
         .wait_until_navigated()
@@ -753,10 +755,11 @@ fn run_incident(tab: &Tab, answers: &Map<String, Value>, pick: usize) -> Value {
         };
         answer(tab, &value);
         // A count with a minimum above 0 is refused once; give the minimum.
-        let after = eval(tab, STATE);
-        if after["ask"].as_str() == Some(q) && !after["error"].is_null() && after["number"] == true
-        {
-            answer(tab, &json!(1));
+        if state["number"] == true {
+            let after = eval(tab, STATE);
+            if after["ask"].as_str() == Some(q) && !after["error"].is_null() {
+                answer(tab, &json!(1));
+            }
         }
     }
     panic!("the panel kept asking");
@@ -781,7 +784,8 @@ fn incidents(id: &str, pack: &RulePack) -> Vec<(String, Map<String, Value>)> {
     };
     if let Ok(text) = fs::read_to_string(format!("tests/seeds/{id}.toml")) {
         let table: toml::Table = toml::from_str(&text).expect("a seed table");
-        for case in table["case"].as_array().expect("cases") {
+        // A few of the document's own incidents: the rest come below.
+        for case in table["case"].as_array().expect("cases").iter().take(6) {
             let setting = case["setting"].as_str().expect("a setting");
             if !settings.contains(&setting) {
                 continue;
@@ -799,6 +803,9 @@ fn incidents(id: &str, pack: &RulePack) -> Vec<(String, Map<String, Value>)> {
         }
     }
     let decision = pack.decision.as_ref().expect("a compiled decision");
+    // One path to each level (and to "no level"), in the first setting
+    // that reaches it.
+    let mut reached: BTreeSet<Option<String>> = BTreeSet::new();
     for start in &decision.starts {
         let mut paths: BTreeMap<u32, Map<String, Value>> = BTreeMap::new();
         let mut todo: Vec<(Option<u32>, Option<u32>, Map<String, Value>)> =
@@ -827,6 +834,9 @@ fn incidents(id: &str, pack: &RulePack) -> Vec<(String, Map<String, Value>)> {
             }
         }
         for (o, path) in paths {
+            if !reached.insert(decision.outcomes[o as usize].level.clone()) {
+                continue;
+            }
             out.push((
                 format!("decision path to outcome {o} in {}", start.setting),
                 with_setting(&start.setting, path),
@@ -834,13 +844,12 @@ fn incidents(id: &str, pack: &RulePack) -> Vec<(String, Map<String, Value>)> {
         }
     }
     for p in &pack.procedures {
-        for (k, wish) in wishes(&p.when).into_iter().enumerate() {
-            for s in &settings {
-                out.push((
-                    format!("procedure {} way {k} in {s}", p.id),
-                    with_setting(s, wish.clone()),
-                ));
-            }
+        for (k, wish) in wishes(&p.when).into_iter().take(4).enumerate() {
+            let s = settings[k % settings.len()];
+            out.push((
+                format!("procedure {} way {k} in {s}", p.id),
+                with_setting(s, wish),
+            ));
         }
     }
     out
