@@ -765,6 +765,10 @@ fn run_incident(tab: &Tab, answers: &Map<String, Value>, pick: usize) -> Value {
     panic!("the panel kept asking");
 }
 
+/// A place in the compiled decision (a node or an outcome) and the answers
+/// that lead there.
+type Walk = (Option<u32>, Option<u32>, Map<String, Value>);
+
 /// Incidents to try for a pack: the seed cases of its document, a path of
 /// the compiled decision to each of its outcomes in every setting, and,
 /// for each procedure, the answers each way its condition can hold.
@@ -808,8 +812,7 @@ fn incidents(id: &str, pack: &RulePack) -> Vec<(String, Map<String, Value>)> {
     let mut reached: BTreeSet<Option<String>> = BTreeSet::new();
     for start in &decision.starts {
         let mut paths: BTreeMap<u32, Map<String, Value>> = BTreeMap::new();
-        let mut todo: Vec<(Option<u32>, Option<u32>, Map<String, Value>)> =
-            vec![(start.node, start.outcome, Map::new())];
+        let mut todo: Vec<Walk> = vec![(start.node, start.outcome, Map::new())];
         let mut visited = BTreeSet::new();
         while let Some((node, outcome, path)) = todo.pop() {
             if let Some(o) = outcome {

@@ -134,9 +134,7 @@ fn kind_words(k: QuestionKind) -> &'static str {
 fn tel_uri(phone: &str) -> Option<String> {
     let mut out = String::new();
     for c in phone.chars() {
-        if c.is_ascii_digit() {
-            out.push(c);
-        } else if c == '+' && out.is_empty() {
+        if c.is_ascii_digit() || (c == '+' && out.is_empty()) {
             out.push(c);
         } else if c == '(' || c.is_alphabetic() {
             // Extensions and words after the number are not dialled.
