@@ -19,6 +19,7 @@ mod diff;
 mod docs;
 mod equivalence;
 mod fmt;
+mod handbook;
 mod oracle;
 mod pack_details;
 mod reliability;

@@ -1,6 +1,6 @@
-//! `carepath build`: check protocols, then write each one's rule pack and
+//! `carepath build`: check protocols, then write each one's rule pack,
 //! its two pictures (the levels with their rules and the routes, and the
-//! exact question diagram), each as DOT and SVG.
+//! exact question diagram), each as DOT and SVG, and its handbook page.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -27,7 +27,8 @@ pub struct Args {
     #[command(flatten)]
     check: super::check::Args,
     /// Where to write `<id>.json`, the picture `<id>.dot` and `<id>.svg`,
-    /// and the question diagram `<id>-questions.dot` and `.svg`.
+    /// the question diagram `<id>-questions.dot` and `.svg`, and the
+    /// handbook page `<id>.html`.
     #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
     /// Write the rule pack and DOT only, not the SVGs.
@@ -259,8 +260,8 @@ fn not_built(
     }
 }
 
-/// The files of one protocol, in memory: rule pack, DOT and (unless turned
-/// off) SVG.
+/// The files of one protocol, in memory: rule pack, DOT, (unless turned
+/// off) SVG, and the handbook page.
 fn render(
     ws: &Workspace,
     root: FileId,
@@ -290,7 +291,34 @@ fn render(
             files.push((format!("{name}.svg"), bytes));
         }
     }
+    files.push((format!("{id}.html"), handbook(&pack, &files).into_bytes()));
     Ok(files)
+}
+
+/// The handbook page for a pack, with every SVG among the protocol's files
+/// inlined as a picture, in the order they are written.
+fn handbook(pack: &emit::pack::RulePack, files: &[OutputFile]) -> String {
+    let svgs: Vec<(&str, String)> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .map(|(name, bytes)| (name.as_str(), String::from_utf8_lossy(bytes).into_owned()))
+        .collect();
+    let titles: Vec<String> = svgs
+        .iter()
+        .map(|(name, _)| {
+            if name.ends_with("-questions.svg") {
+                format!("The exact question diagram, safety questions first ({name})")
+            } else {
+                format!("The levels side by side with their rules, and the routes ({name})")
+            }
+        })
+        .collect();
+    let pictures: Vec<emit::handbook::Picture<'_>> = svgs
+        .iter()
+        .zip(&titles)
+        .map(|((_, svg), title)| emit::handbook::Picture { title, svg })
+        .collect();
+    emit::handbook::page(pack, &pictures)
 }
 
 /// The protocol's file, then every file it imports, each once, in the order

@@ -39,14 +39,17 @@ enum Command {
     /// Exit status: 0 when there are no errors, 1 when there are, 2 when a
     /// file cannot be read or the command is used wrongly.
     Check(check::Args),
-    /// Check protocols, then write each one's rule pack (`<id>.json`) and
-    /// its two pictures, each as DOT and SVG: the picture a board reads
-    /// (`<id>.dot`, `<id>.svg`: the levels side by side, least to most
-    /// serious, each with its police response and the rules that put an
-    /// incident there, the procedures alongside, and each setting's route
-    /// below; it fits one A3 page), and the exact question diagram
-    /// (`<id>-questions.dot`, `<id>-questions.svg`: each question drawn once
-    /// where the structure allows, the safety questions first).
+    /// Check protocols, then write each one's rule pack (`<id>.json`), its
+    /// two pictures, each as DOT and SVG, and its handbook page: the
+    /// picture a board reads (`<id>.dot`, `<id>.svg`: the levels side by
+    /// side, least to most serious, each with its police response and the
+    /// rules that put an incident there, the procedures alongside, and each
+    /// setting's route below; it fits one A3 page), the exact question
+    /// diagram (`<id>-questions.dot`, `<id>-questions.svg`: each question
+    /// drawn once where the structure allows, the safety questions first),
+    /// and the handbook page (`<id>.html`): one self-contained file to read,
+    /// print or open on a phone, with the levels, criteria, routes, contacts
+    /// and a "try an incident" panel that agrees with `decide`.
     ///
     /// A protocol's files are replaced together or not at all: a protocol
     /// with errors, or whose files cannot all be written, leaves its

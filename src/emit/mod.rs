@@ -7,6 +7,7 @@
 mod build;
 pub mod digest;
 pub mod dot;
+pub mod handbook;
 pub mod jsonlogic;
 pub mod pack;
 pub mod svg;
