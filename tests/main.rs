@@ -18,6 +18,7 @@ mod decide;
 mod diff;
 mod docs;
 mod equivalence;
+mod lsp;
 mod oracle;
 mod pack_details;
 mod reliability;

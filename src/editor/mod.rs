@@ -94,6 +94,8 @@ pub struct Publish {
 pub struct Editor {
     docs: BTreeMap<PathBuf, Doc>,
     reported: BTreeMap<PathBuf, Reported>,
+    /// What was last published for each file.
+    published: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>>,
     /// Protocol files of the editor's folders that are not open, so that
     /// references and renames reach the files that use a library.
     known: Vec<PathBuf>,
@@ -150,9 +152,8 @@ impl Editor {
             touched.extend(r.by_file.into_keys());
         }
         touched.insert(path.to_path_buf());
-        let mut out = self.recheck_dependents(path, read, &mut touched);
-        out.extend(self.publish(touched));
-        out
+        self.recheck_dependents(path, read, &mut touched);
+        self.publish(touched, None)
     }
 
     pub fn is_open(&self, path: &Path) -> bool {
@@ -183,17 +184,18 @@ impl Editor {
     /// Check every open file whose workspace includes `changed`.
     fn recheck(&mut self, changed: &Path, read: &mut Reader<'_>) -> Vec<Publish> {
         let mut touched = BTreeSet::new();
-        let mut out = self.recheck_dependents(changed, read, &mut touched);
-        out.extend(self.publish(touched));
-        out
+        self.recheck_dependents(changed, read, &mut touched);
+        self.publish(touched, Some(changed))
     }
 
+    /// Check again every open file whose workspace loaded `changed`,
+    /// adding the files whose diagnostics may have changed to `touched`.
     fn recheck_dependents(
         &mut self,
         changed: &Path,
         read: &mut Reader<'_>,
         touched: &mut BTreeSet<PathBuf>,
-    ) -> Vec<Publish> {
+    ) {
         let roots: Vec<PathBuf> = self
             .docs
             .keys()
@@ -215,7 +217,6 @@ impl Editor {
             touched.insert(root.clone());
             self.reported.insert(root, fresh);
         }
-        Vec::new()
     }
 
     /// `carepath check <root>`, as editor diagnostics by file.
@@ -253,26 +254,34 @@ impl Editor {
     }
 
     /// The diagnostics of each file in `files`, merged over every open
-    /// file's check.
-    fn publish(&self, files: BTreeSet<PathBuf>) -> Vec<Publish> {
-        files
-            .into_iter()
-            .map(|path| {
-                let mut diagnostics: Vec<lsp_types::Diagnostic> = Vec::new();
-                for r in self.reported.values() {
-                    for d in r.by_file.get(&path).into_iter().flatten() {
-                        if !diagnostics.contains(d) {
-                            diagnostics.push(d.clone());
-                        }
+    /// file's check: those that differ from what was last published, and
+    /// always those of `edited` (so the editor hears about every version).
+    fn publish(&mut self, files: BTreeSet<PathBuf>, edited: Option<&Path>) -> Vec<Publish> {
+        let mut out = Vec::new();
+        for path in files {
+            let mut diagnostics: Vec<lsp_types::Diagnostic> = Vec::new();
+            for r in self.reported.values() {
+                for d in r.by_file.get(&path).into_iter().flatten() {
+                    if !diagnostics.contains(d) {
+                        diagnostics.push(d.clone());
                     }
                 }
-                Publish {
-                    uri: uri::from_path(&path),
-                    version: self.docs.get(&path).map(|d| d.version),
-                    diagnostics,
-                }
-            })
-            .collect()
+            }
+            let unchanged = self.published.get(&path) == Some(&diagnostics)
+                || self.published.get(&path).is_none()
+                    && diagnostics.is_empty()
+                    && !self.docs.contains_key(&path);
+            if unchanged && Some(path.as_path()) != edited {
+                continue;
+            }
+            self.published.insert(path.clone(), diagnostics.clone());
+            out.push(Publish {
+                uri: uri::from_path(&path),
+                version: self.docs.get(&path).map(|d| d.version),
+                diagnostics,
+            });
+        }
+        out
     }
 
     /// A reader that gives an open document's text, else asks `read`.
