@@ -331,7 +331,7 @@ pub fn complete(
         }
         Some(Tok::Sym(_)) => {}
     }
-    if block == Block::Membership && matches!(local.last(), None) {
+    if block == Block::Membership && local.is_empty() {
         let toks_before = &toks[..stack.last().map_or(0, |b| b.1)];
         if let Some(q) = membership_question(toks_before) {
             c.answers(q);
