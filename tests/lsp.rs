@@ -501,6 +501,15 @@ fn an_open_library_is_seen_by_the_protocol_that_imports_it() {
         c.published(),
         json!({"uri": main, "diagnostics": [], "version": 1})
     );
+    // The library changed on disk: the protocol is checked again.
+    std::fs::write(dir.join("lib.carepath"), &edited).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": lib, "type": 2}]}),
+    );
+    let after = c.published();
+    assert_eq!(after["uri"], json!(main));
+    assert_eq!(after["diagnostics"][0]["code"], "carepath::unknown-option");
     assert_eq!(c.call(2, "shutdown", Value::Null), Value::Null);
     assert_eq!(c.exit(), 0);
 }

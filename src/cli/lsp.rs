@@ -488,6 +488,8 @@ impl Server {
                 let path = uri::to_path(&p.text_document.uri)?;
                 Some(self.editor.close(&path, &mut read))
             }
+            // Files changed on disk: what the open files import may have.
+            "workspace/didChangeWatchedFiles" => Some(self.editor.refresh(&mut read)),
             _ => None,
         }
     }

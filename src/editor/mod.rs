@@ -208,6 +208,15 @@ impl Editor {
             })
             .cloned()
             .collect();
+        self.recheck_roots(roots, read, touched);
+    }
+
+    fn recheck_roots(
+        &mut self,
+        roots: Vec<PathBuf>,
+        read: &mut Reader<'_>,
+        touched: &mut BTreeSet<PathBuf>,
+    ) {
         for root in roots {
             let fresh = self.check_one(&root, read);
             if let Some(old) = self.reported.get(&root) {
@@ -217,6 +226,15 @@ impl Editor {
             touched.insert(root.clone());
             self.reported.insert(root, fresh);
         }
+    }
+
+    /// Check every open file again, after files on disk changed (an
+    /// imported library saved by another program, say).
+    pub fn refresh(&mut self, read: &mut Reader<'_>) -> Vec<Publish> {
+        let mut touched = BTreeSet::new();
+        let roots: Vec<PathBuf> = self.docs.keys().cloned().collect();
+        self.recheck_roots(roots, read, &mut touched);
+        self.publish(touched, None)
     }
 
     /// `carepath check <root>`, as editor diagnostics by file.
