@@ -18,6 +18,7 @@
 
 pub mod analysis;
 pub mod diagnostic;
+pub mod editor;
 pub mod emit;
 pub mod eval;
 mod graph;

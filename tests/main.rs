@@ -20,6 +20,7 @@ mod docs;
 mod equivalence;
 mod fmt;
 mod handbook;
+mod lsp;
 mod oracle;
 mod pack_details;
 mod reliability;

@@ -7,6 +7,7 @@ mod decide;
 mod diff;
 mod fmt;
 mod input;
+mod lsp;
 mod output;
 mod publish;
 mod report;
@@ -96,6 +97,14 @@ enum Command {
     /// default), of a decision (`schema decision`) or of a comparison
     /// (`schema diff`).
     Schema(schema::Args),
+    /// Serve editors over the Language Server Protocol on standard input
+    /// and output: the diagnostics of `check` as you type, hover with
+    /// titles and citations, go to definition, references, completion,
+    /// rename and the outline of a file.
+    ///
+    /// Exit status: 0 after the editor's `shutdown` and `exit`, 1 when
+    /// input ends or `exit` comes without `shutdown`.
+    Lsp(lsp::Args),
 }
 
 /// What a run ended with. The numbers are the exit status.
@@ -161,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
     output::finish(status).into()
 }
