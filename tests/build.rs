@@ -534,7 +534,7 @@ fn one_broken_protocol_does_not_stop_the_others() {
     names.sort();
     assert_eq!(
         names,
-        ["good-questions.dot", "good.dot", "good.json"],
+        ["good-questions.dot", "good.dot", "good.html", "good.json"],
         "{}",
         text(&run.stderr)
     );
