@@ -72,7 +72,7 @@ pub struct Args {
     #[arg(long)]
     explain: bool,
     /// Ask the questions that matter one by one on standard input, until
-    /// the level is settled.
+    /// the level, the police response and the procedures are settled.
     #[arg(long, conflicts_with = "answers")]
     interactive: bool,
     /// Use a rule pack that was changed after `carepath build` wrote it, or
