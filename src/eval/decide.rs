@@ -666,12 +666,10 @@ impl Engine {
 
     /// The unknown questions whose answers can still change which
     /// procedures apply, in the protocol's order, those that every possible
-    /// incident asks first. Exact: the completions of the questions the
-    /// open procedures test (with the questions those depend on) are
-    /// enumerated, and a question counts when two completions that differ
-    /// only in it (and the questions asked because of it) give different
-    /// procedures. Past `MAX_COMPLETIONS`, every unknown question an open
-    /// procedure tests counts.
+    /// incident asks first. A question counts when two possible incidents
+    /// that differ only in it (and the questions asked because of it) give
+    /// different procedures: judged on the procedures diagram, else by
+    /// enumerating completions (see `procedure_status_enumerated`).
     fn open_procedure_questions(&self, known: &[Known]) -> Vec<usize> {
         self.procedure_status(known).1
     }
