@@ -68,6 +68,7 @@ pub fn format_file(file: FileId, text: &str) -> Result<String, Vec<Diagnostic>> 
         lines: 0,
         mark: 0,
         marking: false,
+        led: None,
     };
     printer.print(&doc, 0, false);
     let mut out = printer.out;
@@ -514,6 +515,32 @@ fn previous_is_open(docs: &[Doc], tokens: &[Token]) -> bool {
     matches!(docs.last(), Some(Doc::Tok(t)) if tokens.get(*t).is_some_and(|t| t.text == "("))
 }
 
+/// The token a document starts with, when it starts with one whose leading
+/// comments it prints.
+fn first_token(doc: &Doc) -> Option<usize> {
+    match doc {
+        Doc::Tok(t) => Some(*t),
+        Doc::Nest(docs) | Doc::Group(docs) | Doc::Concat(docs) => docs
+            .iter()
+            .find(|d| !matches!(d, Doc::Mark))
+            .and_then(first_token),
+        _ => None,
+    }
+}
+
+/// The token a document ends with.
+fn last_token(doc: &Doc) -> Option<usize> {
+    match doc {
+        Doc::Tok(t) | Doc::TokBare(t) => Some(*t),
+        Doc::Nest(docs) | Doc::Group(docs) | Doc::Concat(docs) => docs
+            .iter()
+            .rev()
+            .find(|d| !matches!(d, Doc::Mark))
+            .and_then(last_token),
+        _ => None,
+    }
+}
+
 // ---------------------------------------------------------------- comments
 
 /// The comments attached to one token.
@@ -651,6 +678,8 @@ struct Printer<'a> {
     mark: usize,
     /// Set the mark at the next text (after the comments before it).
     marking: bool,
+    /// The token whose leading comments a group has printed already.
+    led: Option<usize>,
 }
 
 impl Printer<'_> {
@@ -751,7 +780,9 @@ impl Printer<'_> {
     fn print(&mut self, doc: &Doc, indent: usize, flat: bool) {
         match doc {
             Doc::Tok(t) => {
-                self.leading(*t, indent);
+                if self.led.take() != Some(*t) {
+                    self.leading(*t, indent);
+                }
                 self.token(*t, indent);
             }
             Doc::TokBare(t) => self.token(*t, indent),
@@ -783,11 +814,27 @@ impl Printer<'_> {
                 }
             }
             Doc::Group(docs) => {
+                // Comments on lines of their own before the group go before
+                // it whatever its layout, so they do not make it break: a
+                // group fits or not the same once they are printed and the
+                // file is formatted again.
+                if !flat
+                    && let Some(first) = first_token(doc)
+                    && self.led != Some(first)
+                {
+                    self.leading(first, indent);
+                    if let Some(blank) = self.pending {
+                        self.newline(indent, blank);
+                    }
+                    self.led = Some(first);
+                }
+                // A comment at the end of the group's last line stays there.
+                let last = last_token(doc);
                 let fits = flat
                     || (self.pending.is_none()
                         && docs
                             .iter()
-                            .try_fold(0, |w, d| Some(w + self.flat_width(d)?))
+                            .try_fold(0, |w, d| Some(w + self.flat_width(d, last)?))
                             .is_some_and(|w| self.column + w <= WIDTH));
                 for d in docs {
                     self.print(d, indent, fits);
@@ -797,12 +844,14 @@ impl Printer<'_> {
     }
 
     /// The width of a document on one line, or `None` when it cannot be on
-    /// one (a comment or a line break inside it).
-    fn flat_width(&self, doc: &Doc) -> Option<usize> {
+    /// one (a comment or a line break inside it; comments after `last` end
+    /// the line anyway).
+    fn flat_width(&self, doc: &Doc, last: Option<usize>) -> Option<usize> {
         match doc {
             Doc::Tok(t) | Doc::TokBare(t) => {
                 let a = self.attached.get(*t)?;
-                if !a.leading.is_empty() || !a.trailing.is_empty() {
+                let led = self.led == Some(*t) && matches!(doc, Doc::Tok(_));
+                if (!led && !a.leading.is_empty()) || (last != Some(*t) && !a.trailing.is_empty()) {
                     return None;
                 }
                 let text = &self.tokens.get(*t)?.text;
@@ -817,7 +866,7 @@ impl Printer<'_> {
             Doc::Mark => Some(0),
             Doc::Nest(docs) | Doc::Group(docs) | Doc::Concat(docs) => docs
                 .iter()
-                .try_fold(0, |w, d| Some(w + self.flat_width(d)?)),
+                .try_fold(0, |w, d| Some(w + self.flat_width(d, last)?)),
         }
     }
 }
