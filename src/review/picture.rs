@@ -194,7 +194,10 @@ impl<'a> Changes<'a> {
 
     /// The new id of an old element (its own id unless renamed).
     fn new_id<'b>(&'b self, kind: ElementKind, within: Option<&str>, old: &'b str) -> &'b str {
-        self.renamed.get(&(kind, within, old)).copied().unwrap_or(old)
+        self.renamed
+            .get(&(kind, within, old))
+            .copied()
+            .unwrap_or(old)
     }
 
     fn is_removed(&self, kind: ElementKind, id: &str, within: Option<&str>) -> bool {
@@ -338,7 +341,9 @@ impl<'a> Drawing<'a> {
         let (new, old) = (self.new, self.old);
         for l in &new.levels {
             let change = self.changes.get(ElementKind::Level, &l.id, None);
-            let old_id = change.and_then(|c| c.old_id.clone()).unwrap_or(l.id.clone());
+            let old_id = change
+                .and_then(|c| c.old_id.clone())
+                .unwrap_or(l.id.clone());
             let old = self.old.levels.iter().find(|o| o.id == old_id);
             let mark = change.map_or(Mark::Unchanged, Mark::of);
             let mut heading = format!("{} {}", mark.marker(), l.title);
@@ -517,11 +522,7 @@ impl<'a> Drawing<'a> {
                     let to = c.within.as_deref().unwrap_or_default();
                     rows.push(Row::Entry {
                         mark: Mark::Changed,
-                        text: format!(
-                            "{}: moved to {}",
-                            e.title,
-                            Self::level_title(self.new, to)
-                        ),
+                        text: format!("{}: moved to {}", e.title, Self::level_title(self.new, to)),
                         detail: String::new(),
                         ghost: true,
                     });
@@ -646,7 +647,7 @@ impl<'a> Drawing<'a> {
                 text.push_str(&format!(" (in {w})"));
             }
             if let Some(t) = c.title.as_ref().filter(|t| **t != c.id) {
-                text.push_str(&format!(": {t}"));
+                text.push_str(&format!(": {}", shortened(t, OTHER_TITLE)));
             }
             let detail = match c.change {
                 ChangeKind::Changed | ChangeKind::Renamed => change_detail(c, self.old),
@@ -731,6 +732,10 @@ impl<'a> Drawing<'a> {
                         old_at.insert(&n.id, i);
                         continue;
                     }
+                    if let Some(i) = kept_shared(&shared, n) {
+                        old_at.insert(&n.id, i);
+                        continue;
+                    }
                     let i = self.step(
                         false,
                         self.old,
@@ -769,6 +774,10 @@ impl<'a> Drawing<'a> {
             let cluster = self.cluster(self.old, r, Mark::Removed, None);
             let mut at: HashMap<&str, usize> = HashMap::new();
             for n in &r.nodes {
+                if let Some(i) = kept_shared(&shared, n) {
+                    at.insert(&n.id, i);
+                    continue;
+                }
                 let i = self.step(
                     false,
                     self.old,
@@ -803,7 +812,12 @@ impl<'a> Drawing<'a> {
                     .map_or(s.as_str(), |t| t.title.as_str())
             })
             .collect();
-        let mut title = format!("{} {}\nfor: {}", mark.marker(), r.title, settings.join("; "));
+        let mut title = format!(
+            "{} {}\nfor: {}",
+            mark.marker(),
+            r.title,
+            settings.join("; ")
+        );
         if let Some(c) = change {
             let d = change_detail(c, self.old);
             if !d.is_empty() {
@@ -847,9 +861,17 @@ impl<'a> Drawing<'a> {
             Some(f) => *fragment_cluster
                 .entry((is_new, f.clone()))
                 .or_insert_with(|| {
-                    let m = if is_new { Mark::Unchanged } else { Mark::Removed };
-                    self.clusters
-                        .push((m, format!("{} Shared steps: {f}", m.marker()).trim_start().into()));
+                    let m = if is_new {
+                        Mark::Unchanged
+                    } else {
+                        Mark::Removed
+                    };
+                    self.clusters.push((
+                        m,
+                        format!("{} Shared steps: {f}", m.marker())
+                            .trim_start()
+                            .into(),
+                    ));
                     self.clusters.len() - 1
                 }),
             None => cluster,
@@ -943,9 +965,10 @@ impl<'a> Drawing<'a> {
         let column = if is_new {
             self.level_at.get(id)
         } else {
-            self.old_level_at
-                .get(id)
-                .or_else(|| self.level_at.get(self.changes.new_id(ElementKind::Level, None, id)))
+            self.old_level_at.get(id).or_else(|| {
+                self.level_at
+                    .get(self.changes.new_id(ElementKind::Level, None, id))
+            })
         }?;
         Some(End {
             node: self.columns[*column].id.clone(),
@@ -1037,12 +1060,7 @@ impl<'a> Drawing<'a> {
                 Stmt::Attribute(plain("penwidth", mark.pen())),
                 Stmt::Attribute(attr("fontsize", &FONT_HEAD.to_string())),
             ];
-            inner.extend(
-                self.steps
-                    .iter()
-                    .filter(|s| s.cluster == ci)
-                    .map(step_stmt),
-            );
+            inner.extend(self.steps.iter().filter(|s| s.cluster == ci).map(step_stmt));
             stmts.push(Stmt::Subgraph(Subgraph {
                 id: Id::Plain(format!("cluster_{ci}")),
                 stmts: inner,
@@ -1081,7 +1099,14 @@ impl<'a> Drawing<'a> {
                         mark.colour()
                     },
                 ),
-                attr("style", if *mark == Mark::Added { "bold" } else { mark.line() }),
+                attr(
+                    "style",
+                    if *mark == Mark::Added {
+                        "bold"
+                    } else {
+                        mark.line()
+                    },
+                ),
             ];
             let text = format!("{} {label}", mark.marker());
             let text = text.trim();
@@ -1111,9 +1136,34 @@ impl<'a> Drawing<'a> {
     }
 }
 
+/// The step drawn for an old route node that is a step of a fragment the
+/// new version still draws: a route that stops using shared steps removes
+/// its links to them, not the steps.
+fn kept_shared(
+    shared: &HashMap<(bool, String, String), usize>,
+    n: &pack::RouteNode,
+) -> Option<usize> {
+    let f = n.fragment.as_ref()?;
+    shared.get(&(true, f.clone(), n.id.clone())).copied()
+}
+
 /// How many changes the column of other changes lists before it refers to
 /// the report: a long list would make the picture a report.
 const OTHERS: usize = 40;
+
+/// How many characters of a title the column of other changes shows: an
+/// accepted finding's title is the compiler's whole message.
+const OTHER_TITLE: usize = 100;
+
+fn shortened(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(chars).collect();
+        s.push('…');
+        s
+    }
+}
 
 /// Text on a mark's fill: dark enough to read, in the mark's hue.
 fn text_colour(mark: Mark) -> String {
@@ -1176,10 +1226,9 @@ fn police_words(pack: &RulePack, list: &[pack::Police]) -> String {
     list.iter()
         .map(|p| {
             let words = match (&p.response, &p.by) {
-                (pack::Response::Judgement, Some(a)) => format!(
-                    "{} judges whether to involve the police",
-                    title(a, &actors)
-                ),
+                (pack::Response::Judgement, Some(a)) => {
+                    format!("{} judges whether to involve the police", title(a, &actors))
+                }
                 (r, _) => crate::model::Response::from(*r).words().to_string(),
             };
             if p.settings.is_empty() {
@@ -1202,10 +1251,7 @@ fn change_detail(change: &Change, old: &RulePack) -> String {
         parts.push(format!("was {id}"));
     }
     if let Some(from) = &change.old_within {
-        parts.push(format!(
-            "moved from {}",
-            Drawing::level_title(old, from)
-        ));
+        parts.push(format!("moved from {}", Drawing::level_title(old, from)));
     }
     if matches!(change.change, ChangeKind::Changed | ChangeKind::Renamed) {
         let fields: Vec<String> = change
@@ -1373,7 +1419,12 @@ fn step_stmt(s: &Step) -> Stmt {
     if !s.detail.is_empty() {
         lines.extend(wrap(&s.detail, WRAP_CLUSTER));
     }
-    let text = lines.len() - if s.detail.is_empty() { 0 } else { wrap(&s.detail, WRAP_CLUSTER).len() };
+    let text = lines.len()
+        - if s.detail.is_empty() {
+            0
+        } else {
+            wrap(&s.detail, WRAP_CLUSTER).len()
+        };
     let line = |l: &str| {
         if s.mark == Mark::Removed {
             format!("<S>{}</S>", html(l))
