@@ -136,7 +136,8 @@ pub fn run(args: Args) -> Status {
         Format::Dot => picture::to_dot(&review, &old.pack, &new.pack),
     });
     if let (Some(kind), Some(path)) = (picture, &args.picture)
-        && let Err(message) = write_picture(path, kind, &picture::to_dot(&review, &old.pack, &new.pack))
+        && let Err(message) =
+            write_picture(path, kind, &picture::to_dot(&review, &old.pack, &new.pack))
     {
         errln!("error: {}", terminal_safe(&message));
         return Status::Usage;
