@@ -1037,17 +1037,17 @@ pub fn quoted(text: &str) -> String {
     out
 }
 
-fn attr(name: &str, value: &str) -> Attribute {
+pub(crate) fn attr(name: &str, value: &str) -> Attribute {
     Attribute(Id::Plain(name.into()), Id::Escaped(quoted(value)))
 }
 
-fn plain(name: &str, value: &str) -> Attribute {
+pub(crate) fn plain(name: &str, value: &str) -> Attribute {
     Attribute(Id::Plain(name.into()), Id::Plain(value.into()))
 }
 
 /// Text for a Graphviz HTML-like label: the XML specials escaped, control
 /// characters dropped.
-fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -1064,7 +1064,7 @@ fn html(text: &str) -> String {
 }
 
 /// Wrapped lines as HTML, left-aligned.
-fn html_lines(text: &str, width: usize) -> String {
+pub(crate) fn html_lines(text: &str, width: usize) -> String {
     wrap(text, width)
         .iter()
         .map(|l| html(l))

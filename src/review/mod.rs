@@ -17,6 +17,7 @@
 //! route) will be added to, as a member beside [`Review::structural`], so
 //! that one document carries both.
 
+pub mod picture;
 pub mod render;
 mod structure;
 
