@@ -1455,7 +1455,12 @@ fn step_stmt(s: &Step) -> Stmt {
         style.push(s.mark.line());
     }
     let mut attributes = vec![
-        Attribute(Id::Plain("label".into()), Id::Html(format!("<{body}>"))),
+        // In a tag, as DOT readers other than Graphviz (graphviz-rust's
+        // parser among them) take an HTML label to start with one.
+        Attribute(
+            Id::Plain("label".into()),
+            Id::Html(format!(r#"<<FONT POINT-SIZE="14">{body}</FONT>>"#)),
+        ),
         plain("shape", "box"),
         attr("style", &style.join(",")),
         attr("fillcolor", s.mark.fill()),
