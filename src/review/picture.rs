@@ -1111,7 +1111,7 @@ impl<'a> Drawing<'a> {
             let text = format!("{} {label}", mark.marker());
             let text = text.trim();
             if !text.is_empty() {
-                attributes.push(attr("taillabel", &text));
+                attributes.push(attr("taillabel", text));
                 attributes.push(attr("labelfontcolor", &text_colour(*mark)));
                 attributes.push(plain("labeldistance", "2"));
                 attributes.push(plain("labelangle", "30"));
