@@ -23,15 +23,15 @@
 use std::collections::HashMap;
 
 use graphviz_rust::dot_structures::{
-    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Port, Stmt, Subgraph, Vertex,
+    Attribute, Edge, EdgeTy, Graph, Id, Node, NodeId, Port, Stmt, Subgraph, Vertex,
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
 use serde_json::Value;
 
 use super::{Change, ChangeKind, ElementKind, Review};
 use crate::emit::dot::{
-    FONT, FONT_HEAD, FONT_TITLE, WRAP_CLUSTER, WRAP_ITEM, WRAP_TITLE, attr, box_lines, html,
-    html_lines, plain, quoted, wrap,
+    FONT_HEAD, WRAP_CLUSTER, WRAP_ITEM, attr, box_lines, graph_defaults, html, html_lines, plain,
+    quoted, wrap,
 };
 use crate::emit::pack::{self, RulePack};
 
@@ -1018,27 +1018,7 @@ impl<'a> Drawing<'a> {
     }
 
     fn graph(&self) -> Graph {
-        let mut stmts = vec![
-            Stmt::GAttribute(GraphAttributes::Graph(vec![
-                attr("label", &wrap(&self.title(), WRAP_TITLE).join("\n")),
-                plain("labelloc", "t"),
-                attr("fontsize", &FONT_TITLE.to_string()),
-                attr("fontname", "Helvetica"),
-                plain("rankdir", "TB"),
-                plain("nodesep", "0.08"),
-                plain("ranksep", "0.12"),
-                plain("newrank", "true"),
-            ])),
-            Stmt::GAttribute(GraphAttributes::Node(vec![
-                attr("fontname", "Helvetica"),
-                attr("fontsize", &FONT.to_string()),
-                attr("margin", "0.05,0.03"),
-            ])),
-            Stmt::GAttribute(GraphAttributes::Edge(vec![
-                attr("fontname", "Helvetica"),
-                attr("fontsize", &FONT.to_string()),
-            ])),
-        ];
+        let mut stmts = graph_defaults(&self.title(), Vec::new());
         stmts.extend(self.columns.iter().map(column_stmt));
         for (ci, (mark, title)) in self.clusters.iter().enumerate() {
             let mut style = String::from("rounded");
