@@ -6,39 +6,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use carepath::emit::pack::RulePack;
 use carepath::review::{self, picture, picture::Mark};
 use graphviz_rust::dot_structures::{Attribute, EdgeTy, Graph, Id, Stmt, Vertex};
 use serde_json::{Value, json};
 
+use crate::diff::{carepath_in, pack, pack_value, status};
 use crate::support::{scratch, text};
-
-fn carepath_in(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("carepath runs")
-}
-
-fn status(o: &Output) -> i32 {
-    o.status.code().expect("an exit status")
-}
-
-fn pack_value(id: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{id}.json"));
-    serde_json::from_str(&fs::read_to_string(path).expect("a committed pack")).expect("JSON")
-}
-
-fn pack(v: &Value) -> RulePack {
-    serde_json::from_value(v.clone()).expect("still a rule pack")
-}
 
 fn diff_dot(old: &Value, new: &Value) -> String {
     let (old, new) = (pack(old), pack(new));
