@@ -172,6 +172,24 @@ fn actor_title<'a>(pack: &'a RulePack, id: &'a str) -> &'a str {
         .map_or(id, |a| a.title.as_str())
 }
 
+/// The document the protocol itself is written in: the one named like the
+/// protocol, else the one its title cites. Citations of it give the
+/// section alone.
+fn main_document(pack: &RulePack) -> Option<&str> {
+    let id = pack.protocol.id.as_str();
+    pack.documents
+        .iter()
+        .find(|d| d.id == id)
+        .map(|d| d.id.as_str())
+        .or_else(|| {
+            pack.protocol
+                .title
+                .cites
+                .first()
+                .map(|c| c.document.as_str())
+        })
+}
+
 struct Page<'p> {
     pack: &'p RulePack,
     out: String,
@@ -353,7 +371,9 @@ impl<'p> Page<'p> {
             self.text(doc);
             self.push("\">");
             self.text(&c.section);
-            if self.pack.documents.len() > 1 {
+            // The protocol's own document goes without saying; a section
+            // of another (the common vocabulary, a checklist) says whose.
+            if Some(c.document.as_str()) != main_document(self.pack) {
                 self.push(" (");
                 self.text(doc);
                 self.push(")");
@@ -452,6 +472,12 @@ impl<'p> Page<'p> {
             if let Some(v) = v {
                 row(self, name, &[v]);
             }
+        }
+        if let Some(main) = main_document(self.pack) {
+            let doc = self.document_title(main);
+            self.push("<div><dt>Citations</dt><dd>Section numbers are those of <cite>");
+            self.text(doc);
+            self.push("</cite>; a section of another document names it.</dd></div>\n");
         }
         if !self.pack.settings.is_empty() {
             let names: Vec<String> = self.pack.settings.iter().map(|s| s.title.clone()).collect();

@@ -380,9 +380,15 @@
     return b;
   }
 
+  // The protocol's own document (named like the protocol, else the one its
+  // title cites) goes without saying; a section of another says whose, as
+  // the page's text does.
+  var mainDocument = pack.documents.some(function (d) { return d.id === pack.protocol.id; })
+    ? pack.protocol.id
+    : (pack.protocol.title.cites.length ? pack.protocol.title.cites[0].document : null);
   function citeText(cites) {
     return cites.map(function (c) {
-      return pack.documents.length > 1 ? c.section + " (" + title(pack.documents, c.document) + ")" : c.section;
+      return c.document === mainDocument ? c.section : c.section + " (" + title(pack.documents, c.document) + ")";
     }).join("; ");
   }
   function cites(parent, list) {
