@@ -39,7 +39,7 @@ fn flowchart_dot_10k(bencher: divan::Bencher) {
     let text = source();
     let model = model(&text);
     bencher.bench_local(|| {
-        let mut space = Space::safety_first(&model);
+        let mut space = Space::for_drawing(&model);
         (
             emit::dot::to_dot(&emit::dot::picture(&model)),
             emit::dot::to_dot(&emit::dot::question_diagram(&mut space)),

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use crate::support::MemoryFs;
-use carepath::analysis::decide::{ChartTarget, safety_order};
+use carepath::analysis::decide::{ChartTarget, drawing_order, safety_questions};
 use carepath::analysis::{Outcome as SpaceOutcome, Space};
 use carepath::diagnostic::{Code, Diagnostic};
 use carepath::model::example::{baseline, constants, representatives};
@@ -658,6 +658,116 @@ fn analysis(diags: &[Diagnostic]) -> Found {
     f
 }
 
+/// In `order`, no question comes before a safety question unless that
+/// safety question's "asked when" needs it (directly or through another
+/// question's), and every question comes after the questions its "asked
+/// when" tests.
+fn safety_stays_first(model: &Model, order: &[usize]) -> Result<(), String> {
+    let safety = safety_questions(model);
+    let gates = |q: usize| -> Vec<usize> {
+        model.questions[q]
+            .asked_when
+            .as_ref()
+            .map(|a| a.atoms().iter().map(|x| x.question.index()).collect())
+            .unwrap_or_default()
+    };
+    let mut needed = vec![false; model.questions.len()];
+    let mut todo: Vec<usize> = (0..model.questions.len()).filter(|q| safety[*q]).collect();
+    while let Some(q) = todo.pop() {
+        for g in gates(q) {
+            if !needed[g] {
+                needed[g] = true;
+                todo.push(g);
+            }
+        }
+    }
+    let id = |q: usize| &model.questions[q].meta.id;
+    for (i, &q) in order.iter().enumerate() {
+        if let Some(g) = gates(q).into_iter().find(|g| !order[..i].contains(g)) {
+            return Err(format!(
+                "{} is tested before {}, which it is asked after",
+                id(q),
+                id(g)
+            ));
+        }
+        if safety[q]
+            && let Some(p) = order[..i].iter().find(|p| !safety[**p] && !needed[**p])
+        {
+            return Err(format!(
+                "{} is tested before the safety question {}",
+                id(*p),
+                id(q)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How many question nodes a chart draws, and how many of them ask a
+/// question drawn already.
+fn drawn(chart: &carepath::analysis::decide::Chart) -> (usize, usize) {
+    let mut seen = BTreeSet::new();
+    let repeats = chart
+        .nodes
+        .iter()
+        .filter(|n| !seen.insert(n.question))
+        .count();
+    (repeats, chart.nodes.len())
+}
+
+#[test]
+fn the_question_diagram_draws_each_question_as_few_times_as_it_can_safety_first() {
+    let mut dorset_damage = None;
+    for name in [
+        "derbyshire",
+        "dorset",
+        "stockport",
+        "west-sussex",
+        "wiltshire",
+    ] {
+        let path = std::path::PathBuf::from(format!("protocols/{name}.carepath"));
+        let (ws, _) = crate::support::check_disk(
+            std::slice::from_ref(&path),
+            std::path::Path::new("protocols"),
+        );
+        let root = ws.sources.find(&path).expect("the root was loaded");
+        let model = carepath::check(&ws, root)
+            .model
+            .expect("no errors, so a model");
+        let order = drawing_order(&model);
+        safety_stays_first(&model, &order).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let first = drawn(&Space::safety_first(&model).chart().expect("drawn"));
+        let chart = Space::for_drawing(&model).chart().expect("drawn");
+        let now = drawn(&chart);
+        assert!(
+            now <= first,
+            "{name}: {now:?} repeats and nodes, {first:?} before"
+        );
+        if name == "dorset" {
+            let damage = model
+                .questions
+                .iter()
+                .position(|q| q.meta.id == "damage")
+                .expect("damage");
+            dorset_damage = Some(
+                chart
+                    .nodes
+                    .iter()
+                    .filter(|n| n.question.index() == damage)
+                    .count(),
+            );
+        }
+        if name == "derbyshire" {
+            // Asking "is the police essential?" before "is anyone at risk of
+            // serious harm?" (both safety questions) draws each once.
+            assert_eq!(now.0, 0, "{name}: a question drawn twice");
+        }
+    }
+    // In the safety order Dorset's damage question was drawn three times,
+    // once below each answer about drugs.
+    assert_eq!(dorset_damage, Some(2));
+}
+
 /// The analysis's decision space, incident by incident: the deciding rules
 /// that match (`may` rules left out), the outcome, the level diagram the
 /// flowchart is drawn from, and each procedure's condition.
@@ -665,13 +775,15 @@ fn space_agrees(model: &Model) -> Result<(), String> {
     let mut space = Space::new(model);
     let decided = space.level_diagram();
     let levels = model.levels.len() as u32;
-    // The question diagram, safety questions first: a DAG in which each
-    // node is drawn once however many paths reach it. It is reduced (no
-    // two nodes alike, none whose answers all lead to one place), and each
-    // branch leads to a question later in the order, so it has no cycle.
-    let mut asked = Space::safety_first(model);
+    // The question diagram, in the order it is drawn in: a DAG in which
+    // each node is drawn once however many paths reach it. It is reduced
+    // (no two nodes alike, none whose answers all lead to one place), and
+    // each branch leads to a question later in the order, so it has no
+    // cycle.
+    let mut asked = Space::for_drawing(model);
     let chart = asked.chart();
-    let order = safety_order(model);
+    let order = drawing_order(model);
+    safety_stays_first(model, &order)?;
     let position = |q: QuestionId| order.iter().position(|x| *x == q.index());
     if let Some(chart) = &chart {
         for (i, node) in chart.nodes.iter().enumerate() {

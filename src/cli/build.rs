@@ -281,7 +281,7 @@ fn render(
         (id.clone(), emit::dot::picture(model)),
         (
             format!("{id}-questions"),
-            emit::dot::question_diagram(&mut Space::safety_first(model)),
+            emit::dot::question_diagram(&mut Space::for_drawing(model)),
         ),
     ];
     for (name, chart) in &pictures {

@@ -781,13 +781,14 @@ fn routes(
 
 /// How the question diagram orders its questions, in words, for its
 /// title.
-pub const QUESTION_ORDER: &str = "The questions that decide the most serious levels are asked first. \
+pub const QUESTION_ORDER: &str = "The questions that decide the most serious levels are asked first, \
+the others in the order that draws each question fewest times. \
 Any order gives the same decision for every incident; the order only changes the drawing.";
 
 /// The secondary picture: the exact decision as a diagram of questions,
 /// each question node drawn once and shared by every path that reaches it
 /// (a DAG, not a tree), ending at the levels. `space` should test the
-/// questions safety first ([`Space::safety_first`]).
+/// questions in the drawing order ([`Space::for_drawing`]).
 pub fn question_diagram(space: &mut Space<'_>) -> Flowchart {
     let model = space.model;
     let mut chart = Flowchart {
