@@ -2,9 +2,11 @@
 //! well-formed, every text from the pack escaped; and, in a real browser
 //! (Chromium, driven over the DevTools protocol), pages that load with no
 //! error and no request, show every level, rule, citation and contact, hold
-//! their layout on a phone and a desktop, run no hostile text, and whose
-//! "try an incident" panel reaches what `Engine::decide` reaches on the
-//! same answers.
+//! their layout on a phone and a desktop, run no hostile text, meet the
+//! basic accessibility checks (headings in order, labelled controls,
+//! captioned pictures, WCAG AA contrast, the panel usable by keyboard), and
+//! whose "try an incident" panel reaches what `Engine::decide` reaches on
+//! the same answers.
 //!
 //! The browser tests need Chromium (`apt-get install chromium
 //! chromium-driver`). Without it they say they were skipped, unless
@@ -1063,6 +1065,145 @@ fn hostile_text_is_shown_and_never_run() {
         eval(&tab, "JSON.stringify(String(window.hostileRan))"),
         "undefined"
     );
+    let s = seen.lock().expect("lock");
+    assert!(s.errors.is_empty(), "console errors: {:#?}", s.errors);
+}
+
+/// What a page offers readers of a screen reader, the keyboard and poor
+/// eyesight: headings that step down one level at a time from one `h1`;
+/// every control with a label or a name; every picture with a text
+/// alternative; and every text at least WCAG AA contrast against the
+/// background it is drawn on (4.5:1, 3:1 for large text), read from the
+/// computed styles. Text inside the pictures is left out (Graphviz draws
+/// black on the level colours, checked where they are chosen).
+const ACCESSIBLE: &str = r#"(function () {
+  var out = { headings: [], unlabelled: [], unnamed: [], pictures: [], contrast: [] };
+  var last = 0;
+  [].forEach.call(document.querySelectorAll('h1, h2, h3, h4, h5, h6'), function (h) {
+    var n = Number(h.tagName[1]);
+    if ((last === 0 && n !== 1) || (last > 0 && (n > last + 1 || n === 1))) {
+      out.headings.push(h.tagName + ' ' + h.textContent.slice(0, 40) + ' after h' + last);
+    }
+    last = n;
+  });
+  [].forEach.call(document.querySelectorAll('input, select, textarea'), function (c) {
+    if (!(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby')) {
+      out.unlabelled.push(c.outerHTML.slice(0, 80));
+    }
+  });
+  [].forEach.call(document.querySelectorAll('button, a[href]'), function (b) {
+    if (!b.textContent.trim() && !b.getAttribute('aria-label')) { out.unnamed.push(b.outerHTML.slice(0, 80)); }
+  });
+  [].forEach.call(document.querySelectorAll('main svg'), function (s) {
+    var fig = s.closest('figure');
+    var caption = fig && fig.querySelector('figcaption');
+    if (!(caption && caption.textContent.trim()) && !s.getAttribute('aria-label')) { out.pictures.push(s.outerHTML.slice(0, 80)); }
+  });
+  function rgb(c) { var m = c.match(/[\d.]+/g) || []; return m.map(Number); }
+  function lum(c) {
+    return 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2]);
+    function ch(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+  }
+  function background(e) {
+    for (; e && e.nodeType === 1; e = e.parentElement) {
+      var c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) { return c; }
+    }
+    return [255, 255, 255];
+  }
+  var seen = {};
+  var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (var t = walker.nextNode(); t; t = walker.nextNode()) {
+    var e = t.parentElement;
+    if (!t.textContent.trim() || e.closest('svg, script, style, [hidden], details:not([open]) > :not(summary)')) { continue; }
+    var s = getComputedStyle(e);
+    if (s.visibility === 'hidden' || s.display === 'none' || e.getClientRects().length === 0) { continue; }
+    var fg = rgb(s.color), bg = background(e);
+    var a = lum(fg), b = lum(bg);
+    var ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    var size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+    var need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+    if (ratio < need) {
+      var key = e.tagName + '.' + e.className + ' ' + s.color + ' on ' + bg.join(',');
+      if (!seen[key]) { seen[key] = 1; out.contrast.push(key + ' ' + ratio.toFixed(2) + ': ' + t.textContent.trim().slice(0, 40)); }
+    }
+  }
+  return JSON.stringify(out);
+})()"#;
+
+/// Where the keyboard's focus is: the element's id, or its tag, and
+/// whether it is inside the "try an incident" panel.
+const FOCUS: &str = "JSON.stringify({ at: document.activeElement.id || document.activeElement.tagName, panel: !!document.activeElement.closest('#try-panel'), type: document.activeElement.type || null })";
+
+#[test]
+fn every_page_is_accessible_and_the_panel_works_by_keyboard() {
+    let Some(browser) = launch("keyboard") else {
+        return;
+    };
+    let tab = browser.new_tab().expect("a tab");
+    // The checks find what they look for: a page with one of each fault.
+    let dir = scratch("handbook-faults");
+    let faults = dir.join("faults.html");
+    fs::write(
+        &faults,
+        r#"<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><h1>a</h1><h3>b</h3>
+<input id="x"/><button></button><main><figure><svg width="10" height="10"></svg></figure>
+<p style="color:#aaa">faint</p></main></body></html>"#,
+    )
+    .expect("the page is written");
+    open(&tab, &faults);
+    let found = eval(&tab, ACCESSIBLE);
+    for what in ["headings", "unlabelled", "unnamed", "pictures", "contrast"] {
+        assert_eq!(
+            found[what].as_array().map(Vec::len),
+            Some(1),
+            "{what} in {found}"
+        );
+    }
+    let seen = watch(&tab);
+    for id in PROTOCOLS {
+        let path = PathBuf::from(format!("out/{id}.html"));
+        // On a phone, where the page is most likely read in an incident.
+        set_width(&tab, 360, 740);
+        open(&tab, &path);
+        let found = eval(&tab, ACCESSIBLE);
+        for what in ["headings", "unlabelled", "unnamed", "pictures", "contrast"] {
+            assert_eq!(found[what], json!([]), "{id}: {what}");
+        }
+        // From the top of the page, with the keyboard alone: Tab until the
+        // panel's first answer has the focus, Space to choose it, Enter to
+        // go on; the panel then asks the next question, and the focus is on
+        // it, not lost at the top of the page. Every page has the same
+        // panel and the same page order, and a key press takes a third of a
+        // second, so this is tried on the largest page only.
+        if id != "dorset" {
+            continue;
+        }
+        let first = eval(&tab, STATE);
+        let asked = first["ask"].as_str().expect("the panel asks").to_owned();
+        let mut presses = 0;
+        loop {
+            tab.press_key("Tab").expect("Tab");
+            presses += 1;
+            let at = eval(&tab, FOCUS);
+            if at["panel"] == true && at["type"] == "radio" {
+                break;
+            }
+            assert!(presses < 40, "{id}: the panel is not reached by Tab: {at}");
+        }
+        tab.press_key(" ").expect("Space");
+        tab.press_key("Enter").expect("Enter");
+        let next = eval(&tab, STATE);
+        assert!(
+            next["ask"].as_str().is_some_and(|q| q != asked) || next.get("result").is_some(),
+            "{id}: the panel went on from {asked}: {next}"
+        );
+        let at = eval(&tab, FOCUS);
+        assert_eq!(
+            at["panel"], true,
+            "{id}: the focus stays in the panel: {at}"
+        );
+    }
     let s = seen.lock().expect("lock");
     assert!(s.errors.is_empty(), "console errors: {:#?}", s.errors);
 }
