@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use crate::model::Workspace;
+use crate::model::scope::Kind;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, Item};
 
@@ -37,6 +38,25 @@ pub enum DefKind {
 }
 
 impl DefKind {
+    /// The definition kind of a top-level item's kind: those are the
+    /// model's own (`model::scope::Kind`), and the index adds the three
+    /// that live inside a definition.
+    const fn item(kind: Kind) -> DefKind {
+        match kind {
+            Kind::Setting => DefKind::Setting,
+            Kind::Question => DefKind::Question,
+            Kind::Level => DefKind::Level,
+            Kind::Rule => DefKind::Rule,
+            Kind::Route => DefKind::Route,
+            Kind::Factors => DefKind::Factors,
+            Kind::Checklist => DefKind::Checklist,
+            Kind::Actor => DefKind::Actor,
+            Kind::Contact => DefKind::Contact,
+            Kind::Procedure => DefKind::Procedure,
+            Kind::Fragment => DefKind::Fragment,
+        }
+    }
+
     /// The word for it in hover text and errors.
     pub fn word(self) -> &'static str {
         match self {
@@ -58,20 +78,7 @@ impl DefKind {
     }
 
     fn of(item: &Item) -> Option<DefKind> {
-        Some(match item {
-            Item::Setting(_) => DefKind::Setting,
-            Item::Question(_) => DefKind::Question,
-            Item::Level(_) => DefKind::Level,
-            Item::Rule(_) => DefKind::Rule,
-            Item::Route(_) => DefKind::Route,
-            Item::Factors(_) => DefKind::Factors,
-            Item::Checklist(_) => DefKind::Checklist,
-            Item::Actor(_) => DefKind::Actor,
-            Item::Contact(_) => DefKind::Contact,
-            Item::Procedure(_) => DefKind::Procedure,
-            Item::Fragment(_) => DefKind::Fragment,
-            _ => return None,
-        })
+        Kind::of(item).map(DefKind::item)
     }
 
     /// Whether a definition of this kind is seen by other files (options,
@@ -94,20 +101,17 @@ pub const CONTACT: &[DefKind] = &[DefKind::Contact, DefKind::Actor];
 pub const CHECKLIST: &[DefKind] = &[DefKind::Checklist];
 pub const FACTORS: &[DefKind] = &[DefKind::Factors];
 pub const FRAGMENT: &[DefKind] = &[DefKind::Fragment];
-/// What an `accept` may name: a rule, procedure or anything else defined.
-pub const ANY: &[DefKind] = &[
-    DefKind::Rule,
-    DefKind::Procedure,
-    DefKind::Level,
-    DefKind::Question,
-    DefKind::Setting,
-    DefKind::Route,
-    DefKind::Factors,
-    DefKind::Checklist,
-    DefKind::Actor,
-    DefKind::Contact,
-    DefKind::Fragment,
-];
+/// What an `accept` may name: a rule, procedure or anything else defined
+/// at the top level of a file.
+pub const ANY: &[DefKind] = &{
+    let mut all = [DefKind::Setting; Kind::COUNT];
+    let mut i = 0;
+    while i < Kind::COUNT {
+        all[i] = DefKind::item(Kind::ALL[i]);
+        i += 1;
+    }
+    all
+};
 
 /// A definition: its name as written, and where it lives.
 #[derive(Clone, Debug, PartialEq)]

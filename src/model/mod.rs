@@ -9,7 +9,7 @@ mod cond;
 pub mod example;
 mod lower;
 mod routes;
-mod scope;
+pub(crate) mod scope;
 pub mod summary;
 mod types;
 pub mod workspace;
