@@ -12,7 +12,7 @@ use super::decision::{
     TestCheck,
 };
 use super::diagram::cell_of;
-use super::engine::{Engine, NodeConds, On, Outcome, Verdict};
+use super::engine::{Engine, NodeConds, On, Outcome, Party, Verdict};
 use super::expr::{Expr, Known, Val};
 use super::json::Flat;
 use crate::diagnostic::did_you_mean;
@@ -76,7 +76,9 @@ pub enum AnswerError {
     /// conflict its authors accepted).
     #[error("the protocol gives no level for this incident: {reason}")]
     NoLevel {
-        reason: String,
+        /// One of two fixed sentences (a gap, or a conflict), so that an
+        /// incident without a level costs no text to report.
+        reason: &'static str,
         /// The reasons the protocol gives for accepting such gaps.
         accepted: Vec<String>,
     },
@@ -179,6 +181,14 @@ impl Engine {
     /// depends on it is refused with [`AnswerError::Missing`]. A `null` must
     /// never stand for an unknown answer and quietly give a lower level.
     pub fn answers(&self, given: &Map<String, Value>) -> Result<Answers, Vec<AnswerError>> {
+        match self.answers_directly(given) {
+            Some(answers) => Ok(answers),
+            None => self.answers_checked(given),
+        }
+    }
+
+    /// [`Engine::answers`] answer by answer, wording every error.
+    fn answers_checked(&self, given: &Map<String, Value>) -> Result<Answers, Vec<AnswerError>> {
         let mut errors = Vec::new();
         let mut values = vec![None; self.pack.questions.len()];
         for (id, v) in given {
@@ -217,6 +227,34 @@ impl Engine {
         } else {
             Err(errors)
         }
+    }
+
+    /// [`Engine::answers`] for answers that are all valid and each to a
+    /// question that the others show is asked: read in one pass (the
+    /// question after the last one read is tried before the lookup, as in
+    /// [`Engine::read_class`]), their asking checked over answer classes.
+    /// `None` for any other answers, which the full check judges and words
+    /// (an answer whose asking the others leave open is valid, and is
+    /// accepted there).
+    fn answers_directly(&self, given: &Map<String, Value>) -> Option<Answers> {
+        let n = self.pack.questions.len();
+        let mut values = vec![None; n];
+        with_scratch(n, |class| {
+            let mut next = 0;
+            for (id, v) in given {
+                let q = match self.pack.questions.get(next) {
+                    Some(question) if same_text(&question.id, id) => next,
+                    _ => self.question_index(id)?,
+                };
+                next = q + 1;
+                if let Some(v) = self.read_value(q, Flat::of(v)).ok()? {
+                    class[q] = self.classes().class_of(q, v)?;
+                    values[q] = Some(Some(v));
+                }
+            }
+            self.classes().settle_asked(class).then_some(())
+        })?;
+        Some(Answers { values })
     }
 
     /// One answer as JSON, checked against question `q`.
@@ -338,10 +376,19 @@ impl Engine {
         Ok(v)
     }
 
+    /// What checked answers tell of each question (as [`Engine::known`]
+    /// gives it), built in one pass.
     fn known_of(&self, answers: &Answers) -> Vec<Known> {
-        let given: Vec<Option<Val>> = answers.values.iter().map(|v| v.flatten()).collect();
-        let answered: Vec<bool> = answers.values.iter().map(Option::is_some).collect();
-        self.known(&given, &answered)
+        let mut known: Vec<Known> = answers
+            .values
+            .iter()
+            .map(|v| match v {
+                Some(v) => Known::Is(*v),
+                None => Known::Unknown,
+            })
+            .collect();
+        self.infer_not_asked(&mut known);
+        known
     }
 
     /// Give the answers the setting the incident is decided for (the
@@ -1225,11 +1272,13 @@ impl Engine {
         by: Option<&'p str>,
         from: Vec<&'p str>,
     ) -> PoliceRef<'p> {
-        let by = by.map(|a| self.actor_title(a));
+        let actor = by.and_then(|a| self.pack.actors.iter().position(|x| x.id == a));
+        let by = by.map(|a| actor.map_or(a, |i| self.pack.actors[i].title.as_str()));
         let words = match (by, response) {
-            (Some(who), pack::Response::Judgement) => {
-                format!("{who} judges whether to involve the police").into()
-            }
+            (Some(who), pack::Response::Judgement) => match actor {
+                Some(i) => self.judgement_by(i).into(),
+                None => super::engine::judgement_words(who).into(),
+            },
             (_, r) => response_words(r).into(),
         };
         PoliceRef {
@@ -1262,10 +1311,9 @@ impl Engine {
     /// already walked.
     pub fn walk(&self, ri: usize, start: &str, known: &[Known], setting: &str) -> Route<'_> {
         let r = &self.pack.routes[ri];
-        let index = |id: &str| self.node_index(ri, id);
         let mut steps: Vec<RouteStep<'_>> = Vec::new();
         let mut seen: Vec<usize> = Vec::new();
-        let mut at = index(start);
+        let mut at = self.node_index(ri, start);
         while let Some(ni) = at {
             if seen.contains(&ni) {
                 if let Some(last) = steps.last_mut() {
@@ -1276,11 +1324,12 @@ impl Engine {
             seen.push(ni);
             let n = &r.nodes[ni];
             let conds = self.node_conds(ri, ni);
+            let links = &conds.links;
             let held = |c: &Option<Expr>| c.as_ref().map_or(Some(true), |c| c.eval3(known));
             let only_if = match held(&conds.only_when) {
                 // Not taken: straight on.
                 Some(false) => {
-                    at = n.next.as_deref().and_then(index);
+                    at = links.next;
                     continue;
                 }
                 Some(true) => None,
@@ -1294,14 +1343,18 @@ impl Engine {
                 by: n
                     .by
                     .iter()
-                    .filter(|b| b.settings.is_empty() || b.settings.iter().any(|s| s == setting))
-                    .map(|b| self.actor_title(&b.actor))
+                    .zip(&links.by)
+                    .filter(|(b, _)| {
+                        b.settings.is_empty() || b.settings.iter().any(|s| s == setting)
+                    })
+                    .map(|(b, a)| a.map_or(b.actor.as_str(), |a| &self.pack.actors[a].title))
                     .collect(),
                 actions: n
                     .actions
                     .iter()
                     .zip(&conds.actions)
-                    .filter_map(|(a, c)| {
+                    .zip(&links.targets)
+                    .filter_map(|((a, c), targets)| {
                         let only_if = match held(c) {
                             Some(false) => return None,
                             Some(true) => None,
@@ -1312,7 +1365,14 @@ impl Engine {
                             targets: a
                                 .targets
                                 .iter()
-                                .map(|chain| chain.iter().map(|c| self.contact_ref(c)).collect())
+                                .zip(targets)
+                                .map(|(chain, parties)| {
+                                    chain
+                                        .iter()
+                                        .zip(parties)
+                                        .map(|(c, party)| self.party_ref(c, *party))
+                                        .collect()
+                                })
                                 .collect(),
                             only_if,
                             in_doubt: a.in_doubt,
@@ -1323,14 +1383,15 @@ impl Engine {
                     .timing
                     .iter()
                     .zip(&conds.timing)
-                    .filter_map(|(t, c)| {
+                    .zip(&links.timing_words)
+                    .filter_map(|((t, c), settled)| {
                         let open = match held(c) {
                             Some(false) => return None,
                             Some(true) => None,
                             None => Some(t.when_text.as_deref().unwrap_or_default()),
                         };
                         Some(match (open, &t.qualifier) {
-                            (None, None) => t.text.as_str().into(),
+                            (None, _) => settled.as_str().into(),
                             (open, qualifier) => {
                                 let mut words = t.text.clone();
                                 if let Some(when) = open {
@@ -1349,15 +1410,12 @@ impl Engine {
                 branches: n
                     .branches
                     .iter()
-                    .map(|b| BranchRef {
+                    .zip(&links.branches)
+                    .map(|(b, (to, answer))| BranchRef {
                         answer: &b.answer,
-                        title: n
-                            .answers
-                            .iter()
-                            .find(|a| a.id == b.answer)
-                            .map_or(b.answer.as_str(), |a| a.title.as_str()),
+                        title: answer.map_or(b.answer.as_str(), |a| n.answers[a].title.as_str()),
                         to: &b.to,
-                        to_text: index(&b.to).map_or("", |t| r.nodes[t].text.as_str()),
+                        to_text: to.map_or("", |t| r.nodes[t].text.as_str()),
                     })
                     .collect(),
                 answer: None,
@@ -1367,15 +1425,16 @@ impl Engine {
                 notes: &n.notes,
             };
             at = match n.kind {
-                NodeKind::Step => n.next.as_deref().and_then(index),
+                NodeKind::Step => links.next,
                 NodeKind::Outcome => None,
                 NodeKind::Decision => match self.settle(n, conds, known) {
                     Some((answer, by)) => {
                         let next = n
                             .branches
                             .iter()
-                            .find(|b| b.answer == answer)
-                            .and_then(|b| index(&b.to));
+                            .zip(&links.branches)
+                            .find(|(b, _)| b.answer == answer)
+                            .and_then(|(_, (to, _))| *to);
                         step.answer = Some(answer);
                         step.settled_by = Some(by);
                         next
@@ -1437,18 +1496,30 @@ impl Engine {
         Some((answer, SettledBy::Answers))
     }
 
-    fn contact_ref<'p>(&'p self, c: &'p str) -> ContactRef<'p> {
-        match self.pack.contacts.iter().find(|x| x.id == c) {
-            Some(x) => ContactRef {
-                id: &x.id,
-                title: &x.title,
-                phone: x.phone.as_deref(),
-                web: x.web.as_deref(),
-                email: x.email.as_deref(),
-            },
-            None => ContactRef {
+    /// The contact or actor an action's target `c` names, resolved when
+    /// the pack was read (`party`).
+    fn party_ref<'p>(&'p self, c: &'p str, party: Party) -> ContactRef<'p> {
+        match party {
+            Party::Contact(i) => {
+                let x = &self.pack.contacts[i];
+                ContactRef {
+                    id: &x.id,
+                    title: &x.title,
+                    phone: x.phone.as_deref(),
+                    web: x.web.as_deref(),
+                    email: x.email.as_deref(),
+                }
+            }
+            Party::Actor(i) => ContactRef {
                 id: c,
-                title: self.actor_title(c),
+                title: &self.pack.actors[i].title,
+                phone: None,
+                web: None,
+                email: None,
+            },
+            Party::Unknown => ContactRef {
+                id: c,
+                title: c,
                 phone: None,
                 web: None,
                 email: None,
@@ -1470,7 +1541,7 @@ impl Engine {
         // The accepted findings of this kind whose incidents include this
         // one (or may: an accept without a region covers every incident).
         AnswerError::NoLevel {
-            reason: reason.into(),
+            reason,
             accepted: self
                 .pack
                 .accepted_findings
@@ -1551,7 +1622,85 @@ pub fn response_words(r: pack::Response) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use serde_json::{Map, Value, json};
+
     use super::same_text;
+    use crate::emit::pack::QuestionKind;
+    use crate::eval::Engine;
+    use crate::eval::expr::Val;
+
+    /// xorshift64*, so that every run tries the same answers.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Answers read in one pass are those the full check gives: on every
+    /// committed pack, random answers objects (each question left out,
+    /// `null`, or given one of its answers whether or not the others show
+    /// it is asked, so that some break an "asked when" and some leave it
+    /// open, and some numbers fall below every class) are either read in
+    /// one pass exactly as the full check reads them, or left to it.
+    #[test]
+    fn answers_read_in_one_pass_are_those_the_full_check_gives() {
+        for name in [
+            "derbyshire",
+            "dorset",
+            "stockport",
+            "west-sussex",
+            "wiltshire",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{name}.json"));
+            let text = std::fs::read_to_string(path).expect("a committed pack");
+            let engine = Engine::from_json(&text).expect("the pack loads");
+            let mut state = 0x0a11_5ee5 ^ name.len() as u64;
+            let (mut direct, mut left, mut refused) = (0, 0, 0);
+            for _ in 0..3000 {
+                let mut given = Map::new();
+                for (q, question) in engine.pack.questions.iter().enumerate() {
+                    let choices: Vec<Val> = engine.cells()[q].iter().flatten().copied().collect();
+                    let roll = next(&mut state) % 8;
+                    let value = match choices.get(next(&mut state) as usize % choices.len().max(1))
+                    {
+                        _ if roll < 2 => continue,
+                        _ if roll == 2 => Value::Null,
+                        None => continue,
+                        Some(Val::Bool(b)) => json!(b),
+                        Some(Val::Opt(o)) => json!(question.options[*o as usize].id),
+                        Some(Val::Num(n)) => {
+                            // Sometimes one below the class's start.
+                            let n = n - (roll == 3) as i64;
+                            match question.kind {
+                                QuestionKind::Amount => json!(n as f64 / 100.0),
+                                _ => json!(n),
+                            }
+                        }
+                    };
+                    given.insert(question.id.clone(), value);
+                }
+                let checked = engine.answers_checked(&given);
+                match engine.answers_directly(&given) {
+                    Some(answers) => {
+                        direct += 1;
+                        assert_eq!(Ok(answers), checked, "{name}: {given:?}");
+                    }
+                    None if checked.is_ok() => left += 1,
+                    None => refused += 1,
+                }
+            }
+            assert!(
+                direct > 0 && refused > 0,
+                "{name}: {direct} read in one pass, {refused} refused"
+            );
+            eprintln!(
+                "{name}: {direct} in one pass, {left} valid left to the full check, {refused} refused"
+            );
+        }
+    }
 
     /// Every length a word-at-a-time comparison splits differently, with a
     /// difference at every position: only equal text is the same.

@@ -79,6 +79,37 @@ pub struct NodeConds {
     pub on: Option<On>,
     /// Answers the document fixes: answer index and when.
     pub always: Vec<(usize, Expr)>,
+    /// The node's links and names resolved to indices when the pack is
+    /// read, so that walking a route compares no ids.
+    pub links: NodeLinks,
+}
+
+/// A route node's references as indices (see [`NodeConds::links`]): a walk
+/// meets every step of a route per decision, and looking each id up by
+/// comparing text was most of deciding.
+pub struct NodeLinks {
+    /// The node after this one, in its route.
+    pub next: Option<usize>,
+    /// Per branch: the node it leads to, and its answer among the node's.
+    pub branches: Vec<(Option<usize>, Option<usize>)>,
+    /// Per `by`: the actor, when the pack defines it.
+    pub by: Vec<Option<usize>>,
+    /// Per action, per target chain: each contact.
+    pub targets: Vec<Vec<Vec<Party>>>,
+    /// Per timing: its words when its condition is settled (the text, and
+    /// the document's qualifier after a comma), built once.
+    pub timing_words: Vec<String>,
+}
+
+/// Whom an action's target names.
+#[derive(Clone, Copy, Debug)]
+pub enum Party {
+    /// A contact (index into the pack's contacts).
+    Contact(usize),
+    /// An actor (index into the pack's actors).
+    Actor(usize),
+    /// Neither (the reader refuses such a pack; kept as its id).
+    Unknown,
 }
 
 /// Most next questions an engine remembers (see `Engine::remember_next`).
@@ -119,6 +150,8 @@ pub struct Engine {
     procedure_diagram: OnceLock<Option<Diagram<u64>>>,
     /// The police responses as keys, for the compiled decision.
     police: PoliceTable,
+    /// Per actor: a judgement by them in words, built once.
+    judges: Vec<String>,
     /// The compiled decision (see `compiled.rs`), built when the pack is
     /// read if it ships one, else on first use.
     compiled: OnceLock<Option<Compiled>>,
@@ -337,6 +370,7 @@ impl Engine {
                             cond(&a.when, &format!("{at}, always")).map(|e| (i, e))
                         })
                         .collect::<Result<_, _>>()?,
+                    links: node_links(&pack, r, n),
                 });
             }
             route_conds.push(nodes);
@@ -529,6 +563,11 @@ impl Engine {
             .iter()
             .map(|(id, q)| (id.as_str().into(), *q))
             .collect();
+        let judges = pack
+            .actors
+            .iter()
+            .map(|a| judgement_words(&a.title))
+            .collect();
         Ok(Engine {
             pack,
             lookup,
@@ -548,6 +587,7 @@ impl Engine {
             diagram: OnceLock::new(),
             procedure_diagram: OnceLock::new(),
             police,
+            judges,
             compiled: OnceLock::new(),
             next_memo: Mutex::default(),
         })
@@ -611,6 +651,12 @@ impl Engine {
     /// The police table of the compiled decision.
     pub(super) fn police_table(&self) -> &PoliceTable {
         &self.police
+    }
+
+    /// A judgement by actor `a` (an index into the pack's actors), in
+    /// words.
+    pub(super) fn judgement_by(&self, a: usize) -> &str {
+        &self.judges[a]
     }
 
     /// The index of route `ri`'s node `id`.
@@ -1300,4 +1346,50 @@ fn cells(
             out
         })
         .collect()
+}
+
+/// A judgement by the actor titled `who`, in the words `decide` prints.
+pub(super) fn judgement_words(who: &str) -> String {
+    format!("{who} judges whether to involve the police")
+}
+
+/// Node `n` of route `r`'s references as indices (see [`NodeLinks`]).
+fn node_links(pack: &RulePack, r: &pack::Route, n: &pack::RouteNode) -> NodeLinks {
+    let node = |id: &str| r.nodes.iter().position(|m| m.id == id);
+    let actor = |id: &str| pack.actors.iter().position(|a| a.id == id);
+    NodeLinks {
+        next: n.next.as_deref().and_then(node),
+        branches: n
+            .branches
+            .iter()
+            .map(|b| (node(&b.to), n.answers.iter().position(|a| a.id == b.answer)))
+            .collect(),
+        by: n.by.iter().map(|b| actor(&b.actor)).collect(),
+        targets: n
+            .actions
+            .iter()
+            .map(|a| {
+                a.targets
+                    .iter()
+                    .map(|chain| {
+                        chain
+                            .iter()
+                            .map(|c| match pack.contacts.iter().position(|x| x.id == *c) {
+                                Some(i) => Party::Contact(i),
+                                None => actor(c).map_or(Party::Unknown, Party::Actor),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect(),
+        timing_words: n
+            .timing
+            .iter()
+            .map(|t| match &t.qualifier {
+                Some(q) => format!("{}, {q}", t.text),
+                None => t.text.clone(),
+            })
+            .collect(),
+    }
 }
