@@ -502,6 +502,90 @@ fn dorset_with_the_class_a_example_moved_to_level_3() {
         }
     }
     assert_eq!(changes.len(), review.structural.summary.total());
+    // Behaviour: the first Class A possession, and only it, moves from
+    // Level 2 to Level 3, never to less police involvement.
+    let b = &review.behaviour;
+    assert_eq!(b.not_compared, None);
+    assert!(
+        b.summary.changed > 0 && !b.summary.neutral,
+        "{:?}",
+        b.summary
+    );
+    assert!(b.summary.more_police > 0, "{:?}", b.summary);
+    assert_eq!(b.summary.less_police, 0, "{:?}", b.summary);
+    for r in &b.regions {
+        let when = r
+            .when
+            .as_deref()
+            .expect("a region narrower than every incident");
+        assert!(
+            when.contains("drug-class == class-a") && when.contains("a-occasion == 1"),
+            "{when}"
+        );
+        assert_eq!(r.old.handling.level.as_deref(), Some("level-2"), "{r:?}");
+        assert_eq!(r.new.handling.level.as_deref(), Some("level-3"), "{r:?}");
+        assert!(
+            r.new.rules.iter().any(|x| x.id == "first-a-possession"),
+            "{r:?}"
+        );
+        assert_eq!(r.witness.old_answers["drug-class"], json!("class-a"));
+    }
+    let example = b
+        .examples
+        .iter()
+        .find(|e| e.title == "Possession of Class A drugs" && e.level == "level-2")
+        .expect("the old example");
+    assert!(
+        example.moved && example.other_levels == ["level-3"],
+        "{example:?}"
+    );
+    // Stopping only revisions that send more children to the police.
+    let o = carepath_in(
+        &dir,
+        &[
+            "diff",
+            "dorset.carepath",
+            "dorset-revised.carepath",
+            "--format",
+            "json",
+            "--fail-on",
+            "less-police",
+        ],
+        &[],
+    );
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_renamed_reworded_rule_is_behaviour_neutral() {
+    let dir = scratch("diff-neutral");
+    copy_protocols(&dir);
+    let dorset = fs::read_to_string(dir.join("dorset.carepath")).expect("dorset");
+    let from = "rule second-a-possession \"";
+    assert!(dorset.contains(from), "the rule is there");
+    let renamed = dorset.replacen(from, "rule repeat-a-possession \"Reworded: ", 1);
+    fs::write(dir.join("renamed.carepath"), renamed).expect("written");
+    let o = carepath_in(
+        &dir,
+        &[
+            "diff",
+            "dorset.carepath",
+            "renamed.carepath",
+            "--format",
+            "json",
+            "--fail-on",
+            "any",
+        ],
+        &[],
+    );
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
+    let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    assert_valid(&review, "neutral");
+    assert!(review.structural.summary.total() > 0);
+    let b = &review.behaviour;
+    assert!(b.summary.neutral && b.regions.is_empty(), "{:?}", b.summary);
+    assert!(b.summary.incident_classes > 0);
+    assert!(b.examples.iter().all(|e| !e.moved), "{:?}", b.examples);
 }
 
 #[test]
@@ -602,8 +686,10 @@ fn a_wording_only_change_at_the_source() {
     );
     fs::write(dir.join("reworded.carepath"), reworded).expect("written");
     let o = carepath_in(&dir, &["diff", "dorset.carepath", "reworded.carepath"], &[]);
-    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    // No incident can see a rewording: status 0.
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
     let out = text(&o.stdout);
+    assert!(out.contains("behaviour-neutral"), "{out}");
     assert!(
         out.contains("~ rule weapon-possession \"Possession of a weapon without aggravating features\" (wording only)"),
         "{out}"
