@@ -903,3 +903,64 @@ fn dorset_a_victim_s_wish_is_asked_before_the_police_response_is_given() {
     let d = engine.decide(&answers, "residential").expect("a decision");
     assert_eq!(d.police.response, Response::Judgement);
 }
+
+/// A remembered next question is the one the search finds: on every seed
+/// pack, interviews answered in asking order (every prefix of many
+/// incidents) get the same next question from an engine that met them in
+/// order, from one that met them in reverse (its memory filled by other
+/// answers first), and, for some, from an engine that met nothing before.
+#[test]
+fn remembered_next_questions_are_the_ones_searched() {
+    use carepath::eval::Answers;
+    use carepath::eval::expr::Val;
+    for name in [
+        "derbyshire",
+        "dorset",
+        "stockport",
+        "west-sussex",
+        "wiltshire",
+    ] {
+        let text = fs::read_to_string(format!("out/{name}.json")).expect("pack");
+        let load = || Engine::from_json(&text).expect("loads");
+        let forward = load();
+        let backward = load();
+        let n = forward.pack.questions.len();
+        // Possible incidents drawn from the answer classes, and each
+        // prefix of their answers in asking order.
+        let mut seed: u64 = 0x5eed_0fa5;
+        let mut states: Vec<Answers> = Vec::new();
+        for _ in 0..30 {
+            let mut vals: Vec<Option<Val>> = vec![None; n];
+            for (q, cells) in forward.cells().iter().enumerate() {
+                let asked = forward.asked_when(q).is_none_or(|c| c.eval(&vals));
+                let choices: Vec<Val> = cells.iter().flatten().copied().collect();
+                if asked && !choices.is_empty() {
+                    seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    vals[q] = Some(choices[(seed >> 33) as usize % choices.len()]);
+                }
+            }
+            for k in 0..=n {
+                let mut values: Vec<Option<Option<Val>>> = vec![None; n];
+                for (v, x) in values.iter_mut().zip(&vals).take(k) {
+                    *v = x.map(Some);
+                }
+                if let Some(sq) = forward.setting_question() {
+                    values[sq] = vals[sq].map(Some);
+                }
+                states.push(Answers { values });
+            }
+        }
+        let next = |engine: &Engine, a: &Answers| engine.next_question(a).map(|q| q.id.clone());
+        let ahead: Vec<Option<String>> = states.iter().map(|a| next(&forward, a)).collect();
+        let behind: Vec<Option<String>> = states.iter().rev().map(|a| next(&backward, a)).collect();
+        for (i, a) in states.iter().enumerate() {
+            let back = &behind[states.len() - 1 - i];
+            assert_eq!(&ahead[i], back, "{name}: {a:?}");
+            if i % 97 == 0 {
+                assert_eq!(ahead[i], next(&load(), a), "{name}, a fresh engine: {a:?}");
+            }
+        }
+    }
+}

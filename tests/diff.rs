@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::support::{scratch, text};
 
-fn carepath_in(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+pub(crate) fn carepath_in(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_carepath"));
     cmd.args(args)
         .current_dir(dir)
@@ -31,17 +31,17 @@ fn carepath(args: &[&str]) -> Output {
     carepath_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, &[])
 }
 
-fn status(o: &Output) -> i32 {
+pub(crate) fn status(o: &Output) -> i32 {
     o.status.code().expect("an exit status")
 }
 
 /// A committed rule pack from `out/`, as JSON.
-fn pack_value(id: &str) -> Value {
+pub(crate) fn pack_value(id: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{id}.json"));
     serde_json::from_str(&fs::read_to_string(path).expect("a committed pack")).expect("JSON")
 }
 
-fn pack(v: &Value) -> RulePack {
+pub(crate) fn pack(v: &Value) -> RulePack {
     serde_json::from_value(v.clone()).expect("still a rule pack")
 }
 

@@ -551,6 +551,111 @@ fn an_open_library_is_seen_by_the_protocol_that_imports_it() {
     assert_eq!(c.exit(), 0);
 }
 
+const ROUTED: &str = r#"protocol demo {
+  title "Demo protocol"
+  authority "Example Council"
+  source "Example protocol document"
+  policy most-serious
+  otherwise low
+}
+setting home "Children's home"
+question harm "Was anyone hurt?" {
+  answer one of { none "No one", minor "Minor injury", serious "Serious injury" }
+  cite "4.2"
+}
+level low "Low" {
+  police none
+  cite "6.1"
+}
+level high "High" {
+  police report
+  cite "6.2"
+}
+rule serious "Serious harm" { when harm == serious then high cite "6.3" }
+route home "At home" {
+  for home
+  start low, high -> how-hurt
+  decision how-hurt "How badly was anyone hurt?" {
+    on harm
+    none -> done
+    minor -> done
+    serious -> tell
+  }
+  outcome tell "Tell the police"
+  outcome done "Recorded"
+  cite "6.4"
+}
+"#;
+
+/// A decision `on` a question branches on its answers: each branch's
+/// answer is a use of the question's option, found by definition,
+/// references and rename.
+#[test]
+fn a_branch_answer_of_a_decision_on_a_question_is_its_option() {
+    let dir = scratch("lsp-branch-answers");
+    let main = uri(&dir.join("main.carepath"));
+    std::fs::write(dir.join("main.carepath"), ROUTED).unwrap();
+    let mut c = Client::start();
+    c.initialize(&dir);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": main, "languageId": "carepath", "version": 1, "text": ROUTED}}),
+    );
+    assert_eq!(
+        c.published(),
+        json!({"uri": main, "diagnostics": [], "version": 1})
+    );
+    let at = |p: Value| json!({"textDocument": {"uri": main}, "position": p});
+    // `serious -> tell`: the option `serious` of `harm`, on line 9.
+    let branch = pos(ROUTED, "serious -> tell", 0, 2);
+    let option = range(9, 55, 9, 62);
+    assert_eq!(
+        c.call(2, "textDocument/definition", at(branch.clone())),
+        json!([{"uri": main, "range": option}])
+    );
+    let mut refs = at(branch.clone());
+    refs["context"] = json!({"includeDeclaration": false});
+    assert_eq!(
+        c.call(3, "textDocument/references", refs),
+        json!([
+            {"uri": main, "range": range(20, 43, 20, 50)},
+            {"uri": main, "range": range(28, 4, 28, 11)},
+        ])
+    );
+    // Renaming the option renames the branch, which would otherwise no
+    // longer name an answer.
+    let mut rename = at(branch);
+    rename["newName"] = json!("grave");
+    let edit = c.call(4, "textDocument/rename", rename);
+    let mut ranges: Vec<Value> = edit["changes"][&main]
+        .as_array()
+        .expect("edits in the file")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["newText"], "grave");
+            e["range"].clone()
+        })
+        .collect();
+    ranges.sort_by_key(|r| {
+        (
+            r["start"]["line"].as_u64(),
+            r["start"]["character"].as_u64(),
+        )
+    });
+    assert_eq!(
+        ranges,
+        [option, range(20, 43, 20, 50), range(28, 4, 28, 11)]
+    );
+    // Another branch, another option.
+    let none = pos(ROUTED, "none -> done", 0, 1);
+    assert_eq!(
+        c.call(5, "textDocument/definition", at(none)),
+        json!([{"uri": main, "range": range(9, 18, 9, 22)}])
+    );
+    assert_eq!(c.call(6, "shutdown", Value::Null), Value::Null);
+    assert_eq!(c.exit(), 0);
+}
+
 #[test]
 fn hostile_requests_are_answered_and_the_server_keeps_serving() {
     let dir = fixture("lsp-hostile");

@@ -422,7 +422,7 @@ impl SvgRenderer {
     }
 }
 
-fn run_dot(dot: &str) -> Result<Vec<u8>, String> {
+pub(super) fn run_dot(dot: &str) -> Result<Vec<u8>, String> {
     let mut child = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())

@@ -8,7 +8,7 @@
 //! at the same revision. The comparison itself is the library's
 //! (`carepath::review`).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -17,11 +17,11 @@ use carepath::emit;
 use carepath::emit::pack::RulePack;
 use carepath::eval::{Engine, Integrity};
 use carepath::model::{ReadError, Workspace, normalize_path};
-use carepath::review::{self, render};
+use carepath::review::{self, picture, render};
 use carepath::source::{FileId, display_path};
 
 use super::Status;
-use super::build::source_texts;
+use super::build::{run_dot, source_texts};
 use super::input::{describe, expand, load, read_text};
 use super::output::{self, errln};
 use super::report::{self, ErrorFormat};
@@ -36,6 +36,10 @@ pub enum Format {
     Json,
     /// Markdown, for a review meeting's papers.
     Markdown,
+    /// The diff flowchart as DOT, for Graphviz: the new version's picture
+    /// with what it removed drawn back in, each element marked by its
+    /// change.
+    Dot,
 }
 
 #[derive(clap::Args)]
@@ -65,6 +69,10 @@ pub struct Args {
     /// `police-change` (either way). Changes in text alone never fail.
     #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "CHANGE")]
     fail_on: FailOn,
+    /// Also write the diff flowchart to this file: `.svg` (drawn with
+    /// Graphviz `dot`, which must be installed) or `.dot`.
+    #[arg(long, value_name = "FILE")]
+    picture: Option<PathBuf>,
     /// Use rule packs changed after `carepath build` wrote them, as
     /// `decide --allow-modified` does; they are still checked for
     /// everything the compiler guarantees.
@@ -102,6 +110,13 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
+    let picture = match args.picture.as_deref().map(PictureKind::of).transpose() {
+        Ok(p) => p,
+        Err(message) => {
+            errln!("error: {}", terminal_safe(&message));
+            return Status::Usage;
+        }
+    };
     let integrity = if args.allow_modified {
         Integrity::AllowModified
     } else {
@@ -124,17 +139,23 @@ pub fn run(args: Args) -> Status {
         ),
         Format::Json => review::to_json(&review),
         Format::Markdown => render::markdown(&review),
+        Format::Dot => picture::to_dot(&review, &old.pack, &new.pack),
     });
+    if let (Some(kind), Some(path)) = (picture, &args.picture)
+        && let Err(message) =
+            write_picture(path, kind, &picture::to_dot(&review, &old.pack, &new.pack))
+    {
+        errln!("error: {}", terminal_safe(&message));
+        return Status::Usage;
+    }
     // 1 when behaviour differs (or, with --fail-on, in the way named);
     // behaviour that could not be compared is trouble.
     let b = &review.behaviour;
-    if b.not_compared.is_some() {
-        if let Some(why) = &b.not_compared {
-            errln!(
-                "error: behaviour could not be compared: {}",
-                terminal_safe(why)
-            );
-        }
+    if let Some(why) = &b.not_compared {
+        errln!(
+            "error: behaviour could not be compared: {}",
+            terminal_safe(why)
+        );
         return Status::Usage;
     }
     let fails = match args.fail_on {
@@ -162,6 +183,77 @@ pub enum FailOn {
     /// Police involvement changed for some incident class, either way or
     /// where it cannot be ranked.
     PoliceChange,
+}
+
+/// What `--picture` writes, by the file's extension.
+#[derive(Clone, Copy)]
+enum PictureKind {
+    Dot,
+    Svg,
+}
+
+impl PictureKind {
+    fn of(path: &Path) -> Result<PictureKind, String> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("svg") => Ok(PictureKind::Svg),
+            Some(e) if e.eq_ignore_ascii_case("dot") => Ok(PictureKind::Dot),
+            _ => Err(format!(
+                "cannot write the picture to {}: name a .svg or .dot file",
+                display_path(path)
+            )),
+        }
+    }
+}
+
+/// Write the diff flowchart, as DOT or laid out as SVG by Graphviz, through
+/// a hidden temporary beside the file renamed over it, so that the file is
+/// either the old one or the whole new picture. The temporary's name is not
+/// one `build` cleans up, so a build into the same folder cannot remove it.
+fn write_picture(path: &Path, kind: PictureKind, dot: &str) -> Result<(), String> {
+    let shown = display_path(path);
+    let bytes = match kind {
+        PictureKind::Dot => dot.as_bytes().to_vec(),
+        PictureKind::Svg => run_dot(dot).map_err(|e| {
+            if graphviz_missing() {
+                format!(
+                    "cannot draw {shown}: Graphviz `dot` is not installed; install Graphviz, or write the picture as .dot"
+                )
+            } else {
+                format!("cannot draw {shown}: Graphviz `dot` failed: {e}")
+            }
+        })?,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("cannot write the picture to {shown}: it is not a file name"))?;
+    let tmp = dir.join(format!(".{name}.{}.diff.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {shown}: {}", describe(&e)));
+    }
+    Ok(())
+}
+
+/// Whether Graphviz `dot` cannot be run at all.
+fn graphviz_missing() -> bool {
+    !Command::new("dot")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Colour on a terminal (or when `CLICOLOR_FORCE` is set), and never when

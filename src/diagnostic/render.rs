@@ -71,6 +71,9 @@ fn handler(style: HumanStyle) -> GraphicalReportHandler {
         .with_width(style.width)
         .with_links(false)
         .with_context_lines(CONTEXT_LINES)
+        // Names are joined with `-` (`drug-class == class-b`); a line broken
+        // at the hyphen would read as two words.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// One diagnostic as a JSON object: code, severity, message, file, line,

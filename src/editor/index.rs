@@ -557,6 +557,15 @@ impl Walk {
                         }
                         ast::RouteProp::Decision(d) => {
                             self.def(DefKind::Node, &d.name, d.span);
+                            // A decision `on` a question branches on its
+                            // answers, so each branch names one of them.
+                            let on = d.props.iter().find_map(|dp| match &dp.node {
+                                ast::DecisionProp::On(e) => match &e.node {
+                                    ast::ExprKind::Question(q) => Some(q.node.clone()),
+                                    _ => None,
+                                },
+                                _ => None,
+                            });
                             for dp in &d.props {
                                 match &dp.node {
                                     ast::DecisionProp::By(b) => self.by(b),
@@ -566,7 +575,16 @@ impl Walk {
                                     ast::DecisionProp::On(e) => self.expr(e),
                                     ast::DecisionProp::Always { when, .. } => self.expr(when),
                                     ast::DecisionProp::Timing(t) => self.timing(t),
-                                    ast::DecisionProp::Branch { target, .. } => {
+                                    ast::DecisionProp::Branch { answer, target } => {
+                                        if let Some(question) = &on {
+                                            self.uses.push(Use {
+                                                name: answer.node.clone(),
+                                                span: answer.span,
+                                                target: Target::Option {
+                                                    question: question.clone(),
+                                                },
+                                            });
+                                        }
                                         self.one(node.clone(), target)
                                     }
                                     _ => {}

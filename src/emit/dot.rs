@@ -1037,17 +1037,17 @@ pub fn quoted(text: &str) -> String {
     out
 }
 
-fn attr(name: &str, value: &str) -> Attribute {
+pub(crate) fn attr(name: &str, value: &str) -> Attribute {
     Attribute(Id::Plain(name.into()), Id::Escaped(quoted(value)))
 }
 
-fn plain(name: &str, value: &str) -> Attribute {
+pub(crate) fn plain(name: &str, value: &str) -> Attribute {
     Attribute(Id::Plain(name.into()), Id::Plain(value.into()))
 }
 
 /// Text for a Graphviz HTML-like label: the XML specials escaped, control
 /// characters dropped.
-fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -1064,7 +1064,7 @@ fn html(text: &str) -> String {
 }
 
 /// Wrapped lines as HTML, left-aligned.
-fn html_lines(text: &str, width: usize) -> String {
+pub(crate) fn html_lines(text: &str, width: usize) -> String {
     wrap(text, width)
         .iter()
         .map(|l| html(l))
@@ -1181,12 +1181,17 @@ pub const WRAP_TITLE: usize = 150;
 /// its title, so a long one would widen the route.
 pub const WRAP_CLUSTER: usize = 50;
 
-/// The picture as a graphviz-rust graph.
-pub fn to_graph(chart: &Flowchart) -> Graph {
-    let title = wrap(&chart.title, WRAP_TITLE).join("\n");
-    let mut stmts = vec![
+/// The attributes every picture starts with: its title at the top, the
+/// font, and the spacing; `edge` adds to the edges' defaults.
+pub(crate) fn graph_defaults(title: &str, edge: Vec<Attribute>) -> Vec<Stmt> {
+    let mut edges = vec![
+        attr("fontname", "Helvetica"),
+        attr("fontsize", &FONT.to_string()),
+    ];
+    edges.extend(edge);
+    vec![
         Stmt::GAttribute(GraphAttributes::Graph(vec![
-            attr("label", &title),
+            attr("label", &wrap(title, WRAP_TITLE).join("\n")),
             plain("labelloc", "t"),
             attr("fontsize", &FONT_TITLE.to_string()),
             attr("fontname", "Helvetica"),
@@ -1200,12 +1205,13 @@ pub fn to_graph(chart: &Flowchart) -> Graph {
             attr("fontsize", &FONT.to_string()),
             attr("margin", "0.05,0.03"),
         ])),
-        Stmt::GAttribute(GraphAttributes::Edge(vec![
-            attr("fontname", "Helvetica"),
-            attr("fontsize", &FONT.to_string()),
-            attr("color", "#555555"),
-        ])),
-    ];
+        Stmt::GAttribute(GraphAttributes::Edge(edges)),
+    ]
+}
+
+/// The picture as a graphviz-rust graph.
+pub fn to_graph(chart: &Flowchart) -> Graph {
+    let mut stmts = graph_defaults(&chart.title, vec![attr("color", "#555555")]);
     stmts.extend(
         chart
             .nodes

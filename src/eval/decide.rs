@@ -560,16 +560,23 @@ impl Engine {
     /// question a procedure's condition still waits on. `None` when
     /// everything is settled.
     pub fn next_question(&self, answers: &Answers) -> Option<&pack::Question> {
-        if let Some(next) = self.next_directly(answers) {
-            return next.map(|q| &self.pack.questions[q]);
+        let key = match self.next_directly(answers) {
+            Ok(next) => return next.map(|q| &self.pack.questions[q]),
+            Err(key) => key,
+        };
+        let next = self.next_searched(answers);
+        if let Some(key) = key {
+            self.remember_next(key, next);
         }
+        next.map(|q| &self.pack.questions[q])
+    }
+
+    /// [`Engine::next_question`] by the exact search on the diagrams.
+    fn next_searched(&self, answers: &Answers) -> Option<usize> {
         let known = self.known_of(answers);
         let mut partial = self.partial(known.clone()).with_diagram();
         if partial.possible(2).len() < 2 {
-            return self
-                .open_procedure_questions(&known)
-                .first()
-                .map(|q| &self.pack.questions[*q]);
+            return self.open_procedure_questions(&known).first().copied();
         }
         // The questions before the one the compiled decision stops at do
         // not matter: the walk passed their place without asking them.
@@ -584,11 +591,11 @@ impl Engine {
                 continue;
             }
             if partial.applies(q) {
-                return Some(&self.pack.questions[q]);
+                return Some(q);
             }
             first_open.get_or_insert(q);
         }
-        first_open.map(|q| &self.pack.questions[q])
+        first_open
     }
 
     /// [`Engine::next_question`] on the compiled decision, where it can
@@ -599,28 +606,41 @@ impl Engine {
     /// police response) that cannot meet, whatever the rest of the answers
     /// are. When the walk reaches an end, the level and response are
     /// settled, and the next question is the first a procedure waits on
-    /// (none when the answers settle every procedure). `None` leaves the
-    /// question to the exact search.
-    fn next_directly(&self, answers: &Answers) -> Option<Option<usize>> {
-        let compiled = self.compiled()?;
+    /// (none when the answers settle every procedure). Answers whose next
+    /// question was found before (see [`Engine::next_key`]) get it back
+    /// at once.
+    ///
+    /// `Err` leaves the question to the exact search, with the key to
+    /// remember its answer under, when the answers have one.
+    fn next_directly(&self, answers: &Answers) -> Result<Option<usize>, Option<u64>> {
+        let Some(compiled) = self.compiled() else {
+            return Err(None);
+        };
         let classes = self.classes();
         let si = match self.setting_question() {
             Some(sq) => match answers.values[sq] {
                 Some(Some(Val::Opt(o))) => o as usize,
-                _ => return None,
+                _ => return Err(None),
             },
             None => 0,
         };
         with_scratch(self.pack.questions.len(), |class| {
             for (q, v) in answers.values.iter().enumerate() {
                 match v {
-                    Some(Some(v)) => class[q] = classes.class_of(q, *v)?,
-                    Some(None) => return None,
+                    Some(Some(v)) => match classes.class_of(q, *v) {
+                        Some(c) => class[q] = c,
+                        None => return Err(None),
+                    },
+                    Some(None) => return Err(None),
                     None => {}
                 }
             }
             if !classes.settle_asked(class) {
-                return None;
+                return Err(None);
+            }
+            let key = self.next_key(class);
+            if let Some(next) = key.and_then(|k| self.remembered_next(k)) {
+                return Ok(next);
             }
             let (q, node) = match compiled.walk(si, |q| Some(class[q]).filter(|c| *c != UNSET)) {
                 Walked::Open { question, node } => (question, node),
@@ -629,15 +649,19 @@ impl Engine {
                     // what the procedures wait on.
                     let settled = classes.procedures.iter().all(|p| p.eval3(class).is_some());
                     if settled {
-                        return Some(None);
+                        return Ok(None);
                     }
                     let open = self.open_procedure_questions(&self.known_of(answers));
-                    return Some(open.first().copied());
+                    let next = open.first().copied();
+                    if let Some(key) = key {
+                        self.remember_next(key, next);
+                    }
+                    return Ok(next);
                 }
-                Walked::Impossible => return None,
+                Walked::Impossible => return Err(key),
             };
             if classes.asked(q, class) != Some(true) {
-                return None;
+                return Err(key);
             }
             // The ends below each answer to it (not "not asked": it is).
             let mut budget = NEXT_QUESTION_BUDGET;
@@ -650,7 +674,10 @@ impl Engine {
                     class[q] = c;
                     let found = compiled.outcomes_below(*target, class, classes, &mut budget);
                     class[q] = UNSET;
-                    below.push(found?);
+                    let Some(found) = found else {
+                        return Err(key);
+                    };
+                    below.push(found);
                     if !classes.tested_by_asked(q) {
                         // The same below every class of the run.
                         break;
@@ -660,7 +687,7 @@ impl Engine {
             let apart = below
                 .iter()
                 .any(|a| below.iter().any(|b| *a != 0 && *b != 0 && a & b == 0));
-            apart.then_some(Some(q))
+            if apart { Ok(Some(q)) } else { Err(key) }
         })
     }
 

@@ -583,6 +583,27 @@ impl<T: Copy + Ord> Diagram<T> {
         })
     }
 
+    /// Where a walk from the root stops that follows the answer classes
+    /// `cell` gives: the first node whose question has none, with that
+    /// question, or an end (`None` for the question). Below that node the
+    /// diagram is a function of the unanswered questions alone, so two sets
+    /// of answers that stop at the same node (and know nothing past its
+    /// question but what they force) leave the same incidents open.
+    /// `None` when a class is not one of the question's.
+    pub fn stop(&self, cell: impl Fn(usize) -> Option<u32>) -> Option<(NodeId, Option<usize>)> {
+        let s = &self.store;
+        let mut n = self.root;
+        while !is_terminal(n) {
+            let q = s.var(n);
+            let Some(c) = cell(q) else {
+                return Some((n, Some(q)));
+            };
+            let runs = s.runs(n);
+            n = runs.get(runs.partition_point(|r| r.0 <= c))?.1;
+        }
+        Some((n, None))
+    }
+
     fn terminal_mask(&self, t: NodeId) -> Mask {
         match value(t) {
             v if v == self.impossible || v == 0 => 0,

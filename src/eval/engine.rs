@@ -2,11 +2,11 @@
 //! decided here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::classes::Classes;
+use super::classes::{self, Classes};
 use super::compiled::{self, Compiled, End, PoliceKeys, PoliceTable};
 use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
@@ -81,6 +81,9 @@ pub struct NodeConds {
     pub always: Vec<(usize, Expr)>,
 }
 
+/// Most next questions an engine remembers (see `Engine::remember_next`).
+const NEXT_MEMO_LIMIT: usize = 1 << 16;
+
 /// A rule pack ready to decide.
 pub struct Engine {
     pub pack: RulePack,
@@ -119,6 +122,12 @@ pub struct Engine {
     /// The compiled decision (see `compiled.rs`), built when the pack is
     /// read if it ships one, else on first use.
     compiled: OnceLock<Option<Compiled>>,
+    /// The next question worth asking, remembered per pair of places where
+    /// walks of the decision and procedures diagrams stop (see
+    /// `Engine::next_key`): partial answers that stop at the same places
+    /// leave the same incidents open, so they have the same next question,
+    /// and the exact search runs once per pair rather than once per call.
+    next_memo: Mutex<rustc_hash::FxHashMap<u64, Option<usize>>>,
 }
 
 impl Engine {
@@ -540,6 +549,7 @@ impl Engine {
             procedure_diagram: OnceLock::new(),
             police,
             compiled: OnceLock::new(),
+            next_memo: Mutex::default(),
         })
     }
 
@@ -549,6 +559,22 @@ impl Engine {
         self.compiled
             .get_or_init(|| Compiled::build(&self.source(), &self.police_keys()))
             .as_ref()
+    }
+
+    /// The next question remembered for a key of `Engine::next_key`.
+    pub(super) fn remembered_next(&self, key: u64) -> Option<Option<usize>> {
+        self.next_memo.lock().ok()?.get(&key).copied()
+    }
+
+    /// Remember the next question for a key of `Engine::next_key`, while
+    /// fewer than `NEXT_MEMO_LIMIT` are remembered (a pack's diagrams can
+    /// have many nodes; the memory stays bounded).
+    pub(super) fn remember_next(&self, key: u64, next: Option<usize>) {
+        if let Ok(mut memo) = self.next_memo.lock()
+            && memo.len() < NEXT_MEMO_LIMIT
+        {
+            memo.insert(key, next);
+        }
     }
 
     /// What the decision diagrams are built from.
@@ -864,6 +890,37 @@ impl Engine {
     #[cfg(test)]
     pub(super) fn has_diagram(&self) -> bool {
         self.diagram().is_some()
+    }
+
+    /// The key under which the next question of partial answers (read
+    /// into answer classes, the questions they show are not asked given
+    /// theirs) is remembered: where walks of the decision diagram and of
+    /// the procedures diagram stop. Below those places each diagram is a
+    /// function of the questions still open, so answers that stop at the
+    /// same places, and know nothing past the first place's question but
+    /// what they force ("not asked" where an "asked when" fails), leave
+    /// the same incidents open with the same outcomes, and the next
+    /// question is the same. That covers answers given in the order
+    /// questions are asked; `None` for others (they are judged afresh),
+    /// before the decision diagram is built, and when either diagram is too
+    /// large to build.
+    pub(super) fn next_key(&self, class: &[u32]) -> Option<u64> {
+        let cell = |q: usize| Some(class[q]).filter(|c| *c != classes::UNSET);
+        // Only once the exact search has built the decision diagram: answers
+        // that the compiled decision alone judges need neither diagram.
+        let (decision, dq) = self.diagram.get()?.as_ref()?.stop(cell)?;
+        let (procedures, pq) = if self.procedures.is_empty() {
+            (0, None)
+        } else {
+            self.procedure_diagram()?.stop(cell)?
+        };
+        let first = dq.unwrap_or(usize::MAX).min(pq.unwrap_or(usize::MAX));
+        let forced = (first.saturating_add(1)..class.len()).all(|q| {
+            class[q] == classes::UNSET
+                || (Some(class[q]) == self.classes.not_asked(q)
+                    && self.classes.asked(q, class) == Some(false))
+        });
+        forced.then_some((u64::from(decision) << 32) | u64::from(procedures))
     }
 
     /// The decision diagram, built on first use; `None` when it is too

@@ -20,6 +20,7 @@
 //! that a small text change moves to the police.
 
 pub mod behaviour;
+pub mod picture;
 pub mod render;
 mod structure;
 

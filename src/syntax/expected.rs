@@ -369,6 +369,17 @@ fn help_for(positives: &[Rule], found: &str, text: &str, pos: usize) -> Option<S
     if word == "=>" || rest.starts_with("=>") {
         return Some("write `->` for a branch or a start".into());
     }
+    let is_name = |w: &str| {
+        w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if positives.contains(&Rule::arrow) && is_name(word) {
+        return Some(format!("put `->` before the step it leads to: `-> {word}`"));
+    }
+    let before = text[..pos.min(text.len())].trim_end();
+    if positives.contains(&Rule::level_ref) && before.ends_with("then") && !is_name(word) {
+        return Some("name the level the rule puts incidents at, e.g. `then level-2`".into());
+    }
     None
 }
 
