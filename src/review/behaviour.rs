@@ -309,6 +309,10 @@ pub(crate) struct Space<'e> {
     to_merged: Vec<Vec<usize>>,
     /// Per engine: its deciding rules (pack indices).
     deciding: Vec<Vec<usize>>,
+    /// Per engine, per rule: whether it has a police response or a route
+    /// start of its own (so that which rule of a level decides can change
+    /// the handling).
+    shapes: Vec<Vec<bool>>,
     /// Per merged question: whether some "asked when" tests it.
     tested_by_asked: Vec<bool>,
     /// Per merged question, per engine: whether some class cannot be
@@ -321,8 +325,12 @@ pub(crate) struct Space<'e> {
     /// matter to counting.
     counted: std::cell::RefCell<rustc_hash::FxHashMap<(usize, Vec<Cell>), u64>>,
     /// Handlings by side, setting and the rules and procedures that hold.
-    handled: std::cell::RefCell<rustc_hash::FxHashMap<(usize, Option<Val>, Vec<bool>), Handling>>,
+    handled: std::cell::RefCell<rustc_hash::FxHashMap<HandledKey, Handling>>,
 }
+
+/// A remembered handling's key: the side, the setting, and which rules and
+/// procedures hold (all a handling depends on).
+type HandledKey = (usize, Option<Val>, Vec<bool>);
 
 /// One side's view of a partial incident.
 struct View {
@@ -399,6 +407,24 @@ impl<'e> Space<'e> {
                 .map(|e| {
                     (0..e.pack.rules.len())
                         .filter(|r| e.rule_decides(*r))
+                        .collect()
+                })
+                .collect(),
+            shapes: engines
+                .iter()
+                .map(|e| {
+                    e.pack
+                        .rules
+                        .iter()
+                        .map(|rule| {
+                            !rule.police.is_empty()
+                                || e.pack.routes.iter().any(|route| {
+                                    route
+                                        .starts
+                                        .iter()
+                                        .any(|st| st.rule.as_deref() == Some(rule.id.as_str()))
+                                })
+                        })
                         .collect()
                 })
                 .collect(),
@@ -691,6 +717,7 @@ impl<'e> Space<'e> {
     fn open_rules(&self, s: usize, known: &[Known], level_only: bool) -> Vec<usize> {
         let e = self.engines[s];
         let mut open = Vec::new();
+        let mut holding = Vec::new();
         let mut top: Option<usize> = None;
         let mut levels_differ = false;
         for &r in &self.deciding[s] {
@@ -703,20 +730,30 @@ impl<'e> Space<'e> {
                     }
                     levels_differ |= top.is_some_and(|t| t != l);
                     top = top.max(Some(l));
+                    holding.push(r);
                 }
                 Some(false) => {}
             }
         }
         match e.pack.policy.kind {
             PolicyKind::FirstMatch => open,
-            PolicyKind::MostSerious => open
-                .into_iter()
-                .filter(|r| {
-                    top.is_none_or(|t| {
-                        e.rule_level(*r) > t || (!level_only && e.rule_level(*r) == t)
+            PolicyKind::MostSerious => {
+                // A rule of the level already reached changes the handling
+                // only through a police response or a route start of its
+                // own, or by adding the level's response beside a holding
+                // rule's own; otherwise which of them decides is the same.
+                let shaped = |r: usize| self.shapes[s][r];
+                let top_shaped = top
+                    .is_some_and(|t| holding.iter().any(|r| e.rule_level(*r) == t && shaped(*r)));
+                open.into_iter()
+                    .filter(|r| {
+                        top.is_none_or(|t| {
+                            let l = e.rule_level(*r);
+                            l > t || (!level_only && l == t && (top_shaped || shaped(*r)))
+                        })
                     })
-                })
-                .collect(),
+                    .collect()
+            }
             PolicyKind::NoOverlap if levels_differ => Vec::new(),
             PolicyKind::NoOverlap => open,
         }
