@@ -507,6 +507,15 @@ fn behaviour_human(out: &mut String, b: &Behaviour, style: Style) {
             safe(&e.level),
             safe(&e.other_levels.join(", "))
         );
+        // Which answers move it: an incident of the example the two
+        // versions place at different levels, as its own version reads it.
+        if let Some(w) = &e.witness {
+            let _ = writeln!(
+                out,
+                "      moved, for example: {}",
+                safe(&witness_text(w, e.of == super::behaviour::Which::New))
+            );
+        }
     }
 }
 
@@ -560,6 +569,13 @@ fn behaviour_markdown(out: &mut String, b: &Behaviour) {
                 markdown_text(&e.level),
                 markdown_text(&e.other_levels.join(", "))
             );
+            if let Some(w) = &e.witness {
+                let _ = writeln!(
+                    out,
+                    "  - moved, for example: {}",
+                    markdown_text(&witness_text(w, e.of == super::behaviour::Which::New))
+                );
+            }
         }
     }
 }
