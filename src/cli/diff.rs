@@ -63,6 +63,12 @@ pub struct Args {
     /// How to print the changes.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// When to exit with status 1: `any` behavioural change (the default),
+    /// `more-police` (some incident class moved to more police
+    /// involvement, to stop such a revision in CI), `less-police`, or
+    /// `police-change` (either way). Changes in text alone never fail.
+    #[arg(long, value_enum, default_value_t = FailOn::Any, value_name = "CHANGE")]
+    fail_on: FailOn,
     /// Also write the diff flowchart to this file: `.svg` (drawn with
     /// Graphviz `dot`, which must be installed) or `.dot`.
     #[arg(long, value_name = "FILE")]
@@ -142,12 +148,41 @@ pub fn run(args: Args) -> Status {
         errln!("error: {}", terminal_safe(&message));
         return Status::Usage;
     }
-    // 1 when the versions differ, as `diff` and `git diff --exit-code` do.
-    if review.changed() {
-        Status::Errors
-    } else {
-        Status::Ok
+    // 1 when behaviour differs (or, with --fail-on, in the way named);
+    // behaviour that could not be compared is trouble.
+    let b = &review.behaviour;
+    if let Some(why) = &b.not_compared {
+        errln!(
+            "error: behaviour could not be compared: {}",
+            terminal_safe(why)
+        );
+        return Status::Usage;
     }
+    let fails = match args.fail_on {
+        FailOn::Any => b.differs(),
+        FailOn::MorePolice => b.summary.more_police > 0,
+        FailOn::LessPolice => b.summary.less_police > 0,
+        FailOn::PoliceChange => {
+            b.summary.more_police + b.summary.less_police + b.summary.police_not_comparable > 0
+        }
+    };
+    if fails { Status::Errors } else { Status::Ok }
+}
+
+/// Which behavioural changes make `carepath diff` exit with status 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any incident handled differently (level, police, procedures or
+    /// route).
+    #[default]
+    Any,
+    /// Some incident class moved to more police involvement.
+    MorePolice,
+    /// Some incident class moved to less police involvement.
+    LessPolice,
+    /// Police involvement changed for some incident class, either way or
+    /// where it cannot be ranked.
+    PoliceChange,
 }
 
 /// What `--picture` writes, by the file's extension.

@@ -72,11 +72,15 @@ enum Command {
     /// (`.json`), or, with `--from` (and `--to`), the file at a git
     /// revision.
     ///
-    /// Exit status: 0 when nothing changed, 1 when something did, 2 when a
-    /// side cannot be read or compiled or the command is misused. The
-    /// status reflects structural changes: a change here may change no
-    /// decision (a reworded rule, say); what the changes do to incidents
-    /// is not compared yet.
+    /// Both what changed in the text and what changed in behaviour: every
+    /// region of incidents whose level, police response, procedures or
+    /// route changes, with an example incident and the rules behind it.
+    ///
+    /// Exit status: 0 when every incident is handled alike (a change in
+    /// text alone, such as a reworded or renamed rule, is 0), 1 when
+    /// behaviour differs (with `--fail-on more-police`, only when some
+    /// incident moves to more police involvement), 2 when a side cannot be
+    /// read, compiled or compared or the command is misused.
     Diff(diff::Args),
     /// Rewrite protocols in the canonical layout: indentation, spacing,
     /// blank lines, long conditions broken before `and` and `or`, comments

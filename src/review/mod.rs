@@ -11,15 +11,20 @@
 //! Schema [`schema_json`], committed as
 //! `schema/carepath-diff-1.schema.json`).
 //!
-//! A [`Review`] holds the structural changes: elements added, removed,
-//! changed and renamed, matched by id. It is the value the behavioural
-//! comparison (which incidents change level, police response, procedures or
-//! route) will be added to, as a member beside [`Review::structural`], so
-//! that one document carries both.
+//! A [`Review`] holds the structural changes ([`Review::structural`]:
+//! elements added, removed, changed and renamed, matched by id) and the
+//! behavioural ones ([`Review::behaviour`], `behaviour.rs`: which incidents
+//! change level, police response, procedures or route, exactly, each region
+//! with an example incident and the rules behind it), so that one document
+//! carries both: a text change that no incident can see, and an incident
+//! that a small text change moves to the police.
 
+pub mod behaviour;
 pub mod picture;
 pub mod render;
 mod structure;
+
+pub use behaviour::{Behaviour, BehaviourSummary, Direction, Region};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,15 +48,18 @@ pub struct Review {
     pub new: Side,
     /// Elements added, removed, changed and renamed. What they do to
     /// incidents is not part of this section: a change listed here may
-    /// change no decision, and the exit status of `carepath diff` reflects
-    /// these changes only.
+    /// change no decision.
     pub structural: Structural,
+    /// What the two versions do differently with incidents: the exit
+    /// status of `carepath diff` reflects this section.
+    pub behaviour: Behaviour,
 }
 
 impl Review {
-    /// Whether anything differs between the two sides.
+    /// Whether anything differs between the two sides, in text or in
+    /// behaviour.
     pub fn changed(&self) -> bool {
-        !self.structural.changes.is_empty()
+        !self.structural.changes.is_empty() || self.behaviour.differs()
     }
 }
 
@@ -269,6 +277,7 @@ pub fn compare(old: &RulePack, new: &RulePack, old_label: &str, new_label: &str)
             summary: Summary::of(&changes),
             changes,
         },
+        behaviour: behaviour::compare(old, new),
     }
 }
 

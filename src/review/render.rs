@@ -12,9 +12,11 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::behaviour::{Behaviour, Direction, Handled, HandlingKind, Region, Witness};
 use super::{Change, ChangeKind, ElementKind, FieldChange, Review, Side};
 use crate::diagnostic::text::terminal_safe;
 use crate::emit::pack::Citation;
+use crate::eval::response_words;
 
 /// How to write for a terminal.
 #[derive(Clone, Copy, Debug, Default)]
@@ -230,6 +232,7 @@ pub fn human(review: &Review, style: Style) -> String {
             let _ = writeln!(out, "      {}", safe_around_arrow(&line, style));
         }
     }
+    behaviour_human(&mut out, &review.behaviour, style);
     out
 }
 
@@ -368,5 +371,211 @@ pub fn markdown(review: &Review) -> String {
             );
         }
     }
+    behaviour_markdown(&mut out, &review.behaviour);
     out
+}
+
+/// The behavioural summary in one line.
+fn behaviour_line(b: &Behaviour) -> String {
+    if let Some(why) = &b.not_compared {
+        return format!("not compared: {why}");
+    }
+    let s = &b.summary;
+    if s.neutral {
+        return format!(
+            "behaviour-neutral: all {} incident classes are handled alike",
+            s.incident_classes
+        );
+    }
+    format!(
+        "{} of {} incident classes handled differently: {} to more police involvement, {} to less, {} where police involvement cannot be ranked, {} with the same police involvement (level, procedures or route only)",
+        s.changed,
+        s.incident_classes,
+        s.more_police,
+        s.less_police,
+        s.police_not_comparable,
+        s.same_police
+    )
+}
+
+fn direction_words(d: Direction) -> &'static str {
+    match d {
+        Direction::MorePolice => "more police involvement",
+        Direction::LessPolice => "less police involvement",
+        Direction::NotComparable => "police involvement not comparable",
+        Direction::SamePolice => "same police involvement",
+    }
+}
+
+/// How a side handles a witness, in one line.
+fn handled_text(h: &Handled) -> String {
+    let x = &h.handling;
+    let mut s = match x.outcome {
+        HandlingKind::Decided => x.level.clone().unwrap_or_default(),
+        HandlingKind::Undecided => "no level".into(),
+        HandlingKind::Conflict => "conflicting levels".into(),
+        HandlingKind::Unanswerable => format!(
+            "cannot take the answer to {}",
+            x.unanswerable.clone().unwrap_or_default()
+        ),
+    };
+    if let Some(p) = x.police {
+        let _ = write!(s, ", {}", response_words(p));
+        if let Some(by) = &x.police_by {
+            let _ = write!(s, " ({by})");
+        }
+    }
+    if !x.procedures.is_empty() {
+        let ids: Vec<&str> = x.procedures.iter().map(|p| p.id.as_str()).collect();
+        let _ = write!(s, "; procedures {}", ids.join(", "));
+    }
+    if let Some(r) = &x.route {
+        let _ = write!(s, "; route {r}");
+    }
+    if !h.rules.is_empty() {
+        let rules: Vec<String> = h
+            .rules
+            .iter()
+            .map(|r| format!("{} ({})", r.id, cites_text(&r.cites, false)))
+            .collect();
+        let _ = write!(s, "; by {}", rules.join(", "));
+    } else if x.outcome == HandlingKind::Decided {
+        s.push_str("; by `otherwise`");
+    }
+    s
+}
+
+fn witness_text(w: &Witness, new: bool) -> String {
+    let answers = if new { &w.new_answers } else { &w.old_answers };
+    serde_json::to_string(answers).unwrap_or_default()
+}
+
+fn region_head(r: &Region) -> String {
+    format!(
+        "{} incident classes, {}: {}",
+        r.incident_classes,
+        direction_words(r.direction),
+        r.when.as_deref().unwrap_or("every incident")
+    )
+}
+
+fn behaviour_human(out: &mut String, b: &Behaviour, style: Style) {
+    let safe = |s: &str| terminal_safe(s).into_owned();
+    let _ = writeln!(out, "\nbehaviour: {}", safe(&behaviour_line(b)));
+    if !b.only_old_asks.is_empty() {
+        let _ = writeln!(
+            out,
+            "  only the old version asks: {}",
+            safe(&b.only_old_asks.join(", "))
+        );
+    }
+    if !b.only_new_asks.is_empty() {
+        let _ = writeln!(
+            out,
+            "  only the new version asks: {}",
+            safe(&b.only_new_asks.join(", "))
+        );
+    }
+    for r in &b.regions {
+        let colour = match r.direction {
+            Direction::MorePolice => "31",
+            Direction::LessPolice => "32",
+            _ => "33",
+        };
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.paint(colour, &format!("* {}", safe(&region_head(r))))
+        );
+        let _ = writeln!(out, "      old: {}", safe(&handled_text(&r.old)));
+        let _ = writeln!(out, "      new: {}", safe(&handled_text(&r.new)));
+        let _ = writeln!(
+            out,
+            "      for example: {}",
+            safe(&witness_text(&r.witness, true))
+        );
+    }
+    for e in b.examples.iter().filter(|e| e.moved) {
+        let of = match e.of {
+            super::behaviour::Which::Old => "old",
+            super::behaviour::Which::New => "new",
+        };
+        let _ = writeln!(
+            out,
+            "  example \"{}\" ({of} version, {}) is placed by the other version at: {}",
+            safe(&e.title),
+            safe(&e.level),
+            safe(&e.other_levels.join(", "))
+        );
+        // Which answers move it: an incident of the example the two
+        // versions place at different levels, as its own version reads it.
+        if let Some(w) = &e.witness {
+            let _ = writeln!(
+                out,
+                "      moved, for example: {}",
+                safe(&witness_text(w, e.of == super::behaviour::Which::New))
+            );
+        }
+    }
+}
+
+fn behaviour_markdown(out: &mut String, b: &Behaviour) {
+    let _ = writeln!(
+        out,
+        "\n## Behaviour\n\n**{}.**",
+        markdown_text(&behaviour_line(b))
+    );
+    if !b.only_old_asks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOnly the old version asks: {}.",
+            markdown_text(&b.only_old_asks.join(", "))
+        );
+    }
+    if !b.only_new_asks.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOnly the new version asks: {}.",
+            markdown_text(&b.only_new_asks.join(", "))
+        );
+    }
+    for r in &b.regions {
+        let _ = writeln!(out, "\n### {}\n", markdown_text(&region_head(r)));
+        let _ = writeln!(out, "| | old | new |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| handled | {} | {} |",
+            markdown_text(&handled_text(&r.old)),
+            markdown_text(&handled_text(&r.new))
+        );
+        let _ = writeln!(
+            out,
+            "| example incident | {} | {} |",
+            markdown_text(&witness_text(&r.witness, false)),
+            markdown_text(&witness_text(&r.witness, true))
+        );
+    }
+    let moved: Vec<_> = b.examples.iter().filter(|e| e.moved).collect();
+    if !moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Document examples the other version places elsewhere\n"
+        );
+        for e in moved {
+            let _ = writeln!(
+                out,
+                "- \"{}\" ({}): other version gives {}",
+                markdown_text(&e.title),
+                markdown_text(&e.level),
+                markdown_text(&e.other_levels.join(", "))
+            );
+            if let Some(w) = &e.witness {
+                let _ = writeln!(
+                    out,
+                    "  - moved, for example: {}",
+                    markdown_text(&witness_text(w, e.of == super::behaviour::Which::New))
+                );
+            }
+        }
+    }
 }
