@@ -52,6 +52,11 @@ pub struct Behaviour {
     pub only_old_asks: Vec<String>,
     /// Questions only the new version asks.
     pub only_new_asks: Vec<String>,
+    /// What every incident handled differently has in common, as a
+    /// condition in the protocol language (absent when nothing is): each
+    /// region's `when` holds in addition to it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shared_when: Option<String>,
     /// The regions of incidents handled differently, most police added
     /// first.
     pub regions: Vec<Region>,
@@ -112,8 +117,9 @@ pub enum Aspect {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Region {
-    /// The incidents, as a condition in the protocol language (absent: every
-    /// incident).
+    /// The incidents, as a condition in the protocol language, in addition
+    /// to the behaviour's `shared_when` (absent: every incident, or every
+    /// one `shared_when` holds for).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub when: Option<String>,
     /// How many incident classes the region holds.
@@ -249,6 +255,7 @@ impl Behaviour {
             summary: BehaviourSummary::default(),
             only_old_asks: Vec::new(),
             only_new_asks: Vec::new(),
+            shared_when: None,
             regions: Vec::new(),
             examples: Vec::new(),
         }
@@ -1246,10 +1253,62 @@ impl<'e> Space<'e> {
         })
     }
 
-    /// A region of leaves as one condition: the leaves' tests as cubes,
-    /// merged where two differ in one question only, each cube a
-    /// conjunction, the cubes joined by `or`.
-    pub fn region_condition(&self, leaves: &[&[Cell]]) -> Option<String> {
+    /// The tests every leaf makes: per question that each leaf tests, the
+    /// classes they take, where that is not every class. Every incident of
+    /// the leaves is in it, so a region of them can leave these tests out.
+    pub fn shared_tests<'c>(
+        &self,
+        leaves: impl IntoIterator<Item = &'c [Cell]>,
+    ) -> BTreeMap<usize, BTreeSet<u32>> {
+        let mut shared: Option<BTreeMap<usize, BTreeSet<u32>>> = None;
+        for cells in leaves {
+            let tested = |m: usize| match cells.get(m) {
+                Some(Cell::Is(c)) => Some(*c),
+                _ => None,
+            };
+            match &mut shared {
+                None => {
+                    shared = Some(
+                        (0..cells.len())
+                            .filter_map(|m| tested(m).map(|c| (m, BTreeSet::from([c]))))
+                            .collect(),
+                    );
+                }
+                Some(tests) => {
+                    tests.retain(|m, set| match tested(*m) {
+                        Some(c) => {
+                            set.insert(c);
+                            true
+                        }
+                        None => false,
+                    });
+                }
+            }
+        }
+        let mut shared = shared.unwrap_or_default();
+        shared.retain(|m, set| set.len() < self.questions[*m].classes());
+        shared
+    }
+
+    /// Tests as one conjunction (`None` when there are none, or one cannot
+    /// be put in words).
+    pub fn conjunction(&self, tests: &BTreeMap<usize, BTreeSet<u32>>) -> Option<String> {
+        let parts: Vec<String> = tests
+            .iter()
+            .map(|(m, set)| self.describe(*m, set))
+            .collect::<Option<_>>()?;
+        (!parts.is_empty()).then(|| parts.join(" and "))
+    }
+
+    /// A region of leaves as one condition, in addition to the `shared`
+    /// tests: the leaves' tests as cubes without those they share, merged
+    /// where two differ in one question only, each cube a conjunction, the
+    /// cubes joined by `or`.
+    pub fn region_condition(
+        &self,
+        leaves: &[&[Cell]],
+        shared: &BTreeMap<usize, BTreeSet<u32>>,
+    ) -> Option<String> {
         let mut cubes: Vec<BTreeMap<usize, BTreeSet<u32>>> = leaves
             .iter()
             .map(|cells| {
@@ -1260,10 +1319,16 @@ impl<'e> Space<'e> {
                         Cell::Is(c) => Some((m, BTreeSet::from([*c]))),
                         _ => None,
                     })
+                    .filter(|(m, set)| shared.get(m) != Some(set))
                     .collect()
             })
             .collect();
-        merge_cubes(&mut cubes, |m| self.questions[m].classes());
+        // Within the shared tests, a question's classes are those shared.
+        merge_cubes(&mut cubes, |m| {
+            shared
+                .get(&m)
+                .map_or_else(|| self.questions[m].classes(), BTreeSet::len)
+        });
         let described: Vec<Vec<String>> = cubes
             .iter()
             .map(|cube| {
@@ -1328,6 +1393,11 @@ impl<'e> Space<'e> {
             incident_classes: total,
             ..BehaviourSummary::default()
         };
+        let shared = self.shared_tests(
+            groups
+                .iter()
+                .flat_map(|(_, leaves)| leaves.iter().map(|l| l.cells.as_slice())),
+        );
         let mut regions: Vec<Region> = Vec::new();
         for ((old, new), leaves) in groups {
             let count = leaves.iter().fold(0u64, |a, l| a.saturating_add(l.count));
@@ -1343,7 +1413,7 @@ impl<'e> Space<'e> {
             let cells: Vec<&[Cell]> = leaves.iter().map(|l| l.cells.as_slice()).collect();
             let witness = &leaves[0].witness;
             regions.push(Region {
-                when: self.region_condition(&cells),
+                when: self.region_condition(&cells, &shared),
                 incident_classes: count,
                 direction,
                 changes: aspects(&old, &new),
@@ -1369,6 +1439,7 @@ impl<'e> Space<'e> {
             summary,
             only_old_asks: asks(0),
             only_new_asks: asks(1),
+            shared_when: self.conjunction(&shared),
             regions,
             examples: self.examples(),
         }
@@ -1446,40 +1517,37 @@ fn parse_on(e: &Engine, given: &Value) -> Result<Expr, String> {
 
 /// Merge cubes that differ in the classes of one question only, and drop a
 /// question whose classes a cube holds all of, until nothing merges.
+///
+/// Each pass takes one question at a time and buckets the cubes that test
+/// it by the rest of their tests; a bucket becomes one cube holding the
+/// union of its classes. The cubes are disjoint pieces of one region, so
+/// every merge keeps exactly the same incidents. Then equal cubes are
+/// kept once.
 fn merge_cubes(cubes: &mut Vec<BTreeMap<usize, BTreeSet<u32>>>, classes: impl Fn(usize) -> usize) {
-    /// Beyond this many cubes, merging costs more than it is worth to read.
-    const MOST: usize = 512;
-    if cubes.len() > MOST {
-        return;
-    }
     loop {
-        let mut merged = false;
-        'outer: for i in 0..cubes.len() {
-            for j in i + 1..cubes.len() {
-                if !cubes[i].keys().eq(cubes[j].keys()) {
-                    continue;
+        let before: BTreeSet<BTreeMap<usize, BTreeSet<u32>>> = cubes.iter().cloned().collect();
+        let questions: BTreeSet<usize> = cubes.iter().flat_map(|c| c.keys().copied()).collect();
+        for m in questions {
+            let mut buckets: BTreeMap<BTreeMap<usize, BTreeSet<u32>>, BTreeSet<u32>> =
+                BTreeMap::new();
+            let mut rest: Vec<BTreeMap<usize, BTreeSet<u32>>> = Vec::new();
+            for mut cube in cubes.drain(..) {
+                match cube.remove(&m) {
+                    Some(set) => buckets.entry(cube).or_default().extend(set),
+                    None => rest.push(cube),
                 }
-                let differ: Vec<usize> = cubes[i]
-                    .iter()
-                    .filter(|(m, set)| cubes[j][*m] != **set)
-                    .map(|(m, _)| *m)
-                    .collect();
-                if differ.len() > 1 {
-                    continue;
-                }
-                let other = cubes.remove(j);
-                if let [m] = differ.as_slice() {
-                    let set = cubes[i].get_mut(m).expect("same keys");
-                    set.extend(other[m].iter().copied());
-                    if set.len() >= classes(*m) {
-                        cubes[i].remove(m);
-                    }
-                }
-                merged = true;
-                break 'outer;
             }
+            for (mut cube, set) in buckets {
+                if set.len() < classes(m) {
+                    cube.insert(m, set);
+                }
+                rest.push(cube);
+            }
+            let unique: BTreeSet<_> = rest.into_iter().collect();
+            cubes.extend(unique);
         }
-        if !merged {
+        let after: BTreeSet<BTreeMap<usize, BTreeSet<u32>>> = cubes.iter().cloned().collect();
+        if after == before {
             return;
         }
     }
@@ -1545,4 +1613,70 @@ fn aspects(old: &Handling, new: &Handling) -> Vec<Aspect> {
         out.push(Aspect::Route);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Cube = BTreeMap<usize, BTreeSet<u32>>;
+
+    /// The points of a space of `sizes` a cube holds (a question it does
+    /// not test takes every class).
+    fn points(cube: &Cube, sizes: &[u32]) -> BTreeSet<Vec<u32>> {
+        let mut out = BTreeSet::from([Vec::new()]);
+        for (m, n) in sizes.iter().enumerate() {
+            out = out
+                .into_iter()
+                .flat_map(|p| {
+                    (0..*n)
+                        .filter(|c| cube.get(&m).is_none_or(|s| s.contains(c)))
+                        .map(move |c| {
+                            let mut q = p.clone();
+                            q.push(c);
+                            q
+                        })
+                })
+                .collect();
+        }
+        out
+    }
+
+    #[test]
+    fn merged_cubes_hold_exactly_the_points_they_were_made_of() {
+        let sizes = [3u32, 2, 4, 2];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed >> 33
+        };
+        let all = points(&Cube::new(), &sizes);
+        let mut merged_some = false;
+        for _ in 0..300 {
+            // A random region: each point in it with probability 1/2, or
+            // 7/8 so that whole questions fall away.
+            let keep = if next() % 2 == 0 { 2 } else { 8 };
+            let region: BTreeSet<Vec<u32>> =
+                all.iter().filter(|_| next() % keep != 0).cloned().collect();
+            let mut cubes: Vec<Cube> = region
+                .iter()
+                .map(|p| {
+                    p.iter()
+                        .enumerate()
+                        .map(|(m, c)| (m, BTreeSet::from([*c])))
+                        .collect()
+                })
+                .collect();
+            merge_cubes(&mut cubes, |m| sizes[m] as usize);
+            let mut covered = BTreeSet::new();
+            for cube in &cubes {
+                for p in points(cube, &sizes) {
+                    assert!(covered.insert(p), "cubes overlap: {cubes:?}");
+                }
+            }
+            assert_eq!(covered, region, "{cubes:?}");
+            merged_some |= cubes.len() < region.len();
+        }
+        assert!(merged_some, "no region merged at all");
+    }
 }

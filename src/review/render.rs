@@ -450,12 +450,18 @@ fn witness_text(w: &Witness, new: bool) -> String {
     serde_json::to_string(answers).unwrap_or_default()
 }
 
-fn region_head(r: &Region) -> String {
+/// A region's heading; `shared` when its condition is in addition to
+/// what every region shares.
+fn region_head(r: &Region, shared: bool) -> String {
     format!(
         "{} incident classes, {}: {}",
         r.incident_classes,
         direction_words(r.direction),
-        r.when.as_deref().unwrap_or("every incident")
+        r.when.as_deref().unwrap_or(if shared {
+            "any of them"
+        } else {
+            "every incident"
+        })
     )
 }
 
@@ -476,6 +482,13 @@ fn behaviour_human(out: &mut String, b: &Behaviour, style: Style) {
             safe(&b.only_new_asks.join(", "))
         );
     }
+    if let Some(shared) = &b.shared_when {
+        let _ = writeln!(
+            out,
+            "  every incident handled differently has: {}",
+            safe(shared)
+        );
+    }
     for r in &b.regions {
         let colour = match r.direction {
             Direction::MorePolice => "31",
@@ -485,7 +498,10 @@ fn behaviour_human(out: &mut String, b: &Behaviour, style: Style) {
         let _ = writeln!(
             out,
             "  {}",
-            style.paint(colour, &format!("* {}", safe(&region_head(r))))
+            style.paint(
+                colour,
+                &format!("* {}", safe(&region_head(r, b.shared_when.is_some())))
+            )
         );
         let _ = writeln!(out, "      old: {}", safe(&handled_text(&r.old)));
         let _ = writeln!(out, "      new: {}", safe(&handled_text(&r.new)));
@@ -539,8 +555,19 @@ fn behaviour_markdown(out: &mut String, b: &Behaviour) {
             markdown_text(&b.only_new_asks.join(", "))
         );
     }
+    if let Some(shared) = &b.shared_when {
+        let _ = writeln!(
+            out,
+            "\nEvery incident handled differently has: {}.",
+            markdown_text(shared)
+        );
+    }
     for r in &b.regions {
-        let _ = writeln!(out, "\n### {}\n", markdown_text(&region_head(r)));
+        let _ = writeln!(
+            out,
+            "\n### {}\n",
+            markdown_text(&region_head(r, b.shared_when.is_some()))
+        );
         let _ = writeln!(out, "| | old | new |\n|---|---|---|");
         let _ = writeln!(
             out,
