@@ -274,21 +274,8 @@ impl Engine {
 
         // Conditions.
         let question_of = |name: &str| questions.get(name).copied();
-        let option_of = |q: usize, id: &str| {
-            pack.questions[q]
-                .options
-                .iter()
-                .position(|o| o.id == id)
-                .map(|i| i as u32)
-        };
-        let is_amount = |q: usize| pack.questions[q].kind == QuestionKind::Amount;
-        let look = Lookup {
-            question: &question_of,
-            option: &option_of,
-            is_amount: &is_amount,
-        };
         let cond = |v: &Value, at: &str| {
-            expr::parse(v, &look, 0).map_err(|e| LoadError(format!("{at}: {e}")))
+            parse_condition(&pack, &question_of, v).map_err(|e| LoadError(format!("{at}: {e}")))
         };
         let asked = pack
             .questions
@@ -1269,6 +1256,28 @@ impl<'e> Partial<'e> {
 }
 
 /// A number as written: counts as they are, amounts in pounds and pence.
+/// A JsonLogic condition of `pack`, its questions found by `question_of`.
+pub(crate) fn parse_condition(
+    pack: &RulePack,
+    question_of: &dyn Fn(&str) -> Option<usize>,
+    v: &Value,
+) -> Result<Expr, String> {
+    let option_of = |q: usize, id: &str| {
+        pack.questions[q]
+            .options
+            .iter()
+            .position(|o| o.id == id)
+            .map(|i| i as u32)
+    };
+    let is_amount = |q: usize| pack.questions[q].kind == QuestionKind::Amount;
+    let look = Lookup {
+        question: question_of,
+        option: &option_of,
+        is_amount: &is_amount,
+    };
+    expr::parse(v, &look, 0)
+}
+
 pub fn number(kind: QuestionKind, n: i64) -> String {
     if kind == QuestionKind::Amount {
         crate::model::summary::amount(n)

@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::emit::pack::{Citation, PolicyKind, QuestionKind, Response, RulePack};
-use crate::eval::engine::number;
-use crate::eval::expr::{self, Expr, Known, Lookup, Val};
+use crate::eval::engine::{number, parse_condition};
+use crate::eval::expr::{self, Expr, Known, Val};
 use crate::eval::{Engine, Outcome, rank};
 
 /// The behavioural section of a review.
@@ -885,7 +885,9 @@ impl<'e> Space<'e> {
                 }
             }
         }
-        if settled {
+        // Where nothing more is worth splitting on: the incidents here,
+        // counted and decided as one.
+        let settle = |cells: &mut Vec<Cell>, leaf: &mut dyn FnMut(Leaf)| {
             let count = self.count(cells, 0);
             let witness = self.complete(cells);
             leaf(Leaf {
@@ -893,18 +895,15 @@ impl<'e> Space<'e> {
                 count,
                 witness,
             });
+        };
+        if settled {
+            settle(cells, leaf);
             return;
         }
         let Some(m) = (0..n).find(|m| relevant[*m] && cells[*m] == Cell::Unknown) else {
             // An open condition always tests a question not yet fixed; were
             // it not so, the incidents here are still counted and decided.
-            let count = self.count(cells, 0);
-            let witness = self.complete(cells);
-            leaf(Leaf {
-                cells: cells.clone(),
-                count,
-                witness,
-            });
+            settle(cells, leaf);
             return;
         };
         match self.asked_anywhere(&views, m) {
@@ -1497,22 +1496,7 @@ fn level_name(h: &Handling) -> String {
 
 /// An example's condition, read by side `e`'s engine.
 fn parse_on(e: &Engine, given: &Value) -> Result<Expr, String> {
-    let pack = &e.pack;
-    let question_of = |name: &str| e.question_index(name);
-    let option_of = |q: usize, id: &str| {
-        pack.questions[q]
-            .options
-            .iter()
-            .position(|o| o.id == id)
-            .map(|i| i as u32)
-    };
-    let is_amount = |q: usize| pack.questions[q].kind == QuestionKind::Amount;
-    let look = Lookup {
-        question: &question_of,
-        option: &option_of,
-        is_amount: &is_amount,
-    };
-    expr::parse(given, &look, 0)
+    parse_condition(&e.pack, &|name: &str| e.question_index(name), given)
 }
 
 /// Merge cubes that differ in the classes of one question only, and drop a
