@@ -1179,3 +1179,73 @@ fn ten_thousand_rules_with_one_percent_changed() {
     );
     assert_eq!(s.total(), 100);
 }
+
+/// Wiltshire with drug use made "Not serious": a revision that adds a rule
+/// sending a young person's use of drugs, with none of 3.1's risks, to the
+/// Beat Officer liaison.
+const DRUG_USE_NOT_SERIOUS: &str = r#"
+rule drug-use-not-serious "Use of drugs, with no risk of harm, damage or disorder" {
+  when drugs == use
+    and not serious-harm-risk
+    and not substantial-damage-risk
+    and not significant-disorder-risk
+  then not-serious
+  strength should
+  cite "2.7"
+}
+"#;
+
+#[test]
+fn wiltshire_with_drug_use_made_not_serious() {
+    let dir = scratch("diff-wiltshire-drugs");
+    copy_protocols(&dir);
+    let wiltshire = fs::read_to_string(dir.join("wiltshire.carepath")).expect("wiltshire");
+    fs::write(
+        dir.join("wiltshire-revised.carepath"),
+        format!("{wiltshire}{DRUG_USE_NOT_SERIOUS}"),
+    )
+    .expect("written");
+    let args = [
+        "diff",
+        "wiltshire.carepath",
+        "wiltshire-revised.carepath",
+        "--format",
+        "json",
+    ];
+    let o = carepath_in(&dir, &args, &[]);
+    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    assert_valid(&review, "wiltshire");
+    // Structurally: one rule added, nothing else.
+    let s = &review.structural.summary;
+    assert_eq!((s.added, s.removed, s.renamed), (1, 0, 0), "{s:?}");
+    // In behaviour: only drug use moves, from Internal to Not serious, and
+    // always towards the police.
+    let b = &review.behaviour;
+    assert!(b.summary.more_police > 0, "{:?}", b.summary);
+    assert_eq!(b.summary.less_police, 0, "{:?}", b.summary);
+    let shared = b.shared_when.as_deref().expect("a shared condition");
+    assert!(shared.contains("drugs == use"), "{shared}");
+    for r in &b.regions {
+        assert_eq!(r.old.handling.level.as_deref(), Some("internal"), "{r:?}");
+        assert_eq!(
+            r.new.handling.level.as_deref(),
+            Some("not-serious"),
+            "{r:?}"
+        );
+        assert!(
+            r.new.rules.iter().any(|x| x.id == "drug-use-not-serious"),
+            "{r:?}"
+        );
+        assert_eq!(r.witness.old_answers["drugs"], json!("use"), "{r:?}");
+    }
+    // A board's gate: `--fail-on less-police` lets it through, and
+    // `--fail-on more-police` stops it.
+    let gate = |on: &str| {
+        let mut a = args[..3].to_vec();
+        a.extend(["--fail-on", on]);
+        status(&carepath_in(&dir, &a, &[]))
+    };
+    assert_eq!(gate("less-police"), 0);
+    assert_eq!(gate("more-police"), 1);
+}
