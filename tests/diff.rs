@@ -605,8 +605,7 @@ fn the_seed_scenario_for_people_and_for_papers() {
 #[test]
 fn a_rename_only_change_lists_renames_and_nothing_else() {
     // Derbyshire, whose behaviour is compared in well under a second in the
-    // test profile (Dorset's, where renamed questions and levels leave
-    // nothing to match, takes twenty).
+    // test profile (Dorset's takes twenty).
     let dir = scratch("diff-rename");
     copy_protocols(&dir);
     let derbyshire = fs::read_to_string(dir.join("derbyshire.carepath")).expect("derbyshire");
@@ -645,10 +644,14 @@ fn a_rename_only_change_lists_renames_and_nothing_else() {
         ],
         &[],
     );
-    // Behaviour matches questions by id: the renamed question is one the
-    // old version asks and the new one does not, so incidents move.
-    assert_eq!(status(&o), 1, "{}", text(&o.stderr));
+    // Behaviour reads the old version's renamed question, level and rule
+    // by their new names: a rename alone moves no incident.
+    assert_eq!(status(&o), 0, "{}", text(&o.stderr));
     let review: Review = serde_json::from_slice(&o.stdout).expect("a review");
+    let b = &review.behaviour;
+    assert!(b.summary.neutral && b.regions.is_empty(), "{:?}", b.summary);
+    assert!(b.only_old_asks.is_empty() && b.only_new_asks.is_empty());
+    assert!(b.examples.iter().all(|e| !e.moved), "{:?}", b.examples);
     let found: Vec<(ElementKind, &str, Option<&str>)> = review
         .structural
         .changes

@@ -262,15 +262,56 @@ impl Behaviour {
     }
 }
 
+/// What the structural comparison found renamed, old id to new id, by
+/// kind: behaviour matches a renamed question, level, procedure or actor
+/// with its new self, so a rename alone is behaviour-neutral.
+#[derive(Clone, Debug, Default)]
+pub struct Renames {
+    pub questions: BTreeMap<String, String>,
+    pub levels: BTreeMap<String, String>,
+    pub procedures: BTreeMap<String, String>,
+    pub actors: BTreeMap<String, String>,
+}
+
+impl Renames {
+    fn id<'a>(map: &'a BTreeMap<String, String>, id: &'a str) -> &'a str {
+        map.get(id).map_or(id, String::as_str)
+    }
+
+    /// An old version's handling in the new version's names.
+    fn handling(&self, mut h: Handling) -> Handling {
+        let rename = |map: &BTreeMap<String, String>, id: &mut String| {
+            if let Some(to) = map.get(id.as_str()) {
+                id.clone_from(to);
+            }
+        };
+        if let Some(l) = &mut h.level {
+            rename(&self.levels, l);
+        }
+        if let Some(a) = &mut h.police_by {
+            rename(&self.actors, a);
+        }
+        for p in &mut h.procedures {
+            rename(&self.procedures, &mut p.id);
+        }
+        h
+    }
+}
+
 /// Compare what two packs do with every incident.
 pub fn compare(old: &RulePack, new: &RulePack) -> Behaviour {
+    compare_renamed(old, new, &Renames::default())
+}
+
+/// [`compare`], with the old version's `renames` read as the new names.
+pub fn compare_renamed(old: &RulePack, new: &RulePack, renames: &Renames) -> Behaviour {
     let engines = (Engine::new(old.clone()), Engine::new(new.clone()));
     let (old, new) = match engines {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) => return Behaviour::not_compared(format!("the old version: {e}")),
         (_, Err(e)) => return Behaviour::not_compared(format!("the new version: {e}")),
     };
-    match Space::new(&old, &new) {
+    match Space::renamed(&old, &new, renames.clone()) {
         Ok(space) => space.behaviour(),
         Err(e) => Behaviour::not_compared(e),
     }
@@ -333,6 +374,8 @@ pub(crate) struct Space<'e> {
     counted: std::cell::RefCell<rustc_hash::FxHashMap<(usize, Vec<Cell>), u64>>,
     /// Handlings by side, setting and the rules and procedures that hold.
     handled: std::cell::RefCell<rustc_hash::FxHashMap<HandledKey, Handling>>,
+    /// The first engine's renamed ids (two-way comparisons only).
+    renames: Renames,
 }
 
 /// A remembered handling's key: the side, the setting, and which rules and
@@ -357,14 +400,20 @@ pub(crate) struct Leaf {
 }
 
 impl<'e> Space<'e> {
-    /// Merge the questions of `engines` by id; an error when they cannot be
-    /// put in one order (one version asks `a` only after `b`, another `b`
-    /// only after `a`).
-    pub fn new(first: &'e Engine, second: &'e Engine) -> Result<Space<'e>, String> {
-        Space::of(vec![first, second])
+    /// The merged space of two engines, the first engine's questions,
+    /// levels, procedures and actors read through `renames`.
+    pub fn renamed(
+        first: &'e Engine,
+        second: &'e Engine,
+        renames: Renames,
+    ) -> Result<Space<'e>, String> {
+        Space::with_renames(vec![first, second], renames)
     }
 
-    pub fn of(engines: Vec<&'e Engine>) -> Result<Space<'e>, String> {
+    /// Merge the questions of `engines` by id (the first engine's through
+    /// `renames`); an error when they cannot be put in one order (one
+    /// version asks `a` only after `b`, another `b` only after `a`).
+    fn with_renames(engines: Vec<&'e Engine>, renames: Renames) -> Result<Space<'e>, String> {
         let mut questions: Vec<MergedQuestion> = Vec::new();
         let mut by_key: BTreeMap<(String, u8), usize> = BTreeMap::new();
         let mut to_merged: Vec<Vec<usize>> = Vec::new();
@@ -378,9 +427,14 @@ impl<'e> Space<'e> {
                     QuestionKind::Count => 3,
                     QuestionKind::Amount => 4,
                 };
-                let m = *by_key.entry((q.id.clone(), kind_key)).or_insert_with(|| {
+                let id = if s == 0 {
+                    Renames::id(&renames.questions, &q.id)
+                } else {
+                    &q.id
+                };
+                let m = *by_key.entry((id.to_owned(), kind_key)).or_insert_with(|| {
                     questions.push(MergedQuestion {
-                        id: q.id.clone(),
+                        id: id.to_owned(),
                         kind: q.kind,
                         options: Vec::new(),
                         starts: Vec::new(),
@@ -443,6 +497,7 @@ impl<'e> Space<'e> {
             untwinned: None,
             counted: Default::default(),
             handled: Default::default(),
+            renames,
         };
         space.order()?;
         let n = space.questions.len();
@@ -1062,7 +1117,8 @@ impl<'e> Space<'e> {
             .collect();
         let view = self.view(s, &cells);
         if view.foreign.is_some() {
-            return self.handle(s, incident).handling;
+            let h = self.handle(s, incident).handling;
+            return if s == 0 { self.renames.handling(h) } else { h };
         }
         let holds = |c: &Expr| c.eval3(&view.known) == Some(true);
         let mut key: Vec<bool> = (0..e.pack.rules.len())
@@ -1078,6 +1134,7 @@ impl<'e> Space<'e> {
             return h.clone();
         }
         let h = self.handle(s, incident).handling;
+        let h = if s == 0 { self.renames.handling(h) } else { h };
         self.handled.borrow_mut().insert(memo_key, h.clone());
         h
     }

@@ -269,6 +269,7 @@ pub struct FieldChange {
 /// each side is (a file name, a revision); they are shown, not read.
 pub fn compare(old: &RulePack, new: &RulePack, old_label: &str, new_label: &str) -> Review {
     let changes = structure::changes(old, new);
+    let behaviour = behaviour::compare_renamed(old, new, &renames(&changes));
     Review {
         format: FORMAT.to_string(),
         old: side(old, old_label),
@@ -277,8 +278,26 @@ pub fn compare(old: &RulePack, new: &RulePack, old_label: &str, new_label: &str)
             summary: Summary::of(&changes),
             changes,
         },
-        behaviour: behaviour::compare(old, new),
+        behaviour,
     }
+}
+
+/// What the structural changes renamed, for the behavioural comparison.
+fn renames(changes: &[Change]) -> behaviour::Renames {
+    let mut r = behaviour::Renames::default();
+    for c in changes.iter().filter(|c| c.change == ChangeKind::Renamed) {
+        let map = match c.element {
+            ElementKind::Question => &mut r.questions,
+            ElementKind::Level => &mut r.levels,
+            ElementKind::Procedure => &mut r.procedures,
+            ElementKind::Actor => &mut r.actors,
+            _ => continue,
+        };
+        if let Some(old) = &c.old_id {
+            map.insert(old.clone(), c.id.clone());
+        }
+    }
+    r
 }
 
 fn side(pack: &RulePack, label: &str) -> Side {
