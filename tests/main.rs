@@ -16,6 +16,7 @@ mod compiled;
 mod corpus;
 mod decide;
 mod diff;
+mod diff_oracle;
 mod diff_picture;
 mod docs;
 mod equivalence;

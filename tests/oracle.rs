@@ -41,7 +41,7 @@ pub const RESPONSES: [&str; 7] = [
 ];
 
 #[derive(Clone, Debug)]
-enum QKind {
+pub(crate) enum QKind {
     YesNo,
     OneOf(usize),
     Scale(usize),
@@ -50,35 +50,35 @@ enum QKind {
 }
 
 #[derive(Clone, Debug)]
-struct Gen {
-    kinds: Vec<QKind>,
+pub(crate) struct Gen {
+    pub(crate) kinds: Vec<QKind>,
     /// For each question, maybe a condition on an earlier one or on the
     /// setting.
-    asked_when: Vec<Option<Leaf>>,
-    levels: usize,
-    level_police: Vec<PoliceGen>,
-    rules: Vec<RuleGen>,
-    procedures: Vec<(Cond, PoliceGen)>,
-    examples: Vec<(usize, Vec<Leaf>)>,
-    policy: u8,
-    otherwise: Option<usize>,
+    pub(crate) asked_when: Vec<Option<Leaf>>,
+    pub(crate) levels: usize,
+    pub(crate) level_police: Vec<PoliceGen>,
+    pub(crate) rules: Vec<RuleGen>,
+    pub(crate) procedures: Vec<(Cond, PoliceGen)>,
+    pub(crate) examples: Vec<(usize, Vec<Leaf>)>,
+    pub(crate) policy: u8,
+    pub(crate) otherwise: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
-struct RuleGen {
-    when: Cond,
-    level: usize,
+pub(crate) struct RuleGen {
+    pub(crate) when: Cond,
+    pub(crate) level: usize,
     /// `must`, `should`, `may`, or none written (which is `must`).
-    strength: Option<&'static str>,
-    police: PoliceGen,
+    pub(crate) strength: Option<&'static str>,
+    pub(crate) police: PoliceGen,
 }
 
 /// Police responses as written (indices into `RESPONSES`): one for every
 /// setting not named, and one for each setting named.
 #[derive(Clone, Debug, Default)]
-struct PoliceGen {
-    all: Option<usize>,
-    each: [Option<usize>; 2],
+pub(crate) struct PoliceGen {
+    pub(crate) all: Option<usize>,
+    pub(crate) each: [Option<usize>; 2],
 }
 
 impl PoliceGen {
@@ -91,20 +91,20 @@ impl PoliceGen {
 /// A test of one question (by index among the generated questions, `q0`
 /// ...), or of the setting; the seed chooses the test.
 #[derive(Clone, Debug)]
-enum Leaf {
+pub(crate) enum Leaf {
     Q(usize, u8),
     Setting(u8),
 }
 
 #[derive(Clone, Debug)]
-enum Cond {
+pub(crate) enum Cond {
     Atom(Leaf),
     Not(Box<Cond>),
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
 }
 
-fn qkind() -> impl Strategy<Value = QKind> {
+pub(crate) fn qkind() -> impl Strategy<Value = QKind> {
     prop_oneof![
         Just(QKind::YesNo),
         (2usize..4).prop_map(QKind::OneOf),
@@ -114,14 +114,14 @@ fn qkind() -> impl Strategy<Value = QKind> {
     ]
 }
 
-fn leaf(questions: usize) -> impl Strategy<Value = Leaf> {
+pub(crate) fn leaf(questions: usize) -> impl Strategy<Value = Leaf> {
     prop_oneof![
         4 => (0..questions, any::<u8>()).prop_map(|(q, s)| Leaf::Q(q, s)),
         1 => any::<u8>().prop_map(Leaf::Setting),
     ]
 }
 
-fn cond(questions: usize) -> impl Strategy<Value = Cond> {
+pub(crate) fn cond(questions: usize) -> impl Strategy<Value = Cond> {
     leaf(questions)
         .prop_map(Cond::Atom)
         .prop_recursive(2, 8, 2, |inner| {
@@ -135,7 +135,7 @@ fn cond(questions: usize) -> impl Strategy<Value = Cond> {
 }
 
 /// Police responses; `complete` (a level's) gives every setting one.
-fn police(complete: bool) -> impl Strategy<Value = PoliceGen> {
+pub(crate) fn police(complete: bool) -> impl Strategy<Value = PoliceGen> {
     let weight = if complete { 0.8 } else { 0.4 };
     (
         proptest::option::weighted(weight, 0..RESPONSES.len()),
@@ -157,7 +157,7 @@ fn police(complete: bool) -> impl Strategy<Value = PoliceGen> {
         })
 }
 
-fn rule(questions: usize, levels: usize) -> impl Strategy<Value = RuleGen> {
+pub(crate) fn rule(questions: usize, levels: usize) -> impl Strategy<Value = RuleGen> {
     (cond(questions), 0..levels, 0u8..8, police(false)).prop_map(|(when, level, s, police)| {
         RuleGen {
             when,
@@ -174,7 +174,7 @@ fn rule(questions: usize, levels: usize) -> impl Strategy<Value = RuleGen> {
     })
 }
 
-fn protocol() -> impl Strategy<Value = Gen> {
+pub(crate) fn protocol() -> impl Strategy<Value = Gen> {
     (1usize..5, 2usize..4).prop_flat_map(|(nq, levels)| {
         (
             proptest::collection::vec(qkind(), nq),
@@ -318,7 +318,7 @@ fn police_text(p: &PoliceGen) -> String {
     t
 }
 
-fn text(g: &Gen) -> String {
+pub(crate) fn text(g: &Gen) -> String {
     let policy = ["most-serious", "first-match", "no-overlap"][g.policy as usize];
     let mut t = format!(
         "protocol random {{\n  title \"Random\"\n  authority \"A\"\n  source \"S\"\n  policy {policy}\n{}}}\n",
