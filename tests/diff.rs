@@ -682,6 +682,90 @@ fn a_rename_only_change_lists_renames_and_nothing_else() {
             .all(|c| c.change == ChangeKind::Renamed && c.fields.is_empty())
     );
     assert_eq!(review.structural.summary.renamed, 3);
+    // The findings are about the renamed rule and level, read by their new
+    // names: the same findings.
+    let f = &review.findings;
+    assert!(f.not_compared.is_none() && !f.differ(), "{f:?}");
+    assert_eq!(f.kept, 4, "Derbyshire's accepted gap and examples");
+}
+
+#[test]
+fn the_findings_a_revision_brings_in_and_those_it_resolves() {
+    let dir = scratch("diff-findings");
+    copy_protocols(&dir);
+    let derbyshire = fs::read_to_string(dir.join("derbyshire.carepath")).expect("derbyshire");
+    // A second rule that says what `reasonable-parent-no` says never
+    // decides anything of its own.
+    let rule = "rule reasonable-parent-no ";
+    assert!(derbyshire.contains(rule));
+    let copy = "rule parent-again \"Again\" {\n  when not reasonable-parent and not serious-harm-risk\n  then internal\n  cite \"3\"\n}\n\n";
+    let revised = derbyshire.replacen(rule, &format!("{copy}{rule}"), 1);
+    fs::write(dir.join("revised.carepath"), revised).expect("written");
+    let review = |old: &str, new: &str| -> Review {
+        let o = carepath_in(&dir, &["diff", old, new, "--format", "json"], &[]);
+        assert_eq!(status(&o), 0, "no incident moves: {}", text(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("a review")
+    };
+    let forward = review("derbyshire.carepath", "revised.carepath");
+    let f = &forward.findings;
+    let codes = |list: &[review::Finding]| -> Vec<(String, Vec<String>)> {
+        list.iter()
+            .map(|x| (x.code.clone(), x.rules.clone()))
+            .collect()
+    };
+    // Each of the two rules never decides: the other gives the same level
+    // wherever it matches. The examples the two rules misplace are the
+    // same findings as before, now naming both rules.
+    let never: Vec<&str> = f
+        .new
+        .iter()
+        .map(|x| {
+            assert_eq!(x.code, "carepath::never-decides", "{x:?}");
+            x.rules[0].as_str()
+        })
+        .collect();
+    assert_eq!(never, ["parent-again", "reasonable-parent-no"], "{f:?}");
+    assert!(f.new[0].witness.is_some(), "with an incident that shows it");
+    assert!(f.gone.is_empty() && f.acceptance_changed.is_empty());
+    assert_eq!(f.kept, 4);
+    // The other way round, the revision resolves it.
+    let back = review("revised.carepath", "derbyshire.carepath");
+    assert_eq!(codes(&back.findings.gone), codes(&f.new));
+    assert!(back.findings.new.is_empty());
+    // Shown to people, and to a review meeting.
+    let human = carepath_in(
+        &dir,
+        &["diff", "derbyshire.carepath", "revised.carepath"],
+        &[],
+    );
+    let human = text(&human.stdout);
+    assert!(
+        human.contains("findings: 2 new, 0 gone, 0 accepted differently, 4 in both")
+            && human.contains("+ carepath::never-decides: "),
+        "{human}"
+    );
+    let md = carepath_in(
+        &dir,
+        &[
+            "diff",
+            "derbyshire.carepath",
+            "revised.carepath",
+            "--format",
+            "markdown",
+        ],
+        &[],
+    );
+    assert!(text(&md.stdout).contains("## Findings"));
+    // A rule pack records only accepted findings: not compared.
+    let packed = carepath(&[
+        "diff",
+        "protocols/derbyshire.carepath",
+        "out/derbyshire.json",
+        "--format",
+        "json",
+    ]);
+    let packed: Review = serde_json::from_slice(&packed.stdout).expect("a review");
+    assert!(packed.findings.not_compared.is_some());
 }
 
 #[test]

@@ -17,6 +17,7 @@ use carepath::emit;
 use carepath::emit::pack::RulePack;
 use carepath::eval::{Engine, Integrity};
 use carepath::model::{ReadError, Workspace, normalize_path};
+use carepath::review::findings::{self, Finding};
 use carepath::review::{self, picture, render};
 use carepath::source::{FileId, display_path};
 
@@ -129,7 +130,8 @@ pub fn run(args: Args) -> Status {
             return Status::Usage;
         }
     };
-    let review = review::compare(&old.pack, &new.pack, &old.label, &new.label);
+    let checked = old.findings.as_deref().zip(new.findings.as_deref());
+    let review = review::compare_checked(&old.pack, &new.pack, &old.label, &new.label, checked);
     output::out(&match args.format {
         Format::Human => render::human(
             &review,
@@ -267,39 +269,51 @@ fn colour_on_stdout() -> bool {
 struct Loaded {
     pack: RulePack,
     label: String,
+    /// What its check found, when it was checked from its protocol.
+    findings: Option<Vec<Finding>>,
 }
 
 fn side(origin: &Origin<'_>, integrity: Integrity) -> Result<Loaded, String> {
     match *origin {
         Origin::Disk(path) => {
             let label = display_path(path);
-            let pack = if is_protocol(path) {
+            let (pack, findings) = if is_protocol(path) {
                 let (inputs, mut problems) = expand(&[path.to_path_buf()]);
                 let (ws, roots, read_problems) = load(&inputs);
                 problems.extend(read_problems);
                 if let Some(p) = problems.first() {
                     return Err(p.to_string());
                 }
-                compile(&ws, roots[0], &label)?
+                let (pack, findings) = compile(&ws, roots[0], &label)?;
+                (pack, Some(findings))
             } else {
                 let text = read_text(path).map_err(|e| format!("cannot read {label}: {e}"))?;
-                read_pack(&text, &label, integrity)?
+                (read_pack(&text, &label, integrity)?, None)
             };
-            Ok(Loaded { pack, label })
+            Ok(Loaded {
+                pack,
+                label,
+                findings,
+            })
         }
         Origin::Git { path, rev } => {
             let tree = GitTree::open(path, rev)?;
             let label = format!("{} at {rev} ({})", display_path(path), tree.short);
             let text = tree.read_root()?;
-            let pack = if is_protocol(path) {
+            let (pack, findings) = if is_protocol(path) {
                 let mut ws = Workspace::new();
                 let mut reader = |p: &Path| tree.read(p);
                 let root = ws.add_root(&tree.file, &tree.dir, text, &mut reader);
-                compile(&ws, root, &label)?
+                let (pack, findings) = compile(&ws, root, &label)?;
+                (pack, Some(findings))
             } else {
-                read_pack(&text, &label, integrity)?
+                (read_pack(&text, &label, integrity)?, None)
             };
-            Ok(Loaded { pack, label })
+            Ok(Loaded {
+                pack,
+                label,
+                findings,
+            })
         }
     }
 }
@@ -316,9 +330,9 @@ fn read_pack(text: &str, label: &str, integrity: Integrity) -> Result<RulePack, 
         .map_err(|e| format!("cannot use {label}: {e}"))
 }
 
-/// Compile a loaded protocol to its rule pack as `build` does. Its errors
-/// are reported as `check` reports them.
-fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<RulePack, String> {
+/// Compile a loaded protocol to its rule pack as `build` does, with the
+/// findings of its check. Its errors are reported as `check` reports them.
+fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<(RulePack, Vec<Finding>), String> {
     let checked = carepath::check(ws, root);
     let mut diags = Diagnostics::new();
     diags.extend(ws.diagnostics());
@@ -338,11 +352,8 @@ fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<RulePack, String
             return Err(format!("{label} has errors, so it cannot be compared"));
         }
     };
-    Ok(emit::rule_pack(
-        &model,
-        &source_texts(ws, root),
-        &checked.diagnostics,
-    ))
+    let pack = emit::rule_pack(&model, &source_texts(ws, root), &checked.diagnostics);
+    Ok((pack, findings::of_diagnostics(&checked.diagnostics)))
 }
 
 /// A file's repository at one revision.

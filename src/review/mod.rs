@@ -20,11 +20,15 @@
 //! that a small text change moves to the police.
 
 pub mod behaviour;
+pub mod findings;
 pub mod picture;
 pub mod render;
 mod structure;
 
 pub use behaviour::{Behaviour, BehaviourSummary, Direction, Region};
+pub use findings::{Finding, Findings};
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -53,6 +57,9 @@ pub struct Review {
     /// What the two versions do differently with incidents: the exit
     /// status of `carepath diff` reflects this section.
     pub behaviour: Behaviour,
+    /// The analysis's findings that the revision brings in, resolves, or
+    /// accepts differently.
+    pub findings: Findings,
 }
 
 impl Review {
@@ -266,10 +273,40 @@ pub struct FieldChange {
 }
 
 /// Compare two rule packs. `old_label` and `new_label` say in words what
-/// each side is (a file name, a revision); they are shown, not read.
+/// each side is (a file name, a revision); they are shown, not read. A
+/// rule pack records only the findings it accepts, so findings are not
+/// compared (see [`compare_checked`]).
 pub fn compare(old: &RulePack, new: &RulePack, old_label: &str, new_label: &str) -> Review {
+    compare_checked(old, new, old_label, new_label, None)
+}
+
+/// [`compare`], with the findings of each side's check when both sides
+/// were checked from their protocol ([`findings::of_diagnostics`]).
+pub fn compare_checked(
+    old: &RulePack,
+    new: &RulePack,
+    old_label: &str,
+    new_label: &str,
+    checked: Option<(&[Finding], &[Finding])>,
+) -> Review {
     let changes = structure::changes(old, new);
     let behaviour = behaviour::compare_renamed(old, new, &renames(&changes));
+    let findings = match checked {
+        Some((old_findings, new_findings)) => {
+            // Any id the revision renamed (a rule, a level, a route step):
+            // findings name several kinds of element.
+            let renamed: BTreeMap<&str, &str> = changes
+                .iter()
+                .filter(|c| c.change == ChangeKind::Renamed)
+                .filter_map(|c| Some((c.old_id.as_deref()?, c.id.as_str())))
+                .collect();
+            let rename = |id: &str| renamed.get(id).copied().unwrap_or(id).to_string();
+            findings::compare(old_findings, new_findings, &rename)
+        }
+        None => Findings::not_compared(
+            "a rule pack records only the findings its protocol accepts: findings are compared when both sides are protocols",
+        ),
+    };
     Review {
         format: FORMAT.to_string(),
         old: side(old, old_label),
@@ -279,6 +316,7 @@ pub fn compare(old: &RulePack, new: &RulePack, old_label: &str, new_label: &str)
             changes,
         },
         behaviour,
+        findings,
     }
 }
 

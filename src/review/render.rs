@@ -13,6 +13,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::behaviour::{Behaviour, Direction, Handled, HandlingKind, Region, Witness};
+use super::findings::{Finding, Findings};
 use super::{Change, ChangeKind, ElementKind, FieldChange, Review, Side};
 use crate::diagnostic::text::terminal_safe;
 use crate::emit::pack::Citation;
@@ -233,6 +234,7 @@ pub fn human(review: &Review, style: Style) -> String {
         }
     }
     behaviour_human(&mut out, &review.behaviour, style);
+    findings_human(&mut out, &review.findings, style);
     out
 }
 
@@ -372,6 +374,7 @@ pub fn markdown(review: &Review) -> String {
         }
     }
     behaviour_markdown(&mut out, &review.behaviour);
+    findings_markdown(&mut out, &review.findings);
     out
 }
 
@@ -603,6 +606,108 @@ fn behaviour_markdown(out: &mut String, b: &Behaviour) {
                     markdown_text(&witness_text(w, e.of == super::behaviour::Which::New))
                 );
             }
+        }
+    }
+}
+
+/// The findings' comparison in one line.
+fn findings_line(f: &Findings) -> String {
+    if let Some(why) = &f.not_compared {
+        return format!("not compared ({why})");
+    }
+    format!(
+        "{} new, {} gone, {} accepted differently, {} in both",
+        f.new.len(),
+        f.gone.len(),
+        f.acceptance_changed.len(),
+        f.kept
+    )
+}
+
+/// A finding in one line: its code and message.
+fn finding_text(f: &Finding) -> String {
+    format!("{}: {}", f.code, f.message)
+}
+
+fn acceptance_text(f: &Finding) -> String {
+    match &f.accepted {
+        Some(why) => format!("accepted: {why}"),
+        None => "not accepted".to_string(),
+    }
+}
+
+fn findings_human(out: &mut String, f: &Findings, style: Style) {
+    let safe = |s: &str| terminal_safe(s).into_owned();
+    let _ = writeln!(out, "\nfindings: {}", safe(&findings_line(f)));
+    for (list, mark, colour) in [(&f.new, "+", "31"), (&f.gone, "-", "32")] {
+        for x in list {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.paint(colour, &format!("{mark} {}", safe(&finding_text(x))))
+            );
+            if let Some(why) = &x.accepted {
+                let _ = writeln!(out, "      accepted: {}", safe(why));
+            }
+        }
+    }
+    for c in &f.acceptance_changed {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.paint(
+                "33",
+                &format!("~ {}: {}", safe(&c.new.code), safe(&c.new.message))
+            )
+        );
+        let _ = writeln!(
+            out,
+            "      {}",
+            safe_around_arrow(
+                &format!(
+                    "{} {} {}",
+                    acceptance_text(&c.old),
+                    style.paint("2", "->"),
+                    acceptance_text(&c.new)
+                ),
+                style
+            )
+        );
+    }
+}
+
+fn findings_markdown(out: &mut String, f: &Findings) {
+    let _ = writeln!(
+        out,
+        "\n## Findings\n\n**{}.**",
+        markdown_text(&findings_line(f))
+    );
+    for (list, title) in [
+        (&f.new, "Only in the new version"),
+        (&f.gone, "Only in the old version"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n### {title}\n");
+        for x in list {
+            let _ = writeln!(out, "- {}", markdown_text(&finding_text(x)));
+            if let Some(why) = &x.accepted {
+                let _ = writeln!(out, "  - accepted: {}", markdown_text(why));
+            }
+        }
+    }
+    if !f.acceptance_changed.is_empty() {
+        let _ = writeln!(out, "\n### Accepted differently\n");
+        for c in &f.acceptance_changed {
+            let _ = writeln!(
+                out,
+                "- {}: {} (old: {}; new: {})",
+                markdown_text(&c.new.code),
+                markdown_text(&c.new.message),
+                markdown_text(&acceptance_text(&c.old)),
+                markdown_text(&acceptance_text(&c.new))
+            );
         }
     }
 }
