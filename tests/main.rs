@@ -12,6 +12,7 @@ mod synth;
 mod batch;
 mod build;
 mod cli;
+mod compare;
 mod compiled;
 mod corpus;
 mod decide;

@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod compare;
 mod decide;
 mod diff;
 mod fmt;
@@ -82,6 +83,15 @@ enum Command {
     /// incident moves to more police involvement), 2 when a side cannot be
     /// read, compiled or compared or the command is misused.
     Diff(diff::Args),
+    /// Compare authorities: the same incidents in several protocols, as a
+    /// table of incident classes (over the questions at least two of them
+    /// share, such as the common vocabulary) against each protocol's level
+    /// and police response, most disagreement first. Questions only one
+    /// protocol asks vary within a row, and are named where they decide.
+    ///
+    /// Exit status: 0 with a comparison, 2 when a protocol or pack cannot
+    /// be read, compiled or compared, or fewer than two are given.
+    Compare(compare::Args),
     /// Rewrite protocols in the canonical layout: indentation, spacing,
     /// blank lines, long conditions broken before `and` and `or`, comments
     /// kept where they were.
@@ -98,8 +108,8 @@ enum Command {
     /// misused.
     Fmt(fmt::Args),
     /// Print the JSON Schema of the rule pack format (`schema pack`, the
-    /// default), of a decision (`schema decision`) or of a comparison
-    /// (`schema diff`).
+    /// default), of a decision (`schema decision`), of a review (`schema
+    /// diff`) or of a comparison of authorities (`schema compare`).
     Schema(schema::Args),
     /// Serve editors over the Language Server Protocol on standard input
     /// and output: the diagnostics of `check` as you type, hover with
@@ -172,6 +182,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Decide(args) => decide::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Lsp(args) => lsp::run(args),

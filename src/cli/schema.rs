@@ -1,6 +1,7 @@
 //! `carepath schema`: the JSON Schema of the rule pack format, of the
-//! decision `carepath decide --format json` prints, or of the comparison
-//! `carepath diff --format json` prints.
+//! decision `carepath decide --format json` prints, of the review
+//! `carepath diff --format json` prints, or of the comparison `carepath
+//! compare --format json` prints.
 
 use super::Status;
 use super::output;
@@ -14,13 +15,15 @@ pub enum Which {
     /// A decision (`carepath decide --format json`, and each line of a
     /// batch).
     Decision,
-    /// A comparison (`carepath diff --format json`).
+    /// A review of two versions (`carepath diff --format json`).
     Diff,
+    /// A comparison of authorities (`carepath compare --format json`).
+    Compare,
 }
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The format: `pack`, `decision` or `diff`.
+    /// The format: `pack`, `decision`, `diff` or `compare`.
     #[arg(value_enum, default_value_t = Which::Pack)]
     which: Which,
 }
@@ -30,6 +33,7 @@ pub fn run(args: Args) -> Status {
         Which::Pack => carepath::emit::schema_json(),
         Which::Decision => carepath::eval::decision::schema_json(),
         Which::Diff => carepath::review::schema_json(),
+        Which::Compare => carepath::review::authorities::schema_json(),
     });
     Status::Ok
 }

@@ -1236,77 +1236,7 @@ impl<'e> Space<'e> {
     /// The condition a set of classes of merged question `m` is, in the
     /// language's syntax; `None` when it is every class.
     pub fn describe(&self, m: usize, classes: &BTreeSet<u32>) -> Option<String> {
-        let q = &self.questions[m];
-        let n = q.classes() as u32;
-        if classes.len() as u32 >= n {
-            return None;
-        }
-        let id = &q.id;
-        Some(match q.kind {
-            QuestionKind::YesNo => {
-                if classes.contains(&1) {
-                    id.clone()
-                } else {
-                    format!("{id} == no")
-                }
-            }
-            QuestionKind::Count | QuestionKind::Amount => {
-                let num = |x: i64| number(q.kind, x);
-                let mut runs: Vec<(u32, u32)> = Vec::new();
-                for c in classes {
-                    match runs.last_mut() {
-                        Some((_, end)) if *end == *c => *end = c + 1,
-                        _ => runs.push((*c, c + 1)),
-                    }
-                }
-                let parts: Vec<String> = runs
-                    .iter()
-                    .map(|(a, b)| {
-                        let lo = q.starts[*a as usize];
-                        let hi = (*b < n).then(|| q.starts[*b as usize]);
-                        match hi {
-                            Some(h) if h == lo + 1 => format!("{id} == {}", num(lo)),
-                            Some(h) if *a == 0 => format!("{id} < {}", num(h)),
-                            Some(h) => format!("{id} >= {} and {id} < {}", num(lo), num(h)),
-                            None => format!("{id} >= {}", num(lo)),
-                        }
-                    })
-                    .collect();
-                if parts.len() == 1 {
-                    parts[0].clone()
-                } else {
-                    format!("({})", parts.join(" or "))
-                }
-            }
-            _ => {
-                let name = |c: &u32| q.options[*c as usize].clone();
-                let is_scale = q.kind == QuestionKind::Scale;
-                let set: Vec<u32> = classes.iter().copied().collect();
-                match set.as_slice() {
-                    [one] => format!("{id} == {}", name(one)),
-                    _ if set.len() as u32 == n - 1 && !is_scale => {
-                        let missing = (0..n).find(|i| !classes.contains(i)).unwrap_or(0);
-                        format!("{id} != {}", name(&missing))
-                    }
-                    [first, .., last]
-                        if is_scale
-                            && *last == n - 1
-                            && (*last - *first + 1) as usize == set.len() =>
-                    {
-                        format!("{id} >= {}", name(first))
-                    }
-                    [first, .., last]
-                        if is_scale && *first == 0 && (*last + 1) as usize == set.len() =>
-                    {
-                        format!("{id} <= {}", name(last))
-                    }
-                    _ => format!(
-                        "{id} in {{{}}}",
-                        set.iter().map(name).collect::<Vec<_>>().join(", ")
-                    ),
-                }
-            }
-        })
+        describe(&self.questions[m], classes)
     }
 
     /// The tests every leaf makes: per question that each leaf tests, the
@@ -1539,6 +1469,79 @@ impl<'e> Space<'e> {
         }
         out
     }
+}
+
+/// The condition a set of classes of a merged question is, in the
+/// language's syntax; `None` when it is every class.
+pub(crate) fn describe(q: &MergedQuestion, classes: &BTreeSet<u32>) -> Option<String> {
+    let n = q.classes() as u32;
+    if classes.len() as u32 >= n {
+        return None;
+    }
+    let id = &q.id;
+    Some(match q.kind {
+        QuestionKind::YesNo => {
+            if classes.contains(&1) {
+                id.clone()
+            } else {
+                format!("{id} == no")
+            }
+        }
+        QuestionKind::Count | QuestionKind::Amount => {
+            let num = |x: i64| number(q.kind, x);
+            let mut runs: Vec<(u32, u32)> = Vec::new();
+            for c in classes {
+                match runs.last_mut() {
+                    Some((_, end)) if *end == *c => *end = c + 1,
+                    _ => runs.push((*c, c + 1)),
+                }
+            }
+            let parts: Vec<String> = runs
+                .iter()
+                .map(|(a, b)| {
+                    let lo = q.starts[*a as usize];
+                    let hi = (*b < n).then(|| q.starts[*b as usize]);
+                    match hi {
+                        Some(h) if h == lo + 1 => format!("{id} == {}", num(lo)),
+                        Some(h) if *a == 0 => format!("{id} < {}", num(h)),
+                        Some(h) => format!("{id} >= {} and {id} < {}", num(lo), num(h)),
+                        None => format!("{id} >= {}", num(lo)),
+                    }
+                })
+                .collect();
+            if parts.len() == 1 {
+                parts[0].clone()
+            } else {
+                format!("({})", parts.join(" or "))
+            }
+        }
+        _ => {
+            let name = |c: &u32| q.options[*c as usize].clone();
+            let is_scale = q.kind == QuestionKind::Scale;
+            let set: Vec<u32> = classes.iter().copied().collect();
+            match set.as_slice() {
+                [one] => format!("{id} == {}", name(one)),
+                _ if set.len() as u32 == n - 1 && !is_scale => {
+                    let missing = (0..n).find(|i| !classes.contains(i)).unwrap_or(0);
+                    format!("{id} != {}", name(&missing))
+                }
+                [first, .., last]
+                    if is_scale && *last == n - 1 && (*last - *first + 1) as usize == set.len() =>
+                {
+                    format!("{id} >= {}", name(first))
+                }
+                [first, .., last]
+                    if is_scale && *first == 0 && (*last + 1) as usize == set.len() =>
+                {
+                    format!("{id} <= {}", name(last))
+                }
+                _ => format!(
+                    "{id} in {{{}}}",
+                    set.iter().map(name).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
+    })
 }
 
 /// A handling's level, or what it gives instead, in words.

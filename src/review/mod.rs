@@ -19,6 +19,7 @@
 //! carries both: a text change that no incident can see, and an incident
 //! that a small text change moves to the police.
 
+pub mod authorities;
 pub mod behaviour;
 pub mod findings;
 pub mod picture;

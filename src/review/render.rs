@@ -12,11 +12,12 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::authorities::{Comparison, Handled as AuthorityHandled, Row};
 use super::behaviour::{Behaviour, Direction, Handled, HandlingKind, Region, Witness};
 use super::findings::{Finding, Findings};
 use super::{Change, ChangeKind, ElementKind, FieldChange, Review, Side};
 use crate::diagnostic::text::terminal_safe;
-use crate::emit::pack::Citation;
+use crate::emit::pack::{Citation, NoLevel};
 use crate::eval::response_words;
 
 /// How to write for a terminal.
@@ -710,4 +711,222 @@ fn findings_markdown(out: &mut String, f: &Findings) {
             );
         }
     }
+}
+
+// ------------------------------------------------------------ authorities
+
+/// An authority's outcomes for a row in words: each level with its police
+/// response, joined by "or" when its own questions decide between them.
+fn outcomes_text(h: &AuthorityHandled) -> String {
+    if let Some(why) = &h.not_covered {
+        return format!("not covered: {why}");
+    }
+    let each: Vec<String> = h
+        .outcomes
+        .iter()
+        .map(|o| {
+            let level = match (&o.level, o.no_level) {
+                (Some(l), _) => l.clone(),
+                (None, Some(NoLevel::Conflict)) => "conflicting levels".to_string(),
+                (None, _) => "no level".to_string(),
+            };
+            match o.police {
+                Some(p) => match &o.police_by {
+                    Some(by) => format!("{level} ({}, {by})", response_words(p)),
+                    None => format!("{level} ({})", response_words(p)),
+                },
+                None => level,
+            }
+        })
+        .collect();
+    let mut s = each.join(" or ");
+    if !h.depends_on.is_empty() {
+        let _ = write!(s, ", by its own {}", h.depends_on.join(", "));
+    }
+    s
+}
+
+/// The row's headline: how far apart the authorities are, and how many
+/// incident classes the row holds.
+fn row_head(r: &Row) -> String {
+    let apart = match r.police_apart {
+        0 => "police agree or may agree".to_string(),
+        1 => "police 1 step apart".to_string(),
+        n => format!("police {n} steps apart"),
+    };
+    let classes = if r.incident_classes == 1 {
+        "1 incident class".to_string()
+    } else {
+        format!("{} incident classes", r.incident_classes)
+    };
+    format!("{apart}: {classes}")
+}
+
+fn compare_summary_line(c: &Comparison) -> String {
+    let s = &c.summary;
+    format!(
+        "{} incident classes covered by two or more: police the same in {}, certainly different in {}, may differ in {}; {} covered by one only",
+        s.incident_classes, s.same_police, s.police_differs, s.police_may_differ, s.covered_once
+    )
+}
+
+/// The rows a limit lets through, and how many it leaves out.
+fn limited(c: &Comparison, limit: Option<usize>) -> (&[Row], usize) {
+    let n = limit.unwrap_or(usize::MAX).min(c.rows.len());
+    (&c.rows[..n], c.rows.len() - n)
+}
+
+/// The comparison for a terminal: the protocols, the questions they share
+/// and those only one asks, the settings each covers, the summary, then
+/// each row with every authority's handling.
+pub fn compare_human(c: &Comparison, limit: Option<usize>) -> String {
+    let safe = |s: &str| terminal_safe(s).into_owned();
+    let mut out = String::new();
+    for a in &c.authorities {
+        let _ = writeln!(
+            out,
+            "{}: {} ({})",
+            safe(&a.protocol),
+            safe(&a.title),
+            safe(&a.label)
+        );
+    }
+    let width = c
+        .authorities
+        .iter()
+        .map(|a| a.protocol.chars().count())
+        .max()
+        .unwrap_or(0);
+    let shared: Vec<String> = c
+        .shared
+        .iter()
+        .map(|q| format!("{} ({})", q.id, q.asked_by.join(", ")))
+        .collect();
+    let _ = writeln!(out, "\nshared questions: {}", safe(&shared.join("; ")));
+    for o in c.own.iter().filter(|o| !o.questions.is_empty()) {
+        let _ = writeln!(
+            out,
+            "only {} asks: {}",
+            safe(&o.protocol),
+            safe(&o.questions.join(", "))
+        );
+    }
+    for s in &c.settings {
+        let _ = writeln!(
+            out,
+            "setting {} is covered by: {}",
+            safe(&s.id),
+            safe(&s.covered_by.join(", "))
+        );
+    }
+    let _ = writeln!(out, "\n{}", compare_summary_line(c));
+    let (rows, left) = limited(c, limit);
+    for (i, r) in rows.iter().enumerate() {
+        let _ = writeln!(out, "\n{}. {}", i + 1, row_head(r));
+        if let Some(when) = &r.when {
+            let _ = writeln!(out, "   when: {}", safe(when));
+        }
+        let _ = writeln!(
+            out,
+            "   for example: {}",
+            safe(&Value::Object(r.witness.clone()).to_string())
+        );
+        for h in &r.by_authority {
+            let _ = writeln!(
+                out,
+                "   {:width$}  {}",
+                safe(&h.protocol),
+                safe(&outcomes_text(h))
+            );
+        }
+    }
+    if left > 0 {
+        let _ = writeln!(
+            out,
+            "\n({left} more rows; --limit shows more, --format json all)"
+        );
+    }
+    out
+}
+
+/// The comparison as Markdown: the same, with the rows as one table.
+pub fn compare_markdown(c: &Comparison, limit: Option<usize>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# The same incidents in {} protocols\n",
+        c.authorities.len()
+    );
+    let _ = writeln!(out, "| protocol | title | compared |\n|---|---|---|");
+    for a in &c.authorities {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            markdown_text(&a.protocol),
+            markdown_text(&a.title),
+            markdown_text(&a.label)
+        );
+    }
+    let _ = writeln!(out, "\n**{}.**\n", markdown_text(&compare_summary_line(c)));
+    let _ = writeln!(out, "Questions the rows are over:\n");
+    for q in &c.shared {
+        let _ = writeln!(
+            out,
+            "- {} (asked by {})",
+            markdown_text(&q.id),
+            markdown_text(&q.asked_by.join(", "))
+        );
+    }
+    let own: Vec<_> = c.own.iter().filter(|o| !o.questions.is_empty()).collect();
+    if !own.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nQuestions only one protocol asks (they vary within a row):\n"
+        );
+        for o in own {
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                markdown_text(&o.protocol),
+                markdown_text(&o.questions.join(", "))
+            );
+        }
+    }
+    let _ = writeln!(out, "\nSettings:\n");
+    for s in &c.settings {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            markdown_text(&s.id),
+            markdown_text(&s.covered_by.join(", "))
+        );
+    }
+    let (rows, left) = limited(c, limit);
+    let _ = write!(out, "\n| # | incidents | classes | police apart |");
+    for a in &c.authorities {
+        let _ = write!(out, " {} |", markdown_text(&a.protocol));
+    }
+    let _ = write!(out, "\n|---|---|---|---|");
+    for _ in &c.authorities {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        let _ = write!(
+            out,
+            "| {} | {} | {} | {} |",
+            i + 1,
+            markdown_text(r.when.as_deref().unwrap_or("every incident")),
+            r.incident_classes,
+            r.police_apart
+        );
+        for h in &r.by_authority {
+            let _ = write!(out, " {} |", markdown_text(&outcomes_text(h)));
+        }
+        out.push('\n');
+    }
+    if left > 0 {
+        let _ = writeln!(out, "\n{left} more rows are in the JSON output.");
+    }
+    out
 }
