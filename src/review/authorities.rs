@@ -28,7 +28,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::behaviour::{MergedQuestion, describe};
+use super::behaviour::{MergedQuestion, describe, disjunction};
 use crate::emit::pack::{NoLevel, QuestionKind, Response, RulePack};
 use crate::eval::expr::{Known, Val};
 use crate::eval::{Engine, rank};
@@ -904,24 +904,7 @@ fn condition(cubes: &[Vec<u64>], shared: &[MergedQuestion], full: &[u64]) -> Opt
                 .collect()
         })
         .collect();
-    if described.iter().any(Vec::is_empty) {
-        return None;
-    }
-    let several = described.len() > 1;
-    Some(
-        described
-            .iter()
-            .map(|parts| {
-                let text = parts.join(" and ");
-                if several && parts.len() > 1 {
-                    format!("({text})")
-                } else {
-                    text
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" or "),
-    )
+    disjunction(&described)
 }
 
 /// The test a set of classes of `q` is (bit `classes()` is "not asked"):

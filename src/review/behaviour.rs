@@ -1323,24 +1323,7 @@ impl<'e> Space<'e> {
                     .collect()
             })
             .collect();
-        if described.iter().any(Vec::is_empty) {
-            return None;
-        }
-        let several = described.len() > 1;
-        Some(
-            described
-                .iter()
-                .map(|parts| {
-                    let text = parts.join(" and ");
-                    if several && parts.len() > 1 {
-                        format!("({text})")
-                    } else {
-                        text
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" or "),
-        )
+        disjunction(&described)
     }
 
     /// The witness of a complete incident, for the first two sides.
@@ -1469,6 +1452,30 @@ impl<'e> Space<'e> {
         }
         out
     }
+}
+
+/// Conjunctions of tests as one condition, joined by `or` (each
+/// conjunction of several tests in brackets when there are several);
+/// `None` when one of them tests nothing, so the whole is every incident.
+pub(crate) fn disjunction(described: &[Vec<String>]) -> Option<String> {
+    if described.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let several = described.len() > 1;
+    Some(
+        described
+            .iter()
+            .map(|parts| {
+                let text = parts.join(" and ");
+                if several && parts.len() > 1 {
+                    format!("({text})")
+                } else {
+                    text
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" or "),
+    )
 }
 
 /// The condition a set of classes of a merged question is, in the
