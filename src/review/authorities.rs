@@ -623,22 +623,7 @@ impl Run<'_, '_> {
     /// `None` when it does not list the answer.
     fn value(&self, s: usize, m: usize, c: u32) -> Option<Val> {
         let q = &self.shared[m];
-        let qi = q.side[s]?;
-        let pq = &self.sides[s].pack.questions[qi];
-        match q.kind {
-            QuestionKind::YesNo => Some(Val::Bool(c == 1)),
-            QuestionKind::Count | QuestionKind::Amount => {
-                let n = q.starts[c as usize];
-                (n >= pq.minimum.unwrap_or(0)).then_some(Val::Num(n))
-            }
-            _ => {
-                let id = &q.options[c as usize];
-                pq.options
-                    .iter()
-                    .position(|o| o.id == *id)
-                    .map(|o| Val::Opt(o as u32))
-            }
-        }
+        local_value(q, &self.sides[s].pack.questions[q.side[s]?], c)
     }
 
     fn classes(&mut self, m: usize) {
@@ -770,6 +755,24 @@ impl Run<'_, '_> {
         }
         self.memo[s][n] = (self.generation, mask);
         mask
+    }
+}
+
+/// The value a pack's own question `pq` reads for class `c` of the merged
+/// question `q`; `None` when it does not list the answer (an option it
+/// lacks, a number below its minimum).
+fn local_value(q: &MergedQuestion, pq: &crate::emit::pack::Question, c: u32) -> Option<Val> {
+    match q.kind {
+        QuestionKind::YesNo => Some(Val::Bool(c == 1)),
+        QuestionKind::Count | QuestionKind::Amount => {
+            let n = q.starts[c as usize];
+            (n >= pq.minimum.unwrap_or(0)).then_some(Val::Num(n))
+        }
+        _ => pq
+            .options
+            .iter()
+            .position(|o| o.id == q.options[c as usize])
+            .map(|o| Val::Opt(o as u32)),
     }
 }
 
@@ -1018,16 +1021,7 @@ fn own_questions_that_matter(side: &Side, point: &[u32], shared: &[MergedQuestio
         if c as usize >= q.classes() {
             return Some(None);
         }
-        let pq = &side.pack.questions[qi];
-        Some(match q.kind {
-            QuestionKind::YesNo => Some(Val::Bool(c == 1)),
-            QuestionKind::Count | QuestionKind::Amount => Some(Val::Num(q.starts[c as usize])),
-            _ => pq
-                .options
-                .iter()
-                .position(|o| o.id == q.options[c as usize])
-                .map(|o| Val::Opt(o as u32)),
-        })
+        Some(local_value(q, &side.pack.questions[qi], c))
     };
     let start = match side.setting.and_then(read) {
         Some(Some(Val::Opt(o))) => side.starts[o as usize],
