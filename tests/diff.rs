@@ -97,6 +97,8 @@ fn list(v: &mut Value, kind: ElementKind) -> Option<&mut Vec<Value>> {
         v.get_mut(outer)?
             .as_array_mut()?
             .iter_mut()
+            // The setting question's options are the settings.
+            .filter(|o| o["kind"] != "setting")
             .find_map(|o| o.get_mut(inner)?.as_array_mut().filter(|a| !a.is_empty()))
     }
     match kind {
@@ -687,6 +689,100 @@ fn a_rename_only_change_lists_renames_and_nothing_else() {
     let f = &review.findings;
     assert!(f.not_compared.is_none() && !f.differ(), "{f:?}");
     assert_eq!(f.kept, 4, "Derbyshire's accepted gap and examples");
+}
+
+/// A protocol whose options, settings, routes and route steps all decide
+/// something: `{kind}` names its theft option, `{foster}` its foster
+/// setting, `{main}` its route, `{call}` the step where its emergencies
+/// enter the route.
+const NAMED_PARTS: &str = r#"protocol parts {
+  title "Parts"
+  authority "Authority"
+  source "S"
+  policy most-serious
+  otherwise low
+}
+setting residential "Children's home" { cite "1" }
+setting {foster} "Foster home" { cite "1" }
+actor staff "Staff"
+question kind "What happened?" {
+  answer one of { {kind} "Theft" damage "Damage" }
+}
+question injury "Was anyone hurt?" { answer yes or no }
+level low "Handled at home" { police none }
+level high "Emergency" { police emergency }
+rule theft-in-foster { when kind == {kind} and setting == {foster} then high cite "2" }
+rule hurt { when injury then high cite "2" }
+route {main} "Main" {
+  for residential, {foster}
+  cite "3"
+  start low -> record
+  start high -> {call}
+  step record "Record it" { by staff then done }
+  step {call} "Call the police" { by staff then done }
+  outcome done "Done"
+}
+"#;
+
+#[test]
+fn renamed_options_settings_routes_and_steps_are_behaviour_neutral() {
+    let named = |kind: &str, foster: &str, main: &str, call: &str| {
+        let text = NAMED_PARTS
+            .replace("{kind}", kind)
+            .replace("{foster}", foster)
+            .replace("{main}", main)
+            .replace("{call}", call);
+        crate::support::compile_in_memory("parts.carepath", &text, "parts").1
+    };
+    let old = named("theft", "foster", "main", "call-999");
+    // A route and its step renamed at once are a route removed and one
+    // added, since the route's content names the step: one at a time.
+    let new = named("stealing", "fostering", "response", "call-999");
+    let review = review::compare(&old, &new, "old", "new");
+    let renamed: Vec<(ElementKind, &str, Option<&str>)> = review
+        .structural
+        .changes
+        .iter()
+        .filter(|c| c.change == ChangeKind::Renamed)
+        .map(|c| (c.element, c.id.as_str(), c.old_id.as_deref()))
+        .collect();
+    assert_eq!(
+        renamed,
+        [
+            (ElementKind::Setting, "fostering", Some("foster")),
+            (ElementKind::Option, "stealing", Some("theft")),
+            (ElementKind::Route, "response", Some("main")),
+        ]
+    );
+    let b = &review.behaviour;
+    assert!(b.not_compared.is_none(), "{:?}", b.not_compared);
+    assert!(
+        b.summary.neutral && b.regions.is_empty(),
+        "{:#?}",
+        b.regions
+    );
+    // Read without the renames, the same two versions differ: the theft
+    // option, the foster setting and the route entry are other ids.
+    let unmatched = review::behaviour::compare(&old, &new);
+    assert!(unmatched.differs(), "{:?}", unmatched.summary);
+
+    let step = named("theft", "foster", "main", "dial-999");
+    let review = review::compare(&old, &step, "old", "step");
+    let changes: Vec<(ElementKind, &str, Option<&str>)> = review
+        .structural
+        .changes
+        .iter()
+        .map(|c| (c.element, c.id.as_str(), c.old_id.as_deref()))
+        .collect();
+    assert_eq!(changes, [(ElementKind::Step, "dial-999", Some("call-999"))]);
+    let b = &review.behaviour;
+    assert!(
+        b.summary.neutral && b.regions.is_empty(),
+        "{:#?}",
+        b.regions
+    );
+    let unmatched = review::behaviour::compare(&old, &step);
+    assert!(unmatched.differs(), "{:?}", unmatched.summary);
 }
 
 #[test]

@@ -263,19 +263,57 @@ impl Behaviour {
 }
 
 /// What the structural comparison found renamed, old id to new id, by
-/// kind: behaviour matches a renamed question, level, procedure or actor
-/// with its new self, so a rename alone is behaviour-neutral.
+/// kind: behaviour matches a renamed question, option, setting, level,
+/// procedure, actor, route or route step with its new self, so a rename
+/// alone is behaviour-neutral.
 #[derive(Clone, Debug, Default)]
 pub struct Renames {
     pub questions: BTreeMap<String, String>,
+    /// By the question's new id, then the option's old id.
+    pub options: BTreeMap<(String, String), String>,
+    pub settings: BTreeMap<String, String>,
     pub levels: BTreeMap<String, String>,
     pub procedures: BTreeMap<String, String>,
     pub actors: BTreeMap<String, String>,
+    pub routes: BTreeMap<String, String>,
+    /// By the route's new id, then the step's old id.
+    pub steps: BTreeMap<(String, String), String>,
 }
 
 impl Renames {
     fn id<'a>(map: &'a BTreeMap<String, String>, id: &'a str) -> &'a str {
         map.get(id).map_or(id, String::as_str)
+    }
+
+    /// The new id of an option (a setting, for the setting question) of the
+    /// question the new version calls `question`.
+    fn option<'a>(&'a self, kind: QuestionKind, question: &str, id: &'a str) -> &'a str {
+        if kind == QuestionKind::Setting {
+            return Renames::id(&self.settings, id);
+        }
+        self.options
+            .get(&(question.to_owned(), id.to_owned()))
+            .map_or(id, String::as_str)
+    }
+
+    /// A route entry (`route at step`, or `route`) in the new names.
+    fn route(&self, entry: &mut String) {
+        let (route, step) = match entry.split_once(" at ") {
+            Some((r, s)) => (r, Some(s)),
+            None => (entry.as_str(), None),
+        };
+        let route = Renames::id(&self.routes, route).to_owned();
+        let renamed = match step {
+            Some(step) => {
+                let step = self
+                    .steps
+                    .get(&(route.clone(), step.to_owned()))
+                    .map_or(step, String::as_str);
+                format!("{route} at {step}")
+            }
+            None => route,
+        };
+        *entry = renamed;
     }
 
     /// An old version's handling in the new version's names.
@@ -291,8 +329,14 @@ impl Renames {
         if let Some(a) = &mut h.police_by {
             rename(&self.actors, a);
         }
+        if let Some(r) = &mut h.route {
+            self.route(r);
+        }
         for p in &mut h.procedures {
             rename(&self.procedures, &mut p.id);
+            if let Some(r) = &mut p.route {
+                self.route(r);
+            }
         }
         h
     }
@@ -355,6 +399,9 @@ pub(crate) struct Space<'e> {
     pub questions: Vec<MergedQuestion>,
     /// Per engine, per own question: its merged index.
     to_merged: Vec<Vec<usize>>,
+    /// Per engine, per own question, per own option: the merged option's
+    /// index (through the renames, for the first engine).
+    merged_options: Vec<Vec<Vec<u32>>>,
     /// Per engine: its deciding rules (pack indices).
     deciding: Vec<Vec<usize>>,
     /// Per engine, per rule: whether it has a police response or a route
@@ -417,8 +464,10 @@ impl<'e> Space<'e> {
         let mut questions: Vec<MergedQuestion> = Vec::new();
         let mut by_key: BTreeMap<(String, u8), usize> = BTreeMap::new();
         let mut to_merged: Vec<Vec<usize>> = Vec::new();
+        let mut merged_options: Vec<Vec<Vec<u32>>> = Vec::new();
         for (s, e) in engines.iter().enumerate() {
             let mut mine = Vec::new();
+            let mut options = Vec::new();
             for (qi, q) in e.pack.questions.iter().enumerate() {
                 let kind_key = match q.kind {
                     QuestionKind::Setting => 0,
@@ -444,11 +493,23 @@ impl<'e> Space<'e> {
                 });
                 let mq = &mut questions[m];
                 mq.side[s] = Some(qi);
+                let mut indices = Vec::with_capacity(q.options.len());
                 for o in &q.options {
-                    if !mq.options.contains(&o.id) {
-                        mq.options.push(o.id.clone());
-                    }
+                    let o = if s == 0 {
+                        renames.option(q.kind, id, &o.id)
+                    } else {
+                        &o.id
+                    };
+                    let at = match mq.options.iter().position(|x| x == o) {
+                        Some(at) => at,
+                        None => {
+                            mq.options.push(o.to_owned());
+                            mq.options.len() - 1
+                        }
+                    };
+                    indices.push(at as u32);
                 }
+                options.push(indices);
                 for c in e.cells()[qi].iter().flatten() {
                     if let Val::Num(n) = c {
                         mq.starts.push(*n);
@@ -457,6 +518,7 @@ impl<'e> Space<'e> {
                 mine.push(m);
             }
             to_merged.push(mine);
+            merged_options.push(options);
         }
         for q in &mut questions {
             q.starts.sort_unstable();
@@ -492,6 +554,7 @@ impl<'e> Space<'e> {
             engines,
             questions,
             to_merged,
+            merged_options,
             tested_by_asked: Vec::new(),
             has_foreign: Vec::new(),
             untwinned: None,
@@ -533,11 +596,7 @@ impl<'e> Space<'e> {
     fn translate(&self, s: usize, e: &Expr) -> Expr {
         let q_of = |q: usize| self.to_merged[s][q];
         let val = |q: usize, v: &Val| match v {
-            Val::Opt(o) => {
-                let id = &self.engines[s].pack.questions[q].options[*o as usize].id;
-                let m = &self.questions[q_of(q)];
-                Val::Opt(m.options.iter().position(|x| x == id).unwrap_or(0) as u32)
-            }
+            Val::Opt(o) => Val::Opt(self.merged_options[s][q][*o as usize]),
             v => *v,
         };
         match e {
@@ -731,14 +790,10 @@ impl<'e> Space<'e> {
                 let n = mq.starts[c as usize];
                 (n >= question.minimum.unwrap_or(0)).then_some(Val::Num(n))
             }
-            _ => {
-                let id = &mq.options[c as usize];
-                question
-                    .options
-                    .iter()
-                    .position(|o| &o.id == id)
-                    .map(|i| Val::Opt(i as u32))
-            }
+            _ => self.merged_options[s][q]
+                .iter()
+                .position(|o| *o == c)
+                .map(|i| Val::Opt(i as u32)),
         }
     }
 
@@ -1455,11 +1510,42 @@ impl<'e> Space<'e> {
 }
 
 /// Conjunctions of tests as one condition, joined by `or` (each
-/// conjunction of several tests in brackets when there are several);
-/// `None` when one of them tests nothing, so the whole is every incident.
+/// conjunction of several tests in brackets when there are several), the
+/// tests every conjunction has said once, before the rest (`a and (b or
+/// c)`); `None` when one of them tests nothing, so the whole is every
+/// incident.
 pub(crate) fn disjunction(described: &[Vec<String>]) -> Option<String> {
     if described.iter().any(Vec::is_empty) {
         return None;
+    }
+    let common: Vec<&String> = match described {
+        [first, rest @ ..] if !rest.is_empty() => first
+            .iter()
+            .filter(|t| rest.iter().all(|parts| parts.contains(t)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !common.is_empty() {
+        let rest: Vec<Vec<String>> = described
+            .iter()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter(|t| !common.contains(t))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let common = common
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ");
+        // A conjunction of the common tests alone holds wherever any does.
+        return Some(match disjunction(&rest) {
+            None => common,
+            Some(rest) => format!("{common} and ({rest})"),
+        });
     }
     let several = described.len() > 1;
     Some(
@@ -1729,5 +1815,29 @@ mod tests {
             merged_some |= cubes.len() < region.len();
         }
         assert!(merged_some, "no region merged at all");
+    }
+
+    #[test]
+    fn tests_every_conjunction_has_are_said_once() {
+        let c = |parts: &[&[&str]]| {
+            let parts: Vec<Vec<String>> = parts
+                .iter()
+                .map(|p| p.iter().map(|t| t.to_string()).collect())
+                .collect();
+            disjunction(&parts)
+        };
+        assert_eq!(c(&[&["a", "b"]]).as_deref(), Some("a and b"));
+        assert_eq!(c(&[&["a"], &["b"]]).as_deref(), Some("a or b"));
+        assert_eq!(
+            c(&[&["s", "a"], &["s", "b", "c"]]).as_deref(),
+            Some("s and (a or (b and c))")
+        );
+        assert_eq!(
+            c(&[&["s", "t", "a"], &["t", "s", "b"]]).as_deref(),
+            Some("s and t and (a or b)")
+        );
+        // `s or (s and b)` is `s`.
+        assert_eq!(c(&[&["s"], &["s", "b"]]).as_deref(), Some("s"));
+        assert_eq!(c(&[&["s"], &[]]), None);
     }
 }

@@ -325,16 +325,21 @@ pub fn compare_checked(
 fn renames(changes: &[Change]) -> behaviour::Renames {
     let mut r = behaviour::Renames::default();
     for c in changes.iter().filter(|c| c.change == ChangeKind::Renamed) {
-        let map = match c.element {
-            ElementKind::Question => &mut r.questions,
-            ElementKind::Level => &mut r.levels,
-            ElementKind::Procedure => &mut r.procedures,
-            ElementKind::Actor => &mut r.actors,
-            _ => continue,
+        let Some(old) = c.old_id.clone() else {
+            continue;
         };
-        if let Some(old) = &c.old_id {
-            map.insert(old.clone(), c.id.clone());
-        }
+        let new = c.id.clone();
+        match (c.element, &c.within) {
+            (ElementKind::Question, _) => r.questions.insert(old, new),
+            (ElementKind::Setting, _) => r.settings.insert(old, new),
+            (ElementKind::Level, _) => r.levels.insert(old, new),
+            (ElementKind::Procedure, _) => r.procedures.insert(old, new),
+            (ElementKind::Actor, _) => r.actors.insert(old, new),
+            (ElementKind::Route, _) => r.routes.insert(old, new),
+            (ElementKind::Option, Some(question)) => r.options.insert((question.clone(), old), new),
+            (ElementKind::Step, Some(route)) => r.steps.insert((route.clone(), old), new),
+            _ => None,
+        };
     }
     r
 }

@@ -170,6 +170,11 @@ pub(super) fn changes(old: &RulePack, new: &RulePack) -> Vec<Change> {
         if let Some((field, part_kind)) = parts_of(kind).filter(|&(_, k)| k != ElementKind::Example)
         {
             for &(oi, ni, _) in &m.pairs {
+                // The setting question's options are the settings, which
+                // are compared on their own.
+                if n[ni].content.get("kind").and_then(Value::as_str) == Some("setting") {
+                    continue;
+                }
                 let op = part_elements(&o[oi], field);
                 let np = part_elements(&n[ni], field);
                 let pm = match_elements(part_kind, &op, &np, &mut renames);
