@@ -22,7 +22,7 @@ pub enum Val {
 
 pub use crate::model::CmpOp as Cmp;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Test {
     Is(Val),
     /// One of these option indices or numbers.
@@ -32,7 +32,7 @@ pub enum Test {
     Answered,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Expr {
     Test { q: usize, test: Test },
     Not(Box<Expr>),

@@ -689,10 +689,22 @@ impl<'e> Space<'e> {
                 .map(|r| key(s, *r))
                 .collect::<Vec<_>>()
         });
+        // Whether each rule has a twin: looked up by level and condition
+        // (a protocol has thousands of rules), then compared in full.
         let twinned: [Vec<bool>; 2] = [0, 1].map(|s| {
+            let other = &keys[1 - s];
+            let mut by_key: rustc_hash::FxHashMap<(&str, &Expr), Vec<usize>> =
+                rustc_hash::FxHashMap::default();
+            for (i, k) in other.iter().enumerate() {
+                by_key.entry((k.0.as_str(), &k.2)).or_default().push(i);
+            }
             keys[s]
                 .iter()
-                .map(|k| keys[1 - s].contains(k))
+                .map(|k| {
+                    by_key
+                        .get(&(k.0.as_str(), &k.2))
+                        .is_some_and(|at| at.iter().any(|&i| other[i] == *k))
+                })
                 .collect::<Vec<_>>()
         });
         // The rules both have, in the same order on both sides.
