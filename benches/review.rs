@@ -3,8 +3,10 @@
 //! rule packs), and the comparison of the five seed protocols on the
 //! questions they share (`carepath compare`, from the committed packs in
 //! `out/`). The packs are built once, outside the timing; the allocation
-//! profiler reports the bytes each comparison allocates and holds at most.
-//! Run with `cargo bench --bench review`.
+//! profiler reports the bytes each comparison allocates and holds at most
+//! on the thread that runs it (the diff loads its two engines on threads
+//! of their own, whose memory it does not see). Run with
+//! `cargo bench --bench review`.
 
 mod support;
 

@@ -36,7 +36,7 @@ use serde_json::{Map, Value, json};
 use crate::emit::pack::{Citation, PolicyKind, QuestionKind, Response, RulePack};
 use crate::eval::engine::{number, parse_condition};
 use crate::eval::expr::{self, Expr, Known, Val};
-use crate::eval::{Engine, Outcome, rank};
+use crate::eval::{Engine, LoadError, Outcome, rank};
 
 /// The behavioural section of a review.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -349,7 +349,31 @@ pub fn compare(old: &RulePack, new: &RulePack) -> Behaviour {
 
 /// [`compare`], with the old version's `renames` read as the new names.
 pub fn compare_renamed(old: &RulePack, new: &RulePack, renames: &Renames) -> Behaviour {
-    let engines = (Engine::new(old.clone()), Engine::new(new.clone()));
+    compare_loaded(load_both(old, new), renames)
+}
+
+/// Both sides' engines, loaded side by side: loading a large pack (its
+/// conditions compiled, its decision rebuilt and checked) is most of the
+/// comparison's time.
+pub(crate) fn load_both(
+    old: &RulePack,
+    new: &RulePack,
+) -> (Result<Engine, LoadError>, Result<Engine, LoadError>) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| Engine::new(old.clone()));
+        let second = Engine::new(new.clone());
+        let first = first
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
+/// [`compare_renamed`] on engines [`load_both`] loaded.
+pub(crate) fn compare_loaded(
+    engines: (Result<Engine, LoadError>, Result<Engine, LoadError>),
+    renames: &Renames,
+) -> Behaviour {
     let (old, new) = match engines {
         (Ok(o), Ok(n)) => (o, n),
         (Err(e), _) => return Behaviour::not_compared(format!("the old version: {e}")),

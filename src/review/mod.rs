@@ -290,8 +290,17 @@ pub fn compare_checked(
     new_label: &str,
     checked: Option<(&[Finding], &[Finding])>,
 ) -> Review {
-    let changes = structure::changes(old, new);
-    let behaviour = behaviour::compare_renamed(old, new, &renames(&changes));
+    // The engines load while the structure is compared: behaviour needs
+    // both, and the renames the structure finds.
+    let (changes, engines) = std::thread::scope(|scope| {
+        let engines = scope.spawn(|| behaviour::load_both(old, new));
+        let changes = structure::changes(old, new);
+        let engines = engines
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (changes, engines)
+    });
+    let behaviour = behaviour::compare_loaded(engines, &renames(&changes));
     let findings = match checked {
         Some((old_findings, new_findings)) => {
             // Any id the revision renamed (a rule, a level, a route step):
