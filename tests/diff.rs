@@ -735,54 +735,41 @@ fn renamed_options_settings_routes_and_steps_are_behaviour_neutral() {
         crate::support::compile_in_memory("parts.carepath", &text, "parts").1
     };
     let old = named("theft", "foster", "main", "call-999");
+    // The changes a revision makes, once its behaviour is shown neutral
+    // with the renames read and different without them (the theft option,
+    // the foster setting and the route entry are other ids).
+    let neutral = |new: &RulePack| -> Vec<(ElementKind, String, Option<String>)> {
+        let review = review::compare(&old, new, "old", "new");
+        let b = &review.behaviour;
+        assert!(b.not_compared.is_none(), "{:?}", b.not_compared);
+        assert!(
+            b.summary.neutral && b.regions.is_empty(),
+            "{:#?}",
+            b.regions
+        );
+        let unmatched = review::behaviour::compare(&old, new);
+        assert!(unmatched.differs(), "{:?}", unmatched.summary);
+        review
+            .structural
+            .changes
+            .iter()
+            .map(|c| (c.element, c.id.clone(), c.old_id.clone()))
+            .collect()
+    };
+    let change = |kind: ElementKind, id: &str, old: &str| (kind, id.into(), Some(old.into()));
     // A route and its step renamed at once are a route removed and one
     // added, since the route's content names the step: one at a time.
-    let new = named("stealing", "fostering", "response", "call-999");
-    let review = review::compare(&old, &new, "old", "new");
-    let renamed: Vec<(ElementKind, &str, Option<&str>)> = review
-        .structural
-        .changes
-        .iter()
-        .filter(|c| c.change == ChangeKind::Renamed)
-        .map(|c| (c.element, c.id.as_str(), c.old_id.as_deref()))
-        .collect();
+    let changes = neutral(&named("stealing", "fostering", "response", "call-999"));
     assert_eq!(
-        renamed,
+        changes,
         [
-            (ElementKind::Setting, "fostering", Some("foster")),
-            (ElementKind::Option, "stealing", Some("theft")),
-            (ElementKind::Route, "response", Some("main")),
+            change(ElementKind::Setting, "fostering", "foster"),
+            change(ElementKind::Option, "stealing", "theft"),
+            change(ElementKind::Route, "response", "main"),
         ]
     );
-    let b = &review.behaviour;
-    assert!(b.not_compared.is_none(), "{:?}", b.not_compared);
-    assert!(
-        b.summary.neutral && b.regions.is_empty(),
-        "{:#?}",
-        b.regions
-    );
-    // Read without the renames, the same two versions differ: the theft
-    // option, the foster setting and the route entry are other ids.
-    let unmatched = review::behaviour::compare(&old, &new);
-    assert!(unmatched.differs(), "{:?}", unmatched.summary);
-
-    let step = named("theft", "foster", "main", "dial-999");
-    let review = review::compare(&old, &step, "old", "step");
-    let changes: Vec<(ElementKind, &str, Option<&str>)> = review
-        .structural
-        .changes
-        .iter()
-        .map(|c| (c.element, c.id.as_str(), c.old_id.as_deref()))
-        .collect();
-    assert_eq!(changes, [(ElementKind::Step, "dial-999", Some("call-999"))]);
-    let b = &review.behaviour;
-    assert!(
-        b.summary.neutral && b.regions.is_empty(),
-        "{:#?}",
-        b.regions
-    );
-    let unmatched = review::behaviour::compare(&old, &step);
-    assert!(unmatched.differs(), "{:?}", unmatched.summary);
+    let changes = neutral(&named("theft", "foster", "main", "dial-999"));
+    assert_eq!(changes, [change(ElementKind::Step, "dial-999", "call-999")]);
 }
 
 #[test]

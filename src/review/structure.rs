@@ -539,13 +539,21 @@ fn referenced(key: &str) -> &'static [ElementKind] {
     }
 }
 
+/// What a condition names: questions, and the options and settings that
+/// answer them.
+const ANSWERED: &[ElementKind] = &[
+    ElementKind::Question,
+    ElementKind::Option,
+    ElementKind::Setting,
+];
+
 fn normalized(content: &Map<String, Value>, renames: &Renames) -> Map<String, Value> {
     content
         .iter()
         .map(|(k, v)| match v {
             Value::String(text) if k.ends_with("_text") => (
                 k.clone(),
-                Value::String(rename_in_text(text, &[ElementKind::Question], renames)),
+                Value::String(rename_in_text(text, ANSWERED, renames)),
             ),
             // An accepted finding's message is the compiler's, naming
             // rules, levels and questions by id.
@@ -606,6 +614,24 @@ fn rename_refs(v: &Value, key: &str, renames: &Renames) -> Value {
                 .find(|m| *m != s)
                 .unwrap_or(s);
             Value::String(mapped.to_string())
+        }
+        // A JsonLogic comparison: its values beside `{"var": q}` are
+        // options of q (settings, when q is the setting).
+        Value::Array(items) if items.iter().any(|i| i.get("var").is_some()) => {
+            let kind = match items.iter().find_map(|i| i.get("var")?.as_str()) {
+                Some("setting") => ElementKind::Setting,
+                _ => ElementKind::Option,
+            };
+            fn answers(v: &Value, kind: ElementKind, renames: &Renames) -> Value {
+                match v {
+                    Value::String(s) => Value::String(renames.map(kind, s).to_string()),
+                    Value::Array(items) => {
+                        Value::Array(items.iter().map(|i| answers(i, kind, renames)).collect())
+                    }
+                    other => rename_refs(other, "", renames),
+                }
+            }
+            Value::Array(items.iter().map(|i| answers(i, kind, renames)).collect())
         }
         Value::Array(items) => {
             Value::Array(items.iter().map(|i| rename_refs(i, key, renames)).collect())
