@@ -773,6 +773,40 @@ fn renamed_options_settings_routes_and_steps_are_behaviour_neutral() {
 }
 
 #[test]
+fn an_example_incident_one_version_cannot_take_is_shown_as_the_other_reads_it() {
+    let old = NAMED_PARTS
+        .replace("{kind}", "theft")
+        .replace("{foster}", "foster")
+        .replace("{main}", "main")
+        .replace("{call}", "call-999");
+    // The option retitled as well as renamed: one removed and another
+    // added. The setting and the route are renamed.
+    let new = NAMED_PARTS
+        .replace("{kind}", "stealing")
+        .replace("\"Theft\"", "\"Theft of property\"")
+        .replace("{foster}", "fostering")
+        .replace("{main}", "response")
+        .replace("{call}", "call-999");
+    let old = crate::support::compile_in_memory("a.carepath", &old, "a").1;
+    let new = crate::support::compile_in_memory("b.carepath", &new, "b").1;
+    let review = review::compare(&old, &new, "old", "new");
+    let human = render::human(&review, render::Style::default());
+    // Each version's own incidents, as that version reads them, and the
+    // region's size in words that agree with it.
+    assert!(
+        human.contains(
+            "for example: {\"setting\":\"residential\",\"kind\":\"theft\",\"injury\":false} (the new version cannot take it)"
+        ),
+        "{human}"
+    );
+    assert!(
+        human.contains("(the old version cannot take it)"),
+        "{human}"
+    );
+    assert!(human.contains("* 1 incident class, "), "{human}");
+}
+
+#[test]
 fn the_findings_a_revision_brings_in_and_those_it_resolves() {
     let dir = scratch("diff-findings");
     copy_protocols(&dir);

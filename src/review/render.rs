@@ -454,12 +454,37 @@ fn witness_text(w: &Witness, new: bool) -> String {
     serde_json::to_string(answers).unwrap_or_default()
 }
 
+/// A region's example incident on one line: the answers both versions
+/// read, or, where they read different ones (a question one of them does
+/// not ask, an answer one cannot take), each version's.
+fn example_text(w: &Witness) -> String {
+    let (old, new) = (witness_text(w, false), witness_text(w, true));
+    if old == new {
+        new
+    } else if w.new_answers.is_empty() {
+        format!("{old} (the new version cannot take it)")
+    } else if w.old_answers.is_empty() {
+        format!("{new} (the old version cannot take it)")
+    } else {
+        format!("{new} (the old version reads {old})")
+    }
+}
+
+/// `n incident classes`, or `1 incident class`.
+fn classes_words(n: u64) -> String {
+    if n == 1 {
+        "1 incident class".to_string()
+    } else {
+        format!("{n} incident classes")
+    }
+}
+
 /// A region's heading; `shared` when its condition is in addition to
 /// what every region shares.
 fn region_head(r: &Region, shared: bool) -> String {
     format!(
-        "{} incident classes, {}: {}",
-        r.incident_classes,
+        "{}, {}: {}",
+        classes_words(r.incident_classes),
         direction_words(r.direction),
         r.when.as_deref().unwrap_or(if shared {
             "any of them"
@@ -512,7 +537,7 @@ fn behaviour_human(out: &mut String, b: &Behaviour, style: Style) {
         let _ = writeln!(
             out,
             "      for example: {}",
-            safe(&witness_text(&r.witness, true))
+            safe(&example_text(&r.witness))
         );
     }
     for e in b.examples.iter().filter(|e| e.moved) {
@@ -754,12 +779,7 @@ fn row_head(r: &Row) -> String {
         1 => "police 1 step apart".to_string(),
         n => format!("police {n} steps apart"),
     };
-    let classes = if r.incident_classes == 1 {
-        "1 incident class".to_string()
-    } else {
-        format!("{} incident classes", r.incident_classes)
-    };
-    format!("{apart}: {classes}")
+    format!("{apart}: {}", classes_words(r.incident_classes))
 }
 
 fn compare_summary_line(c: &Comparison) -> String {
