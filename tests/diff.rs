@@ -804,6 +804,13 @@ fn an_example_incident_one_version_cannot_take_is_shown_as_the_other_reads_it() 
         "{human}"
     );
     assert!(human.contains("* 1 incident class, "), "{human}");
+    let markdown = render::markdown(&review);
+    assert!(
+        markdown.contains(
+            "| example incident | {\"setting\":\"residential\",\"kind\":\"theft\",\"injury\":false} | cannot take it |"
+        ),
+        "{markdown}"
+    );
 }
 
 #[test]

@@ -470,6 +470,21 @@ fn example_text(w: &Witness) -> String {
     }
 }
 
+/// One version's reading of a region's example incident, for a table: a
+/// version that cannot take the answers reads none.
+fn witness_cell(w: &Witness, new: bool) -> String {
+    let (mine, other) = if new {
+        (&w.new_answers, &w.old_answers)
+    } else {
+        (&w.old_answers, &w.new_answers)
+    };
+    if mine.is_empty() && !other.is_empty() {
+        "cannot take it".to_string()
+    } else {
+        witness_text(w, new)
+    }
+}
+
 /// `n incident classes`, or `1 incident class`.
 fn classes_words(n: u64) -> String {
     if n == 1 {
@@ -607,8 +622,8 @@ fn behaviour_markdown(out: &mut String, b: &Behaviour) {
         let _ = writeln!(
             out,
             "| example incident | {} | {} |",
-            markdown_text(&witness_text(&r.witness, false)),
-            markdown_text(&witness_text(&r.witness, true))
+            markdown_text(&witness_cell(&r.witness, false)),
+            markdown_text(&witness_cell(&r.witness, true))
         );
     }
     let moved: Vec<_> = b.examples.iter().filter(|e| e.moved).collect();
