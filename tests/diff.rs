@@ -757,8 +757,6 @@ fn renamed_options_settings_routes_and_steps_are_behaviour_neutral() {
             .collect()
     };
     let change = |kind: ElementKind, id: &str, old: &str| (kind, id.into(), Some(old.into()));
-    // A route and its step renamed at once are a route removed and one
-    // added, since the route's content names the step: one at a time.
     let changes = neutral(&named("stealing", "fostering", "response", "call-999"));
     assert_eq!(
         changes,
@@ -770,6 +768,16 @@ fn renamed_options_settings_routes_and_steps_are_behaviour_neutral() {
     );
     let changes = neutral(&named("theft", "foster", "main", "dial-999"));
     assert_eq!(changes, [change(ElementKind::Step, "dial-999", "call-999")]);
+    // A route renamed with one of its steps: the route's content names the
+    // step, so the two are matched by the step's place in the route.
+    let changes = neutral(&named("theft", "foster", "response", "dial-999"));
+    assert_eq!(
+        changes,
+        [
+            change(ElementKind::Route, "response", "main"),
+            change(ElementKind::Step, "dial-999", "call-999"),
+        ]
+    );
 }
 
 #[test]

@@ -501,11 +501,89 @@ fn match_elements(
             }
         }
     }
+    if kind == ElementKind::Route {
+        pair_reshaped_routes(old, new, &mut old_used, &mut new_used, &mut pairs, renames);
+    }
     pairs.sort_unstable();
     Matching {
         pairs,
         removed: (0..old.len()).filter(|&i| !old_used[i]).collect(),
         added: (0..new.len()).filter(|&i| !new_used[i]).collect(),
+    }
+}
+
+/// Routes renamed together with some of their steps: the same content once
+/// each step is named by its place in the route. Each such pair is a
+/// rename, and so is each step whose id differs at the same place.
+fn pair_reshaped_routes(
+    old: &[Element],
+    new: &[Element],
+    old_used: &mut [bool],
+    new_used: &mut [bool],
+    pairs: &mut Vec<(usize, usize, bool)>,
+    renames: &mut Renames,
+) {
+    let node_ids = |content: &Map<String, Value>| -> Vec<String> {
+        content
+            .get("nodes")
+            .and_then(Value::as_array)
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .filter_map(|n| n.get("id")?.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The content with every step id, where a step is named, as its place.
+    fn shaped(v: &Value, key: &str, ids: &[String]) -> Value {
+        match v {
+            Value::String(s) if matches!(key, "id" | "node" | "to" | "next") => {
+                match ids.iter().position(|id| id == s) {
+                    Some(i) => Value::String(format!("#{i}")),
+                    None => v.clone(),
+                }
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| shaped(i, key, ids)).collect())
+            }
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), shaped(v, k, ids)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let shape = |content: &Map<String, Value>| {
+        let ids = node_ids(content);
+        shaped(&Value::Object(content.clone()), "", &ids).to_string()
+    };
+    let mut by_shape: HashMap<String, Vec<usize>> = HashMap::new();
+    for oi in (0..old.len()).filter(|&i| !old_used[i]) {
+        by_shape
+            .entry(shape(&normalized(&old[oi].content, renames)))
+            .or_default()
+            .push(oi);
+    }
+    for ni in 0..new.len() {
+        if new_used[ni] {
+            continue;
+        }
+        let Some(candidates) = by_shape.get(&shape(&new[ni].content)) else {
+            continue;
+        };
+        let Some(oi) = candidates.iter().copied().find(|&oi| !old_used[oi]) else {
+            continue;
+        };
+        old_used[oi] = true;
+        new_used[ni] = true;
+        pairs.push((oi, ni, true));
+        renames.add(ElementKind::Route, &old[oi].key, &new[ni].key);
+        let (old_ids, new_ids) = (node_ids(&old[oi].content), node_ids(&new[ni].content));
+        for (o, n) in old_ids.iter().zip(&new_ids).filter(|(o, n)| o != n) {
+            renames.add(ElementKind::Step, o, n);
+        }
     }
 }
 
