@@ -14,7 +14,7 @@ use carepath::eval::expr::Val;
 use carepath::review::authorities::{self, Comparison};
 use serde_json::{Map, Value, json};
 
-use crate::diff::{carepath_in, status};
+use crate::diff::{carepath_in, pack, pack_value, status};
 use crate::support::{compile_in_memory, text};
 
 const HOME_A: &str = r#"protocol home-a {
@@ -204,21 +204,10 @@ fn by_brute_force(e: &Engine, witness: &Map<String, Value>) -> BTreeSet<(Option<
 }
 
 fn seed_packs() -> Vec<(RulePack, String)> {
-    [
-        "derbyshire",
-        "dorset",
-        "stockport",
-        "west-sussex",
-        "wiltshire",
-    ]
-    .iter()
-    .map(|id| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{id}.json"));
-        let text = fs::read_to_string(path).expect("a committed pack");
-        let e = Engine::from_json(&text).expect("a pack");
-        (e.pack, format!("out/{id}.json"))
-    })
-    .collect()
+    crate::support::PROTOCOLS
+        .iter()
+        .map(|id| (pack(&pack_value(id)), format!("out/{id}.json")))
+        .collect()
 }
 
 #[test]

@@ -3,19 +3,16 @@
 
 use std::path::PathBuf;
 
-use carepath::diagnostic::Diagnostics;
-use carepath::emit;
 use carepath::emit::pack::RulePack;
-use carepath::eval::{Engine, Integrity};
+use carepath::eval::Integrity;
 use carepath::review::authorities;
 use carepath::review::render;
 use carepath::source::display_path;
 
 use super::Status;
-use super::build::source_texts;
+use super::diff::{compile_protocol, read_pack};
 use super::input::{expand, load, read_text};
 use super::output::{self, errln};
-use super::report::{self, ErrorFormat};
 use super::terminal_safe;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -63,27 +60,12 @@ pub fn run(args: Args) -> Status {
         }
         for root in roots {
             let label = display_path(&ws.sources.get(root).path);
-            let checked = carepath::check(&ws, root);
-            let mut diags = Diagnostics::new();
-            diags.extend(ws.diagnostics());
-            diags.extend(checked.diagnostics.iter().cloned());
-            match checked.model {
-                Some(m) if !m.is_protocol() => continue,
-                Some(m) if diags.error_count() == 0 => {
-                    let pack = emit::rule_pack(&m, &source_texts(&ws, root), &checked.diagnostics);
-                    packs.push((pack, label));
-                }
-                _ => {
-                    let errors: Vec<_> = diags
-                        .sorted(&ws.sources)
-                        .into_iter()
-                        .filter(|d| d.is_error())
-                        .collect();
-                    report::diagnostics(ErrorFormat::Human, &ws.sources, &errors);
-                    errln!(
-                        "error: {} has errors, so it cannot be compared",
-                        terminal_safe(&label)
-                    );
+            match compile_protocol(&ws, root, &label) {
+                Ok(Some((pack, _))) => packs.push((pack, label)),
+                // Libraries in a folder are skipped.
+                Ok(None) => {}
+                Err(message) => {
+                    errln!("error: {}", terminal_safe(&message));
                     return Status::Usage;
                 }
             }
@@ -93,12 +75,9 @@ pub fn run(args: Args) -> Status {
         let label = display_path(&path);
         let read = read_text(&path)
             .map_err(|e| format!("cannot read {label}: {e}"))
-            .and_then(|text| {
-                Engine::from_json_with(&text, Integrity::Verify)
-                    .map_err(|e| format!("cannot use {label}: {e}"))
-            });
+            .and_then(|text| read_pack(&text, &label, Integrity::Verify));
         match read {
-            Ok(engine) => packs.push((engine.pack, label)),
+            Ok(pack) => packs.push((pack, label)),
             Err(message) => {
                 errln!("error: {}", terminal_safe(&message));
                 return Status::Usage;

@@ -324,7 +324,7 @@ fn is_protocol(path: &Path) -> bool {
 
 /// A rule pack read as `decide` reads one: format, digest (unless allowed
 /// to differ) and everything the compiler guarantees.
-fn read_pack(text: &str, label: &str, integrity: Integrity) -> Result<RulePack, String> {
+pub(super) fn read_pack(text: &str, label: &str, integrity: Integrity) -> Result<RulePack, String> {
     Engine::from_json_with(text, integrity)
         .map(|engine| engine.pack)
         .map_err(|e| format!("cannot use {label}: {e}"))
@@ -333,15 +333,23 @@ fn read_pack(text: &str, label: &str, integrity: Integrity) -> Result<RulePack, 
 /// Compile a loaded protocol to its rule pack as `build` does, with the
 /// findings of its check. Its errors are reported as `check` reports them.
 fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<(RulePack, Vec<Finding>), String> {
+    compile_protocol(ws, root, label)?
+        .ok_or_else(|| format!("{label} is a library, not a protocol"))
+}
+
+/// [`compile`], with `None` for a library (which has no rule pack).
+pub(super) fn compile_protocol(
+    ws: &Workspace,
+    root: FileId,
+    label: &str,
+) -> Result<Option<(RulePack, Vec<Finding>)>, String> {
     let checked = carepath::check(ws, root);
     let mut diags = Diagnostics::new();
     diags.extend(ws.diagnostics());
     diags.extend(checked.diagnostics.iter().cloned());
     let model = match checked.model {
-        Some(m) if m.is_protocol() && diags.error_count() == 0 => m,
-        Some(m) if !m.is_protocol() => {
-            return Err(format!("{label} is a library, not a protocol"));
-        }
+        Some(m) if !m.is_protocol() => return Ok(None),
+        Some(m) if diags.error_count() == 0 => m,
         _ => {
             let errors: Vec<_> = diags
                 .sorted(&ws.sources)
@@ -353,7 +361,7 @@ fn compile(ws: &Workspace, root: FileId, label: &str) -> Result<(RulePack, Vec<F
         }
     };
     let pack = emit::rule_pack(&model, &source_texts(ws, root), &checked.diagnostics);
-    Ok((pack, findings::of_diagnostics(&checked.diagnostics)))
+    Ok(Some((pack, findings::of_diagnostics(&checked.diagnostics))))
 }
 
 /// A file's repository at one revision.

@@ -174,18 +174,13 @@ pub struct Outcome {
 
 /// The comparison as JSON: two-space indentation, a final newline.
 pub fn to_json(c: &Comparison) -> String {
-    let mut out = serde_json::to_string_pretty(c).expect("a comparison serialises");
-    out.push('\n');
-    out
+    super::pretty(c)
 }
 
 /// The JSON Schema of the comparison, as committed in
 /// `schema/carepath-compare-1.schema.json`.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Comparison);
-    let mut out = serde_json::to_string_pretty(&schema).expect("a schema serialises");
-    out.push('\n');
-    out
+    super::pretty(&schemars::schema_for!(Comparison))
 }
 
 // ------------------------------------------------------------ the packs

@@ -365,16 +365,19 @@ fn side(pack: &RulePack, label: &str) -> Side {
 
 /// The review as JSON: two-space indentation, a final newline.
 pub fn to_json(review: &Review) -> String {
-    let mut out = serde_json::to_string_pretty(review).expect("a review serialises");
-    out.push('\n');
-    out
+    pretty(review)
 }
 
 /// The JSON Schema of the review format, as committed in
 /// `schema/carepath-diff-1.schema.json`.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Review);
-    let mut out = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    pretty(&schemars::schema_for!(Review))
+}
+
+/// A review document or its schema as JSON: two-space indentation, a
+/// final newline.
+fn pretty<T: Serialize>(value: &T) -> String {
+    let mut out = serde_json::to_string_pretty(value).expect("review documents serialise");
     out.push('\n');
     out
 }
