@@ -12,7 +12,9 @@
 //! - `level_of`: from the same objects to the level and police response
 //!   (`Engine::level_of`, which walks the compiled decision);
 //! - `decide_from_json`, `decide_explained_from_json`: from the same objects
-//!   to the full decision, without and with the explanation;
+//!   to the full decision (`Engine::decide_given`), without and with the
+//!   explanation; `answers_then_decide` the same by the checked answers
+//!   (`Engine::answers`, then `Engine::decide`);
 //! - `next_question_midway`: the next question of an interview half done
 //!   (each incident's first half of answers, in asking order), from its
 //!   answers object;
@@ -235,20 +237,34 @@ fn levels_of(bencher: Bencher, p: &Prepared) {
         });
 }
 
-/// From an answers object to the full decision, without or with the
-/// explanation.
+/// From an answers object to the full decision (`Engine::decide_given`),
+/// without or with the explanation.
 fn decisions_of(bencher: Bencher, p: &Prepared, explain: bool) {
     bencher
         .counter(ItemsCount::new(p.objects.len()))
         .bench_local(|| {
             for object in &p.objects {
-                let answers = p.engine.answers(divan::black_box(object)).expect("valid");
-                if let Ok(mut d) = p.engine.decide(&answers, &p.setting) {
+                let object = divan::black_box(object);
+                if let Ok(mut d) = p.engine.decide_given(object, &p.setting) {
                     if explain {
+                        let answers = p.engine.answers(object).expect("valid");
                         d.explanation = Some(p.engine.explanation(&answers, &p.setting));
                     }
                     divan::black_box(d);
                 }
+            }
+        });
+}
+
+/// The old path from an answers object to the full decision: checked
+/// (`Engine::answers`), then decided (`Engine::decide`).
+fn checked_decisions(bencher: Bencher, p: &Prepared) {
+    bencher
+        .counter(ItemsCount::new(p.objects.len()))
+        .bench_local(|| {
+            for object in &p.objects {
+                let answers = p.engine.answers(divan::black_box(object)).expect("valid");
+                let _ = divan::black_box(p.engine.decide(&answers, &p.setting));
             }
         });
 }
@@ -273,6 +289,11 @@ fn answers_then_outcome(bencher: Bencher, pack: &str) {
 #[divan::bench(args = PACKS)]
 fn level_of(bencher: Bencher, pack: &str) {
     levels_of(bencher, prepared(pack));
+}
+
+#[divan::bench(args = PACKS, sample_count = 20)]
+fn answers_then_decide(bencher: Bencher, pack: &str) {
+    checked_decisions(bencher, prepared(pack));
 }
 
 #[divan::bench(args = PACKS, sample_count = 20)]

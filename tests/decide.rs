@@ -48,11 +48,8 @@ fn dorset_second_class_b_possession_is_level_2_with_its_route() {
     assert_eq!(d.deciding[0].id, "second-bc-possession");
     assert_eq!(d.deciding[0].cites[0].section, "6.18");
     let route = d.route.expect("a route for residential homes");
-    assert!(
-        route.steps[0].text.contains("Registered Manager"),
-        "{:?}",
-        route.steps[0]
-    );
+    let first = route.steps.first().expect("a first step");
+    assert!(first.text.contains("Registered Manager"), "{first:?}");
     let decision = route
         .steps
         .iter()
@@ -80,8 +77,8 @@ fn dorset_serious_harm_overrules_lower_levels_and_says_so() {
     let contacts: Vec<&str> = route
         .steps
         .iter()
-        .flat_map(|s| &s.actions)
-        .flat_map(|a| a.targets.iter().flatten())
+        .flat_map(|s| s.actions)
+        .flat_map(|a| a.targets.into_iter().flatten())
         .map(|c| c.id)
         .collect();
     assert!(contacts.contains(&"police-999"), "{contacts:?}");
@@ -647,11 +644,11 @@ fn a_rule_s_own_response_replaces_the_level_s_and_the_most_police_wins() {
     let d = decide_model_two(given, "home").expect("a decision");
     assert_eq!(d.level.id, "serious");
     assert_eq!(d.police.response, carepath::emit::pack::Response::Emergency);
-    assert_eq!(d.police.from, vec!["harm-999".to_string()]);
+    assert_eq!(d.police.from.as_slice(), ["harm-999"]);
     let given = json!({"harm": false, "damage": "major", "drugs-found": false, "prolonged": false});
     let d = decide_model_two(given, "home").expect("a decision");
     assert_eq!(d.police.response, carepath::emit::pack::Response::Report);
-    assert_eq!(d.police.from, vec!["level".to_string()]);
+    assert_eq!(d.police.from.as_slice(), ["level"]);
     assert!(
         d.deciding[0]
             .notes

@@ -312,7 +312,7 @@ rule third-high { when d then high }
     assert_eq!(ids(&d.deciding), ["first-high", "second-high"]);
     assert_eq!(ids(&d.overruled), ["lower"]);
     assert_eq!(d.police.by, Some("Registered manager"));
-    assert_eq!(d.police.from, ["first-high"]);
+    assert_eq!(d.police.from.as_slice(), ["first-high"]);
 
     // With the level's own `advice` among them, that is the most police.
     let d = decide(json!({"a": true, "b": true, "c": false, "d": true}));
@@ -325,7 +325,7 @@ rule third-high { when d then high }
         "advice"
     );
     assert_eq!(d.police.by, None);
-    assert_eq!(d.police.from, ["level"]);
+    assert_eq!(d.police.from.as_slice(), ["level"]);
 }
 
 /// A protocol under `no-overlap` whose rules `a-low` and `b-high` may hold

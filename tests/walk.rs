@@ -404,8 +404,8 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let route = d.route.expect("a route");
     let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["control", "record", "done"]);
-    let control = &route.steps[0];
-    assert_eq!(control.by, ["Foster carer"]);
+    let control = route.steps.first().expect("a first step");
+    assert_eq!(control.by.as_slice(), ["Foster carer"]);
     // `report to control-room when drugs == supply` does not hold.
     let kinds: Vec<_> = control.actions.iter().map(|a| a.kind).collect();
     assert_eq!(
@@ -419,7 +419,7 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let fallback: Vec<&str> = control.actions[1].targets[0].iter().map(|c| c.id).collect();
     assert_eq!(fallback, ["head", "rapid"]);
     assert_eq!(
-        control.timing,
+        control.timing.as_slice(),
         [
             "within 24 hours",
             "after 24 hours, wherever possible and safe to do so"
@@ -449,7 +449,8 @@ fn decisions_the_incident_settles_are_followed_and_the_rest_left_to_staff() {
     let route = d.route.expect("a route");
     let ids: Vec<&str> = route.steps.iter().map(|s| s.id).collect();
     assert_eq!(ids, ["still-missing", "search"]);
-    assert_eq!(route.steps[1].then_again, Some("still-missing"));
+    let again = route.steps.get(1).expect("a second step");
+    assert_eq!(again.then_again, Some("still-missing"));
     // Harm: the route goes on into the shared fragment.
     let d = decide(
         serde_json::json!({"harm": true, "drugs": "none", "missing": false, "theft": false}),

@@ -151,19 +151,20 @@ pub fn run(args: Args) -> Status {
             }
         }
     }
-    let answers = match engine.answers(&given) {
-        Ok(a) => a,
-        Err(errors) => return bad_answers(format, &errors),
-    };
-    match engine.decide(&answers, &setting) {
-        Ok(mut d) => {
+    let decided = engine.decide_given(&given, &setting).and_then(|mut d| {
+        if args.explain {
+            // Answers that are decided are valid.
+            let answers = engine.answers(&given)?;
+            d.explanation = Some(engine.explanation(&answers, &setting));
+        }
+        Ok(d)
+    });
+    match decided {
+        Ok(d) => {
             if args.brief {
                 let brief = serde_json::to_string_pretty(&Brief::of(&d));
                 outln!("{}", brief.unwrap_or_default());
             } else {
-                if args.explain {
-                    d.explanation = Some(engine.explanation(&answers, &setting));
-                }
                 print(format, &d);
             }
             Status::Ok

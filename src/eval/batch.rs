@@ -106,7 +106,9 @@ impl Engine {
         given: &Map<String, Value>,
         setting: &str,
     ) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
-        self.walk_given(given, setting, |end, _, class| self.brief_at(end, class))
+        self.walk_given(given, setting, None, |end, _, class, _| {
+            self.brief_at(end, class)
+        })
     }
 
     /// [`Engine::brief`] straight from a line's text, with the setting the
@@ -121,7 +123,9 @@ impl Engine {
     ) -> Option<Result<Brief<'_>, Vec<AnswerError>>> {
         with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
-            json::read_flat(text, |id, v| self.read_class(class, &mut next, id, v))?;
+            json::read_flat(text, |id, v| {
+                self.read_class(class, &mut next, id, v).map(|_| ())
+            })?;
             let own = self.given_setting(class);
             let si = match (setting, own) {
                 (Some(s), _) => self.pack.settings.iter().position(|x| x.id == s)?,
@@ -353,11 +357,17 @@ fn decide_line<'e>(
             .map(Decided::Brief)
             .map_err(lift);
     }
-    // Wrong answers are reported before a missing setting.
-    let answers = engine.answers(given).map_err(lift)?;
-    let setting = line_setting(engine, given, setting).map_err(|e| vec![e.into()])?;
-    let mut d = engine.decide(&answers, setting).map_err(lift)?;
+    let setting = match line_setting(engine, given, setting) {
+        Ok(setting) => setting,
+        Err(e) => {
+            // Wrong answers are reported before a missing setting.
+            engine.answers(given).map_err(lift)?;
+            return Err(vec![e.into()]);
+        }
+    };
+    let mut d = engine.decide_given(given, setting).map_err(lift)?;
     if form == (Form::Full { explain: true }) {
+        let answers = engine.answers(given).map_err(lift)?;
         d.explanation = Some(engine.explanation(&answers, setting));
     }
     Ok(match form {

@@ -3,13 +3,14 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use smallvec::{SmallVec, smallvec};
 
 use super::classes::{GIVEN_NULL, UNSET, with_scratch};
 use super::compiled::{End, Outcomes, Walked};
 use super::decision::{
     AcceptedRef, ActionRef, BranchRef, ChecklistItem, ChecklistRef, ContactRef, Decision,
-    FactorsRef, LevelRef, PoliceRef, ProcedureRef, Route, RouteStep, RuleCheck, RuleRef, SettledBy,
-    TestCheck,
+    FactorsRef, LevelRef, Met, PoliceRef, ProcedureRef, Route, RouteStep, RuleCheck, RuleRef,
+    SettledBy, Steps, TestCheck,
 };
 use super::diagram::cell_of;
 use super::engine::{Engine, NodeConds, On, Outcome, Party, Verdict};
@@ -17,6 +18,35 @@ use super::expr::{Expr, Known, Val};
 use super::json::Flat;
 use crate::diagnostic::did_you_mean;
 use crate::emit::pack::{self, NodeKind, QuestionKind};
+
+/// The nodes of a route a walk has met: a word of bits for a route of up
+/// to 64 nodes, which is every route a protocol has so far.
+enum Seen {
+    Word(u64),
+    Many(Vec<bool>),
+}
+
+impl Seen {
+    fn new(nodes: usize) -> Seen {
+        if nodes <= 64 {
+            Seen::Word(0)
+        } else {
+            Seen::Many(vec![false; nodes])
+        }
+    }
+
+    /// Mark node `n` met; `false` when it was met before.
+    fn insert(&mut self, n: usize) -> bool {
+        match self {
+            Seen::Word(bits) => {
+                let was = *bits >> n & 1 == 1;
+                *bits |= 1 << n;
+                !was
+            }
+            Seen::Many(met) => !std::mem::replace(&mut met[n], true),
+        }
+    }
+}
 
 /// An incident's answers, checked against the pack: per question, its
 /// answer, "not asked" (`Some(None)`), or not given (`None`).
@@ -468,7 +498,7 @@ impl Engine {
         given: &Map<String, Value>,
         setting: &str,
     ) -> Option<Result<Reached<'_>, Vec<AnswerError>>> {
-        self.walk_given(given, setting, |end, _, class| match end {
+        self.walk_given(given, setting, None, |end, _, class, _| match end {
             End::Level { level, key } => {
                 let (police, by) = &self.police_table().values[key as usize];
                 Some(Ok(Reached {
@@ -484,31 +514,37 @@ impl Engine {
 
     /// Read an answers object straight into answer classes and walk the
     /// compiled decision for the setting; `then` gets the end reached, the
-    /// setting's index and the classes. `None` (for the full path to judge)
-    /// when an answer is not valid, is to a question not asked or whose
-    /// asking the answers leave open, or the walk stops before an end.
+    /// setting's index, the classes and `known` with each answer read
+    /// (when it is given). `None` (for the full path to judge) when an answer is
+    /// not valid, is to a question not asked or whose asking the answers
+    /// leave open, or the walk stops before an end.
     pub(super) fn walk_given<T>(
         &self,
         given: &Map<String, Value>,
         setting: &str,
-        then: impl FnOnce(End, usize, &[u32]) -> Option<T>,
+        mut known: Option<&mut Vec<Known>>,
+        then: impl FnOnce(End, usize, &[u32], Option<&mut Vec<Known>>) -> Option<T>,
     ) -> Option<T> {
         let si = self.pack.settings.iter().position(|s| s.id == setting)?;
         with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
             for (id, v) in given {
-                self.read_class(class, &mut next, id, Flat::of(v))?;
+                let (q, v) = self.read_class(class, &mut next, id, Flat::of(v))?;
+                if let (Some(known), Some(v)) = (known.as_deref_mut(), v) {
+                    known[q] = Known::Is(Some(v));
+                }
             }
             self.given_setting(class);
-            self.walk_classes(si, class, then)
+            self.walk_classes(si, class, |end, si, class| then(end, si, class, known))
         })
     }
 
-    /// Read answer `v` to question `id` into `class`. `next` is the
-    /// question after the last one read: apps send the questions in one
-    /// order, most often the pack's, so it is tried before the lookup.
-    /// `None` for an unknown question, a wrong answer or a question given
-    /// twice (an answer of `null` is marked as given until
+    /// Read answer `v` to question `id` into `class`, giving the question
+    /// and the answer read (`None` for `null`). `next` is the question
+    /// after the last one read: apps send the questions in one order, most
+    /// often the pack's, so it is tried before the lookup. `None` for an
+    /// unknown question, a wrong answer or a question given twice (an
+    /// answer of `null` is marked as given until
     /// [`Engine::given_setting`]).
     #[inline]
     pub(super) fn read_class(
@@ -517,7 +553,7 @@ impl Engine {
         next: &mut usize,
         id: &str,
         v: Flat<'_>,
-    ) -> Option<()> {
+    ) -> Option<(usize, Option<Val>)> {
         let q = match self.pack.questions.get(*next) {
             Some(question) if same_text(&question.id, id) => *next,
             _ => self.question_index(id)?,
@@ -526,11 +562,12 @@ impl Engine {
         if class[q] != UNSET {
             return None;
         }
-        class[q] = match self.read_value(q, v).ok()? {
+        let v = self.read_value(q, v).ok()?;
+        class[q] = match v {
             None => GIVEN_NULL,
             Some(v) => self.classes().class_of(q, v)?,
         };
-        Some(())
+        Some((q, v))
     }
 
     /// Once every answer is read: an answer of `null` is no answer. The
@@ -956,6 +993,67 @@ impl Engine {
         Ok(self.decision(&settled, &applying))
     }
 
+    /// [`Engine::decide`] from an answers object (as for
+    /// [`Engine::answers`]): the same decision, and the same errors.
+    /// Answers that are all valid, each asked given the others, and that
+    /// reach a level of the compiled decision with every procedure settled
+    /// are read once, straight into answer classes, and decided from
+    /// there; anything else is checked by [`Engine::answers`] and decided
+    /// by [`Engine::decide`], which word what is wrong.
+    pub fn decide_given(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Result<Decision<'_>, Vec<AnswerError>> {
+        if let Some(decided) = self.decide_directly(given, setting) {
+            return decided;
+        }
+        let answers = self.answers(given)?;
+        self.decide(&answers, setting)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn decide_directly(
+        &self,
+        given: &Map<String, Value>,
+        setting: &str,
+    ) -> Option<Result<Decision<'_>, Vec<AnswerError>>> {
+        let mut known = vec![Known::Unknown; self.pack.questions.len()];
+        self.walk_given(given, setting, Some(&mut known), |end, si, class, known| {
+            let (level, police) = match end {
+                End::Level { level, key } => (level, key),
+                End::Undecided => {
+                    return Some(Err(self.undecided_classes(Outcome::Undecided, class)));
+                }
+                End::Conflict => {
+                    return Some(Err(self.undecided_classes(Outcome::Conflict, class)));
+                }
+            };
+            let mut applying: SmallVec<[usize; 4]> = SmallVec::new();
+            for (p, cond) in self.classes().procedures.iter().enumerate() {
+                if cond.eval3(class)? {
+                    applying.push(p);
+                }
+            }
+            // Known: the answers read, and the classes the walk gave
+            // without an answer (the setting, and "not asked" where the
+            // answers rule a question out), each of a single answer.
+            let known = known?;
+            for (q, c) in class.iter().enumerate() {
+                if known[q] == Known::Unknown && *c != UNSET {
+                    known[q] = Known::Is(self.cells()[q][*c as usize]);
+                }
+            }
+            let settled = Settled {
+                level,
+                police,
+                si,
+                known: std::mem::take(known),
+            };
+            Some(Ok(self.decision(&settled, &applying)))
+        })
+    }
+
     /// The level and police response the answers settle in a setting, with
     /// the setting's index and what is known; the error when they leave
     /// either open or give no level.
@@ -1054,22 +1152,25 @@ impl Engine {
         let (level, known, si) = (settled.level, &settled.known, settled.si);
         let pack = &self.pack;
         let setting = pack.settings[si].id.as_str();
-        let held: Vec<Option<bool>> = (0..pack.rules.len())
-            .map(|r| self.rule_condition(r).eval3(known))
-            .collect();
-        let holding: Vec<usize> = (0..held.len())
-            .filter(|r| held[*r] == Some(true) && self.rule_decides(*r))
-            .collect();
+        // The deciding rules that hold; `may` rules that hold and name
+        // another level are suggestions.
+        let mut holding: SmallVec<[usize; 8]> = SmallVec::new();
+        let mut suggestions = Vec::new();
+        for r in 0..pack.rules.len() {
+            if self.rule_condition(r).eval3(known) != Some(true) {
+                continue;
+            }
+            if self.rule_decides(r) {
+                holding.push(r);
+            } else if self.rule_level(r) != level {
+                suggestions.push(self.rule_ref(r));
+            }
+        }
         let deciding = self.deciding_of(level, &holding);
         let overruled = holding
             .iter()
             .filter(|r| !deciding.contains(r))
             .map(|r| self.rule_ref(*r))
-            .collect();
-        let suggestions = (0..held.len())
-            .filter(|r| held[*r] == Some(true) && !self.rule_decides(*r))
-            .filter(|r| self.rule_level(*r) != level)
-            .map(|r| self.rule_ref(r))
             .collect();
         let l = &pack.levels[level];
         let police = self.decision_police(settled, &deciding);
@@ -1088,8 +1189,10 @@ impl Engine {
                 ProcedureRef {
                     id: &x.id,
                     title: &x.title,
-                    police: police_for(&x.police, setting)
-                        .map(|r| self.police_ref(r.response, r.by.as_deref(), vec![x.id.as_str()])),
+                    police: police_for(&x.police, setting).map(|r| {
+                        let from = smallvec![x.id.as_str()];
+                        self.police_ref(r.response, r.by.as_deref(), from)
+                    }),
                     route: self.route_for(
                         setting,
                         |st| st.procedure.as_deref() == Some(&x.id),
@@ -1100,12 +1203,12 @@ impl Engine {
                 }
             })
             .collect();
-        let mut checklists: Vec<&str> = Vec::new();
+        let mut checklists: SmallVec<[&str; 4]> = SmallVec::new();
         let routes = route
             .iter()
             .chain(procedures.iter().filter_map(|p| p.route.as_ref()));
-        for step in routes.flat_map(|r| &r.steps) {
-            for c in step.complete {
+        for step in routes.flat_map(|r| r.steps.met()) {
+            for c in &self.pack.routes[step.0].nodes[step.1.node].complete {
                 if !checklists.contains(&c.as_str()) {
                     checklists.push(c);
                 }
@@ -1169,7 +1272,7 @@ impl Engine {
     /// Of the deciding rules that hold, those that decide `level` under the
     /// policy: the first under `first-match`, else every one of that level
     /// (several when they tie), in the pack's order.
-    pub(super) fn deciding_of(&self, level: usize, holding: &[usize]) -> Vec<usize> {
+    pub(super) fn deciding_of(&self, level: usize, holding: &[usize]) -> SmallVec<[usize; 4]> {
         match self.pack.policy.kind {
             pack::PolicyKind::FirstMatch => holding.iter().take(1).copied().collect(),
             _ => holding
@@ -1181,8 +1284,8 @@ impl Engine {
     }
 
     /// The rules that decide `level` for the known answers.
-    fn deciding_rules(&self, level: usize, known: &[Known]) -> Vec<usize> {
-        let holding: Vec<usize> = (0..self.pack.rules.len())
+    fn deciding_rules(&self, level: usize, known: &[Known]) -> SmallVec<[usize; 4]> {
+        let holding: SmallVec<[usize; 8]> = (0..self.pack.rules.len())
             .filter(|r| self.rule_decides(*r) && self.rule_condition(*r).eval3(known) == Some(true))
             .collect();
         self.deciding_of(level, &holding)
@@ -1232,7 +1335,7 @@ impl Engine {
                 .map(|p| (p, rule.id.as_str()))
                 .or(level_police)
         };
-        let mut options: Vec<(&pack::Police, &str)> =
+        let mut options: SmallVec<[(&pack::Police, &str); 4]> =
             deciding.iter().filter_map(|r| own(*r)).collect();
         if deciding.is_empty() {
             options.extend(level_police);
@@ -1254,7 +1357,7 @@ impl Engine {
                     .filter_map(own),
             );
         }
-        let mut from: Vec<&str> = options
+        let mut from: SmallVec<[&str; 2]> = options
             .iter()
             .filter(|(p, _)| gives(p))
             .map(|(_, f)| *f)
@@ -1270,7 +1373,7 @@ impl Engine {
         &'p self,
         response: pack::Response,
         by: Option<&'p str>,
-        from: Vec<&'p str>,
+        from: SmallVec<[&'p str; 2]>,
     ) -> PoliceRef<'p> {
         let actor = by.and_then(|a| self.pack.actors.iter().position(|x| x.id == a));
         let by = by.map(|a| actor.map_or(a, |i| self.pack.actors[i].title.as_str()));
@@ -1291,12 +1394,12 @@ impl Engine {
 
     /// The route that `setting` follows from the start that `starts`
     /// picks, walked from there.
-    fn route_for(
-        &self,
-        setting: &str,
+    fn route_for<'p>(
+        &'p self,
+        setting: &'p str,
         starts: impl Fn(&pack::Start) -> bool,
         known: &[Known],
-    ) -> Option<Route<'_>> {
+    ) -> Option<Route<'p>> {
         let ri = self.pack.routes.iter().position(|r| {
             r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
         })?;
@@ -1308,121 +1411,49 @@ impl Engine {
     /// steps whose condition holds (or may), following decisions that the
     /// answers or the document settle, and stopping at an outcome, at a
     /// decision left to staff, or where the route comes back to a node
-    /// already walked.
-    pub fn walk(&self, ri: usize, start: &str, known: &[Known], setting: &str) -> Route<'_> {
+    /// already walked. What the walk settles at each node is kept
+    /// ([`Met`]); its words are read from the pack when the steps are
+    /// read ([`Engine::route_step`]).
+    pub fn walk<'p>(
+        &'p self,
+        ri: usize,
+        start: &str,
+        known: &[Known],
+        setting: &'p str,
+    ) -> Route<'p> {
         let r = &self.pack.routes[ri];
-        let mut steps: Vec<RouteStep<'_>> = Vec::new();
-        let mut seen: Vec<usize> = Vec::new();
+        let mut met: Vec<Met<'p>> = Vec::with_capacity(r.nodes.len().min(8));
+        let mut seen = Seen::new(r.nodes.len());
         let mut at = self.node_index(ri, start);
         while let Some(ni) = at {
-            if seen.contains(&ni) {
-                if let Some(last) = steps.last_mut() {
+            if !seen.insert(ni) {
+                if let Some(last) = met.last_mut() {
                     last.then_again = Some(&r.nodes[ni].id);
                 }
                 break;
             }
-            seen.push(ni);
             let n = &r.nodes[ni];
             let conds = self.node_conds(ri, ni);
             let links = &conds.links;
             let held = |c: &Option<Expr>| c.as_ref().map_or(Some(true), |c| c.eval3(known));
-            let only_if = match held(&conds.only_when) {
+            let open = match held(&conds.only_when) {
                 // Not taken: straight on.
                 Some(false) => {
                     at = links.next;
                     continue;
                 }
-                Some(true) => None,
-                None => n.only_when_text.as_deref(),
+                Some(true) => false,
+                None => true,
             };
-            let mut step = RouteStep {
-                id: &n.id,
-                kind: n.kind,
-                text: &n.text,
-                only_if,
-                by: n
-                    .by
-                    .iter()
-                    .zip(&links.by)
-                    .filter(|(b, _)| {
-                        b.settings.is_empty() || b.settings.iter().any(|s| s == setting)
-                    })
-                    .map(|(b, a)| a.map_or(b.actor.as_str(), |a| &self.pack.actors[a].title))
-                    .collect(),
-                actions: n
-                    .actions
-                    .iter()
-                    .zip(&conds.actions)
-                    .zip(&links.targets)
-                    .filter_map(|((a, c), targets)| {
-                        let only_if = match held(c) {
-                            Some(false) => return None,
-                            Some(true) => None,
-                            None => a.when_text.as_deref(),
-                        };
-                        Some(ActionRef {
-                            kind: a.kind,
-                            targets: a
-                                .targets
-                                .iter()
-                                .zip(targets)
-                                .map(|(chain, parties)| {
-                                    chain
-                                        .iter()
-                                        .zip(parties)
-                                        .map(|(c, party)| self.party_ref(c, *party))
-                                        .collect()
-                                })
-                                .collect(),
-                            only_if,
-                            in_doubt: a.in_doubt,
-                        })
-                    })
-                    .collect(),
-                timing: n
-                    .timing
-                    .iter()
-                    .zip(&conds.timing)
-                    .zip(&links.timing_words)
-                    .filter_map(|((t, c), settled)| {
-                        let open = match held(c) {
-                            Some(false) => return None,
-                            Some(true) => None,
-                            None => Some(t.when_text.as_deref().unwrap_or_default()),
-                        };
-                        Some(match (open, &t.qualifier) {
-                            (None, _) => settled.as_str().into(),
-                            (open, qualifier) => {
-                                let mut words = t.text.clone();
-                                if let Some(when) = open {
-                                    words.push_str(&format!(" (if {when})"));
-                                }
-                                if let Some(q) = qualifier {
-                                    words.push_str(&format!(", {q}"));
-                                }
-                                words.into()
-                            }
-                        })
-                    })
-                    .collect(),
-                complete: &n.complete,
+            let mut step = Met {
+                node: ni,
+                open,
+                actions: conds.actions.iter().map(held).collect(),
+                timing: conds.timing.iter().map(held).collect(),
                 weigh: Vec::new(),
-                branches: n
-                    .branches
-                    .iter()
-                    .zip(&links.branches)
-                    .map(|(b, (to, answer))| BranchRef {
-                        answer: &b.answer,
-                        title: answer.map_or(b.answer.as_str(), |a| n.answers[a].title.as_str()),
-                        to: &b.to,
-                        to_text: to.map_or("", |t| r.nodes[t].text.as_str()),
-                    })
-                    .collect(),
                 answer: None,
                 settled_by: None,
                 then_again: None,
-                cites: &n.cites,
-                notes: &n.notes,
             };
             at = match n.kind {
                 NodeKind::Step => links.next,
@@ -1445,13 +1476,118 @@ impl Engine {
                     }
                 },
             };
-            steps.push(step);
+            met.push(step);
         }
         Route {
             id: &r.id,
             title: &r.title,
-            steps,
+            steps: Steps::new(self, ri, setting, met),
             graph: &r.nodes,
+        }
+    }
+
+    /// A step of route `ri` as the walk met it, in words: who acts in the
+    /// setting, the actions and timing taken (those the answers leave
+    /// open saying so), and a decision's branches.
+    pub(super) fn route_step<'p>(
+        &'p self,
+        ri: usize,
+        setting: &str,
+        met: &Met<'p>,
+    ) -> RouteStep<'p> {
+        let r = &self.pack.routes[ri];
+        let n = &r.nodes[met.node];
+        let links = &self.node_conds(ri, met.node).links;
+        RouteStep {
+            id: &n.id,
+            kind: n.kind,
+            text: &n.text,
+            only_if: if met.open {
+                n.only_when_text.as_deref()
+            } else {
+                None
+            },
+            by: n
+                .by
+                .iter()
+                .zip(&links.by)
+                .filter(|(b, _)| b.settings.is_empty() || b.settings.iter().any(|s| s == setting))
+                .map(|(b, a)| a.map_or(b.actor.as_str(), |a| &self.pack.actors[a].title))
+                .collect(),
+            actions: n
+                .actions
+                .iter()
+                .zip(&met.actions)
+                .zip(&links.targets)
+                .filter_map(|((a, held), targets)| {
+                    let only_if = match held {
+                        Some(false) => return None,
+                        Some(true) => None,
+                        None => a.when_text.as_deref(),
+                    };
+                    Some(ActionRef {
+                        kind: a.kind,
+                        targets: a
+                            .targets
+                            .iter()
+                            .zip(targets)
+                            .map(|(chain, parties)| {
+                                chain
+                                    .iter()
+                                    .zip(parties)
+                                    .map(|(c, party)| self.party_ref(c, *party))
+                                    .collect()
+                            })
+                            .collect(),
+                        only_if,
+                        in_doubt: a.in_doubt,
+                    })
+                })
+                .collect(),
+            timing: n
+                .timing
+                .iter()
+                .zip(&met.timing)
+                .zip(&links.timing_words)
+                .filter_map(|((t, held), settled)| {
+                    let open = match held {
+                        Some(false) => return None,
+                        Some(true) => None,
+                        None => Some(t.when_text.as_deref().unwrap_or_default()),
+                    };
+                    Some(match (open, &t.qualifier) {
+                        (None, _) => settled.as_str().into(),
+                        (open, qualifier) => {
+                            let mut words = t.text.clone();
+                            if let Some(when) = open {
+                                words.push_str(&format!(" (if {when})"));
+                            }
+                            if let Some(q) = qualifier {
+                                words.push_str(&format!(", {q}"));
+                            }
+                            words.into()
+                        }
+                    })
+                })
+                .collect(),
+            complete: &n.complete,
+            weigh: met.weigh.clone(),
+            branches: n
+                .branches
+                .iter()
+                .zip(&links.branches)
+                .map(|(b, (to, answer))| BranchRef {
+                    answer: &b.answer,
+                    title: answer.map_or(b.answer.as_str(), |a| n.answers[a].title.as_str()),
+                    to: &b.to,
+                    to_text: to.map_or("", |t| r.nodes[t].text.as_str()),
+                })
+                .collect(),
+            answer: met.answer,
+            settled_by: met.settled_by,
+            then_again: met.then_again,
+            cites: &n.cites,
+            notes: &n.notes,
         }
     }
 
@@ -1639,49 +1775,83 @@ mod tests {
         state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// Answers read in one pass are those the full check gives: on every
-    /// committed pack, random answers objects (each question left out,
-    /// `null`, or given one of its answers whether or not the others show
-    /// it is asked, so that some break an "asked when" and some leave it
-    /// open, and some numbers fall below every class) are either read in
-    /// one pass exactly as the full check reads them, or left to it.
-    #[test]
-    fn answers_read_in_one_pass_are_those_the_full_check_gives() {
-        for name in [
+    /// The committed packs, loaded.
+    fn seed_engines() -> Vec<(&'static str, Engine)> {
+        [
             "derbyshire",
             "dorset",
             "stockport",
             "west-sussex",
             "wiltshire",
-        ] {
+        ]
+        .into_iter()
+        .map(|name| {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("out/{name}.json"));
             let text = std::fs::read_to_string(path).expect("a committed pack");
-            let engine = Engine::from_json(&text).expect("the pack loads");
+            (name, Engine::from_json(&text).expect("the pack loads"))
+        })
+        .collect()
+    }
+
+    /// A random answers object: each question left out, `null`, or given
+    /// one of its answers whether or not the others show it is asked, so
+    /// that some break an "asked when" and some leave it open, and some
+    /// numbers fall below every class. With `every`, each question that
+    /// the answers before it show is asked is answered, and no other.
+    fn random_given(engine: &Engine, state: &mut u64, every: bool) -> Map<String, Value> {
+        let mut given = Map::new();
+        let mut sofar: Vec<Option<Val>> = vec![None; engine.pack.questions.len()];
+        for (q, question) in engine.pack.questions.iter().enumerate() {
+            if every && engine.asked_when(q).is_some_and(|c| !c.eval(&sofar)) {
+                continue;
+            }
+            let choices: Vec<Val> = engine.cells()[q].iter().flatten().copied().collect();
+            let roll = next(state) % 8;
+            let value = match choices.get(next(state) as usize % choices.len().max(1)) {
+                _ if roll < 2 && !every => continue,
+                _ if roll == 2 && !every => Value::Null,
+                None => continue,
+                Some(v) if every => {
+                    sofar[q] = Some(*v);
+                    answer_json(question, *v)
+                }
+                Some(Val::Bool(b)) => json!(b),
+                Some(Val::Opt(o)) => json!(question.options[*o as usize].id),
+                Some(Val::Num(n)) => {
+                    // Sometimes one below the class's start.
+                    let n = n - (roll == 3) as i64;
+                    match question.kind {
+                        QuestionKind::Amount => json!(n as f64 / 100.0),
+                        _ => json!(n),
+                    }
+                }
+            };
+            given.insert(question.id.clone(), value);
+        }
+        given
+    }
+
+    /// Answer `v` to `question` as an answers object has it.
+    fn answer_json(question: &crate::emit::pack::Question, v: Val) -> Value {
+        match v {
+            Val::Bool(b) => json!(b),
+            Val::Opt(o) => json!(question.options[o as usize].id),
+            Val::Num(n) if question.kind == QuestionKind::Amount => json!(n as f64 / 100.0),
+            Val::Num(n) => json!(n),
+        }
+    }
+
+    /// Answers read in one pass are those the full check gives: on every
+    /// committed pack, random answers objects ([`random_given`]) are either
+    /// read in one pass exactly as the full check reads them, or left to
+    /// it.
+    #[test]
+    fn answers_read_in_one_pass_are_those_the_full_check_gives() {
+        for (name, engine) in seed_engines() {
             let mut state = 0x0a11_5ee5 ^ name.len() as u64;
             let (mut direct, mut left, mut refused) = (0, 0, 0);
             for _ in 0..3000 {
-                let mut given = Map::new();
-                for (q, question) in engine.pack.questions.iter().enumerate() {
-                    let choices: Vec<Val> = engine.cells()[q].iter().flatten().copied().collect();
-                    let roll = next(&mut state) % 8;
-                    let value = match choices.get(next(&mut state) as usize % choices.len().max(1))
-                    {
-                        _ if roll < 2 => continue,
-                        _ if roll == 2 => Value::Null,
-                        None => continue,
-                        Some(Val::Bool(b)) => json!(b),
-                        Some(Val::Opt(o)) => json!(question.options[*o as usize].id),
-                        Some(Val::Num(n)) => {
-                            // Sometimes one below the class's start.
-                            let n = n - (roll == 3) as i64;
-                            match question.kind {
-                                QuestionKind::Amount => json!(n as f64 / 100.0),
-                                _ => json!(n),
-                            }
-                        }
-                    };
-                    given.insert(question.id.clone(), value);
-                }
+                let given = random_given(&engine, &mut state, false);
                 let checked = engine.answers_checked(&given);
                 match engine.answers_directly(&given) {
                     Some(answers) => {
@@ -1702,8 +1872,44 @@ mod tests {
         }
     }
 
-    /// Every length a word-at-a-time comparison splits differently, with a
-    /// difference at every position: only equal text is the same.
+    /// A decision read straight from the answers object into classes is
+    /// the decision of the checked answers, word for word, and so is a
+    /// refusal: on every committed pack and setting, random answers
+    /// objects ([`random_given`], half of them answering every question)
+    /// are decided in one pass exactly as `answers` then `decide` decide
+    /// them, or left to that path; and the one pass decides most of those
+    /// that answer every question and are decided.
+    #[test]
+    fn decisions_read_in_one_pass_are_those_of_the_checked_answers() {
+        for (name, engine) in seed_engines() {
+            let mut state = 0x00de_c1de ^ name.len() as u64;
+            let (mut direct, mut decided) = (0, 0);
+            for i in 0..2000 {
+                let every = i % 2 == 0;
+                let given = random_given(&engine, &mut state, every);
+                for setting in &engine.pack.settings {
+                    let checked = engine
+                        .answers(&given)
+                        .and_then(|a| engine.decide(&a, &setting.id));
+                    let one_pass = engine.decide_directly(&given, &setting.id);
+                    if every && checked.is_ok() {
+                        decided += 1;
+                        direct += one_pass.is_some() as usize;
+                    }
+                    if let Some(one_pass) = one_pass {
+                        assert_eq!(one_pass, checked, "{name} in {}: {given:?}", setting.id);
+                    }
+                    assert_eq!(engine.decide_given(&given, &setting.id), checked);
+                }
+            }
+            assert!(
+                decided > 0 && direct * 2 > decided,
+                "{name}: {direct} of {decided} decisions of every answer in one pass"
+            );
+            eprintln!("{name}: {direct} of {decided} decisions of every answer in one pass");
+        }
+    }
+
     #[test]
     fn same_text_is_equality() {
         for n in 0..40 {

@@ -5,12 +5,19 @@
 //! Schema in `schema/carepath-decision-1.schema.json` (printed by
 //! `carepath schema decision`) is generated from them. A decision borrows
 //! its words from the rule pack it was decided with, so deciding copies no
-//! text; it serialises to the same JSON as if it owned them.
+//! text; it serialises to the same JSON as if it owned them. Short lists
+//! (who acts, whom to contact, when) are [`SmallVec`]s, kept inline while
+//! they are short: a list in JSON all the same.
 
 use std::borrow::Cow;
 
-use schemars::JsonSchema;
-use serde::Serialize;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
+
+use super::Engine;
 
 use crate::emit::pack;
 
@@ -105,7 +112,7 @@ pub struct PoliceRef<'p> {
     pub by: Option<&'p str>,
     /// Where the response comes from: `level` (the level's response), the
     /// ids of the deciding rules that give their own, or the procedure's id.
-    pub from: Vec<&'p str>,
+    pub from: SmallVec<[&'p str; 2]>,
 }
 
 /// A procedure that runs alongside the level for this incident.
@@ -144,10 +151,168 @@ pub struct Route<'p> {
     /// whose condition fails are left out, decisions the answers or the
     /// document settle are followed, and the walk stops at an outcome or at
     /// a decision left to staff.
-    pub steps: Vec<RouteStep<'p>>,
+    pub steps: Steps<'p>,
     /// The whole route, as the rule pack has it (`routes[].nodes`), so that
     /// an app can draw it beside the walk.
     pub graph: &'p [pack::RouteNode],
+}
+
+/// The steps of a route as the incident goes through it. The walk keeps
+/// what it settles at each node (which node, which actions and timings
+/// hold, a decision's answer); each [`RouteStep`] is read from that and the
+/// pack when the steps are iterated or serialised, so deciding builds no
+/// words that nobody reads. In JSON, an array of [`RouteStep`].
+#[derive(Clone)]
+pub struct Steps<'p> {
+    engine: &'p Engine,
+    route: usize,
+    setting: &'p str,
+    met: Vec<Met<'p>>,
+}
+
+/// What a walk settles at a node of a route.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Met<'p> {
+    pub node: usize,
+    /// The node's own condition is open: staff take the step if it holds.
+    pub open: bool,
+    /// Per action, then per timing: whether its condition holds (`None`
+    /// while the answers leave it open).
+    pub actions: SmallVec<[Option<bool>; 4]>,
+    pub timing: SmallVec<[Option<bool>; 2]>,
+    /// For an open decision: the factor lists to weigh.
+    pub weigh: Vec<FactorsRef<'p>>,
+    pub answer: Option<&'p str>,
+    pub settled_by: Option<SettledBy>,
+    pub then_again: Option<&'p str>,
+}
+
+impl<'p> Steps<'p> {
+    pub(super) fn new(
+        engine: &'p Engine,
+        route: usize,
+        setting: &'p str,
+        met: Vec<Met<'p>>,
+    ) -> Steps<'p> {
+        Steps {
+            engine,
+            route,
+            setting,
+            met,
+        }
+    }
+
+    /// The steps, in the order the incident meets them.
+    pub fn iter(&self) -> StepsIter<'_, 'p> {
+        StepsIter {
+            steps: self,
+            met: self.met.iter(),
+        }
+    }
+
+    /// Step `i`, when there is one.
+    pub fn get(&self, i: usize) -> Option<RouteStep<'p>> {
+        self.met
+            .get(i)
+            .map(|m| self.engine.route_step(self.route, self.setting, m))
+    }
+
+    /// The first step, when there is one.
+    pub fn first(&self) -> Option<RouteStep<'p>> {
+        self.get(0)
+    }
+
+    /// The last step, when there is one.
+    pub fn last(&self) -> Option<RouteStep<'p>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.met.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.met.is_empty()
+    }
+
+    /// Every step, read.
+    pub fn to_vec(&self) -> Vec<RouteStep<'p>> {
+        self.iter().collect()
+    }
+
+    /// The route's index in the pack, and what the walk settled at each
+    /// node met.
+    pub(super) fn met(&self) -> impl Iterator<Item = (usize, &Met<'p>)> {
+        self.met.iter().map(|m| (self.route, m))
+    }
+}
+
+impl<'s, 'p> IntoIterator for &'s Steps<'p> {
+    type Item = RouteStep<'p>;
+    type IntoIter = StepsIter<'s, 'p>;
+
+    fn into_iter(self) -> StepsIter<'s, 'p> {
+        self.iter()
+    }
+}
+
+/// The steps of a route, each read as it is reached (see [`Steps`]).
+pub struct StepsIter<'s, 'p> {
+    steps: &'s Steps<'p>,
+    met: std::slice::Iter<'s, Met<'p>>,
+}
+
+impl<'p> Iterator for StepsIter<'_, 'p> {
+    type Item = RouteStep<'p>;
+
+    fn next(&mut self) -> Option<RouteStep<'p>> {
+        let s = self.steps;
+        self.met
+            .next()
+            .map(|m| s.engine.route_step(s.route, s.setting, m))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.met.size_hint()
+    }
+}
+
+impl ExactSizeIterator for StepsIter<'_, '_> {}
+
+impl PartialEq for Steps<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Steps<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Steps<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl JsonSchema for Steps<'_> {
+    fn inline_schema() -> bool {
+        <Vec<RouteStep<'static>>>::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        <Vec<RouteStep<'static>>>::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        <Vec<RouteStep<'static>>>::schema_id()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Vec<RouteStep<'static>>>::json_schema(generator)
+    }
 }
 
 /// A step of the route as the incident goes through it: a step taken, a
@@ -164,13 +329,13 @@ pub struct RouteStep<'p> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub only_if: Option<&'p str>,
     /// Who acts in this setting (actor titles).
-    pub by: Vec<&'p str>,
+    pub by: SmallVec<[&'p str; 2]>,
     /// Whom to contact, consult, inform or report to, and when.
     pub actions: Vec<ActionRef<'p>>,
     /// When, in words: a timing whose condition is not settled says so
     /// (`within 24 hours (if drugs == use)`), and the document's qualifier
     /// follows a comma.
-    pub timing: Vec<Cow<'p, str>>,
+    pub timing: SmallVec<[Cow<'p, str>; 1]>,
     /// Checklist ids to complete at this step.
     pub complete: &'p [String],
     /// For an open decision: the factors to weigh (lists that apply to this
@@ -209,7 +374,7 @@ pub enum SettledBy {
 pub struct ActionRef<'p> {
     pub kind: pack::ActionKind,
     /// Each target with its fallbacks, in order.
-    pub targets: Vec<Vec<ContactRef<'p>>>,
+    pub targets: SmallVec<[SmallVec<[ContactRef<'p>; 1]>; 1]>,
     /// The action's condition, when the answers do not settle it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub only_if: Option<&'p str>,
@@ -266,7 +431,7 @@ pub struct ChecklistRef<'p> {
 pub struct ChecklistItem<'p> {
     pub text: &'p str,
     /// Who completes the item (actor titles).
-    pub by: Vec<&'p str>,
+    pub by: SmallVec<[&'p str; 2]>,
 }
 
 /// One rule's condition, and whether it held.

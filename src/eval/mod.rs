@@ -24,6 +24,6 @@ mod read;
 mod verify;
 
 pub use decide::{AnswerError, Answers, police_for, rank, response_words};
-pub use decision::{Decision, Route};
+pub use decision::{Decision, Route, Steps};
 pub use engine::{Engine, LoadError, Outcome};
 pub use read::{Integrity, json_depth};
