@@ -150,9 +150,9 @@ impl Engine {
             End::Conflict => return Some(Err(self.undecided_classes(Outcome::Conflict, class))),
         };
         let mut holding = Vec::new();
-        for (d, cond) in classes.deciding.iter().enumerate() {
-            if cond.eval3(class)? {
-                holding.push(self.deciding_rule_indices()[d]);
+        for &r in self.deciding_rule_indices() {
+            if classes.rules[r].eval3(class)? {
+                holding.push(r);
             }
         }
         let mut procedures = Vec::new();

@@ -10,7 +10,7 @@
 //! the pack tells apart, so a condition holds for an answer exactly when
 //! it holds for the answer's class: reading classes loses nothing.
 
-use super::expr::{Expr, Val, all3, any3};
+use super::expr::{Expr, Known, Val, all3, any3};
 
 /// No class yet: the question has no answer.
 pub const UNSET: u32 = u32::MAX;
@@ -26,10 +26,23 @@ const ON_STACK: usize = 64;
 /// in which it holds.
 #[derive(Debug)]
 pub enum ClassExpr {
+    /// A test of a question of at most 64 classes, kept in the node: bit
+    /// `c` of `holds` says whether it holds in class `c`.
+    Word {
+        q: usize,
+        holds: u64,
+    },
     /// Bit `c` of `holds` says whether the test holds in class `c`.
     Test {
         q: usize,
         holds: Box<[u64]>,
+    },
+    /// Tests of questions of at most 64 classes (as [`ClassExpr::Word`]),
+    /// all of which hold (`all`), or one of which does: most conditions,
+    /// tested in one loop.
+    Words {
+        all: bool,
+        tests: Box<[(usize, u64)]>,
     },
     Not(Box<ClassExpr>),
     And(Box<[ClassExpr]>),
@@ -49,11 +62,35 @@ impl ClassExpr {
                         holds[c / 64] |= 1 << (c % 64);
                     }
                 }
-                ClassExpr::Test { q: *q, holds }
+                match *holds {
+                    [word] => ClassExpr::Word { q: *q, holds: word },
+                    _ => ClassExpr::Test { q: *q, holds },
+                }
             }
-            Expr::Not(e) => ClassExpr::Not(Box::new(ClassExpr::new(e, cells))),
-            Expr::And(es) => ClassExpr::And(es.iter().map(|e| ClassExpr::new(e, cells)).collect()),
-            Expr::Or(es) => ClassExpr::Or(es.iter().map(|e| ClassExpr::new(e, cells)).collect()),
+            Expr::Not(e) => match ClassExpr::new(e, cells) {
+                // Classes past the question's last are never tested.
+                ClassExpr::Word { q, holds } => ClassExpr::Word { q, holds: !holds },
+                e => ClassExpr::Not(Box::new(e)),
+            },
+            Expr::And(es) => ClassExpr::of_all(true, es, cells),
+            Expr::Or(es) => ClassExpr::of_all(false, es, cells),
+        }
+    }
+
+    /// `es` all held (`all`) or one of them.
+    fn of_all(all: bool, es: &[Expr], cells: &[Vec<Option<Val>>]) -> ClassExpr {
+        let es: Box<[ClassExpr]> = es.iter().map(|e| ClassExpr::new(e, cells)).collect();
+        let words: Option<Box<[(usize, u64)]>> = es
+            .iter()
+            .map(|e| match e {
+                ClassExpr::Word { q, holds } => Some((*q, *holds)),
+                _ => None,
+            })
+            .collect();
+        match (words, all) {
+            (Some(tests), _) => ClassExpr::Words { all, tests },
+            (None, true) => ClassExpr::And(es),
+            (None, false) => ClassExpr::Or(es),
         }
     }
 
@@ -61,10 +98,27 @@ impl ClassExpr {
     /// no class yet ([`UNSET`]).
     pub fn eval3(&self, class: &[u32]) -> Option<bool> {
         match self {
+            ClassExpr::Word { q, holds } => match class[*q] {
+                UNSET => None,
+                c => Some(holds >> (c % 64) & 1 == 1),
+            },
             ClassExpr::Test { q, holds } => match class[*q] {
                 UNSET => None,
                 c => Some(holds[c as usize / 64] >> (c % 64) & 1 == 1),
             },
+            ClassExpr::Words { all, tests } => {
+                let mut open = false;
+                for (q, holds) in tests.iter() {
+                    match class[*q] {
+                        UNSET => open = true,
+                        // One that does not hold settles "all"; one that
+                        // holds settles "one of".
+                        c if (holds >> (c % 64) & 1 == 1) != *all => return Some(!*all),
+                        _ => {}
+                    }
+                }
+                (!open).then_some(*all)
+            }
             ClassExpr::Not(e) => e.eval3(class).map(|b| !b),
             ClassExpr::And(es) => all3(es.iter().map(|e| e.eval3(class))),
             ClassExpr::Or(es) => any3(es.iter().map(|e| e.eval3(class))),
@@ -87,8 +141,8 @@ pub struct Classes {
     asked_at: Vec<Option<usize>>,
     /// Per question: whether an "asked when" tests it.
     tested_by_asked: Vec<bool>,
-    /// The deciding rules' conditions, in the pack's order.
-    pub deciding: Box<[ClassExpr]>,
+    /// Every rule's condition, in the pack's order.
+    pub rules: Box<[ClassExpr]>,
     /// The procedures' conditions.
     pub procedures: Box<[ClassExpr]>,
 }
@@ -97,7 +151,7 @@ impl Classes {
     pub fn new(
         cells: &[Vec<Option<Val>>],
         asked: &[Option<Expr>],
-        deciding: &[Expr],
+        rules: &[Expr],
         procedures: &[Expr],
     ) -> Classes {
         let over_classes = |es: &[Expr]| es.iter().map(|e| ClassExpr::new(e, cells)).collect();
@@ -117,7 +171,7 @@ impl Classes {
         Classes {
             asked_at,
             tested_by_asked,
-            deciding: over_classes(deciding),
+            rules: over_classes(rules),
             procedures: over_classes(procedures),
             starts: cells
                 .iter()
@@ -155,6 +209,26 @@ impl Classes {
                 .checked_sub(1)
                 .map(|c| c as u32),
         }
+    }
+
+    /// The class of each answer known (`None` for "not asked"), and
+    /// [`UNSET`] for each answer unknown, into `class`: `false` when an
+    /// answer is of no class (a number below every class).
+    pub fn of_known(&self, known: &[Known], class: &mut [u32]) -> bool {
+        for (q, k) in known.iter().enumerate() {
+            class[q] = match k {
+                Known::Unknown => UNSET,
+                Known::Is(None) => match self.not_asked[q] {
+                    Some(c) => c,
+                    None => return false,
+                },
+                Known::Is(Some(v)) => match self.class_of(q, *v) {
+                    Some(c) => c,
+                    None => return false,
+                },
+            };
+        }
+        true
     }
 
     /// Whether question `q` is asked, given the classes so far: `None`

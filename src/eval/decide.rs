@@ -13,7 +13,7 @@ use super::decision::{
     SettledBy, Steps, TestCheck,
 };
 use super::diagram::cell_of;
-use super::engine::{Engine, NodeConds, On, Outcome, Party, Verdict};
+use super::engine::{Engine, NodeConds, On, Outcome, Party, Start, Verdict};
 use super::expr::{Expr, Known, Val};
 use super::json::Flat;
 use crate::diagnostic::did_you_mean;
@@ -990,7 +990,7 @@ impl Engine {
     ) -> Result<Decision<'p>, Vec<AnswerError>> {
         let settled = self.settled_level(answers, setting)?;
         let applying = self.applying_procedures(&settled.known)?;
-        Ok(self.decision(&settled, &applying))
+        Ok(self.decision(&settled, &applying, None))
     }
 
     /// [`Engine::decide`] from an answers object (as for
@@ -1050,7 +1050,7 @@ impl Engine {
                 si,
                 known: std::mem::take(known),
             };
-            Some(Ok(self.decision(&settled, &applying)))
+            Some(Ok(self.decision(&settled, &applying, Some(class))))
         })
     }
 
@@ -1148,24 +1148,29 @@ impl Engine {
 
     /// The decision at `level` with the procedures that apply, for the
     /// setting of index `si`.
-    fn decision(&self, settled: &Settled, applying: &[usize]) -> Decision<'_> {
+    /// `class` is the answers' classes when the caller has them.
+    fn decision(
+        &self,
+        settled: &Settled,
+        applying: &[usize],
+        class: Option<&[u32]>,
+    ) -> Decision<'_> {
         let (level, known, si) = (settled.level, &settled.known, settled.si);
         let pack = &self.pack;
         let setting = pack.settings[si].id.as_str();
-        // The deciding rules that hold; `may` rules that hold and name
-        // another level are suggestions.
-        let mut holding: SmallVec<[usize; 8]> = SmallVec::new();
-        let mut suggestions = Vec::new();
-        for r in 0..pack.rules.len() {
-            if self.rule_condition(r).eval3(known) != Some(true) {
-                continue;
-            }
-            if self.rule_decides(r) {
-                holding.push(r);
-            } else if self.rule_level(r) != level {
-                suggestions.push(self.rule_ref(r));
-            }
-        }
+        // Each rule is tested on the answers' classes, which every rule's
+        // condition is exact over.
+        let classes = self.classes();
+        let (holding, suggestions) = match class {
+            Some(class) => self.rules_holding(level, |r| classes.rules[r].eval3(class)),
+            None => with_scratch(known.len(), |class| {
+                if classes.of_known(known, class) {
+                    self.rules_holding(level, |r| classes.rules[r].eval3(class))
+                } else {
+                    self.rules_holding(level, |r| self.rule_condition(r).eval3(known))
+                }
+            }),
+        };
         let deciding = self.deciding_of(level, &holding);
         let overruled = holding
             .iter()
@@ -1175,13 +1180,12 @@ impl Engine {
         let l = &pack.levels[level];
         let police = self.decision_police(settled, &deciding);
         // A deciding rule's own start comes before its level's.
+        let starts = self.starts(si);
         let route = deciding
             .iter()
-            .find_map(|r| {
-                let id = &pack.rules[*r].id;
-                self.route_for(setting, |st| st.rule.as_deref() == Some(id), known)
-            })
-            .or_else(|| self.route_for(setting, |st| st.level.as_deref() == Some(&l.id), known));
+            .find_map(|r| starts.rule[*r])
+            .or(starts.level[level])
+            .map(|start| self.walk(start, known, setting));
         let procedures: Vec<ProcedureRef<'_>> = applying
             .iter()
             .map(|&p| {
@@ -1193,11 +1197,7 @@ impl Engine {
                         let from = smallvec![x.id.as_str()];
                         self.police_ref(r.response, r.by.as_deref(), from)
                     }),
-                    route: self.route_for(
-                        setting,
-                        |st| st.procedure.as_deref() == Some(&x.id),
-                        known,
-                    ),
+                    route: starts.procedure[p].map(|start| self.walk(start, known, setting)),
                     cites: &x.cites,
                     notes: &x.notes,
                 }
@@ -1267,6 +1267,29 @@ impl Engine {
                 .collect(),
             explanation: None,
         }
+    }
+
+    /// The deciding rules that hold (`held`), and as suggestions the `may`
+    /// rules that hold and name a level other than `level`.
+    #[allow(clippy::type_complexity)]
+    fn rules_holding(
+        &self,
+        level: usize,
+        held: impl Fn(usize) -> Option<bool>,
+    ) -> (SmallVec<[usize; 8]>, Vec<RuleRef<'_>>) {
+        let mut holding = SmallVec::new();
+        let mut suggestions = Vec::new();
+        for r in 0..self.pack.rules.len() {
+            if held(r) != Some(true) {
+                continue;
+            }
+            if self.rule_decides(r) {
+                holding.push(r);
+            } else if self.rule_level(r) != level {
+                suggestions.push(self.rule_ref(r));
+            }
+        }
+        (holding, suggestions)
     }
 
     /// Of the deciding rules that hold, those that decide `level` under the
@@ -1392,39 +1415,25 @@ impl Engine {
         }
     }
 
-    /// The route that `setting` follows from the start that `starts`
-    /// picks, walked from there.
-    fn route_for<'p>(
-        &'p self,
-        setting: &'p str,
-        starts: impl Fn(&pack::Start) -> bool,
-        known: &[Known],
-    ) -> Option<Route<'p>> {
-        let ri = self.pack.routes.iter().position(|r| {
-            r.settings.iter().any(|s| s == setting) && r.starts.iter().any(&starts)
-        })?;
-        let start = self.pack.routes[ri].starts.iter().find(|s| starts(s))?;
-        Some(self.walk(ri, &start.node, known, setting))
-    }
-
-    /// Walk route `ri` from `start` for an incident: in order, taking the
+    /// Walk a route from its start (`(route, node)`, as [`Engine::starts`]
+    /// gives it) for an incident: in order, taking the
     /// steps whose condition holds (or may), following decisions that the
     /// answers or the document settle, and stopping at an outcome, at a
     /// decision left to staff, or where the route comes back to a node
     /// already walked. What the walk settles at each node is kept
     /// ([`Met`]); its words are read from the pack when the steps are
     /// read ([`Engine::route_step`]).
-    pub fn walk<'p>(
+    pub(super) fn walk<'p>(
         &'p self,
-        ri: usize,
-        start: &str,
+        (ri, start): Start,
         known: &[Known],
         setting: &'p str,
     ) -> Route<'p> {
         let r = &self.pack.routes[ri];
         let mut met: Vec<Met<'p>> = Vec::with_capacity(r.nodes.len().min(8));
+        let mut holds: Vec<Option<bool>> = Vec::new();
         let mut seen = Seen::new(r.nodes.len());
-        let mut at = self.node_index(ri, start);
+        let mut at = start;
         while let Some(ni) = at {
             if !seen.insert(ni) {
                 if let Some(last) = met.last_mut() {
@@ -1445,12 +1454,14 @@ impl Engine {
                 Some(true) => false,
                 None => true,
             };
+            let at_holds = holds.len() as u32;
+            holds.extend(conds.actions.iter().map(held));
+            holds.extend(conds.timing.iter().map(held));
             let mut step = Met {
                 node: ni,
                 open,
-                actions: conds.actions.iter().map(held).collect(),
-                timing: conds.timing.iter().map(held).collect(),
-                weigh: Vec::new(),
+                holds: at_holds,
+                weigh: SmallVec::new(),
                 answer: None,
                 settled_by: None,
                 then_again: None,
@@ -1471,7 +1482,7 @@ impl Engine {
                         next
                     }
                     None => {
-                        step.weigh = self.factors_for(&n.weigh, known);
+                        step.weigh = self.factors_for(&links.weigh, known);
                         None
                     }
                 },
@@ -1481,7 +1492,7 @@ impl Engine {
         Route {
             id: &r.id,
             title: &r.title,
-            steps: Steps::new(self, ri, setting, met),
+            steps: Steps::new(self, (ri, setting), met, holds),
             graph: &r.nodes,
         }
     }
@@ -1491,12 +1502,13 @@ impl Engine {
     /// open saying so), and a decision's branches.
     pub(super) fn route_step<'p>(
         &'p self,
-        ri: usize,
-        setting: &str,
+        (ri, setting): (usize, &str),
         met: &Met<'p>,
+        holds: &[Option<bool>],
     ) -> RouteStep<'p> {
         let r = &self.pack.routes[ri];
         let n = &r.nodes[met.node];
+        let (actions, timing) = holds[met.holds as usize..].split_at(n.actions.len());
         let links = &self.node_conds(ri, met.node).links;
         RouteStep {
             id: &n.id,
@@ -1517,7 +1529,7 @@ impl Engine {
             actions: n
                 .actions
                 .iter()
-                .zip(&met.actions)
+                .zip(actions)
                 .zip(&links.targets)
                 .filter_map(|((a, held), targets)| {
                     let only_if = match held {
@@ -1547,7 +1559,7 @@ impl Engine {
             timing: n
                 .timing
                 .iter()
-                .zip(&met.timing)
+                .zip(timing)
                 .zip(&links.timing_words)
                 .filter_map(|((t, held), settled)| {
                     let open = match held {
@@ -1571,7 +1583,18 @@ impl Engine {
                 })
                 .collect(),
             complete: &n.complete,
-            weigh: met.weigh.clone(),
+            weigh: met
+                .weigh
+                .iter()
+                .map(|i| {
+                    let f = &self.pack.factors[*i as usize];
+                    FactorsRef {
+                        id: &f.id,
+                        title: &f.title,
+                        items: &f.items,
+                    }
+                })
+                .collect(),
             branches: n
                 .branches
                 .iter()
@@ -1704,29 +1727,26 @@ impl Engine {
 
     /// The factor lists named, with the lists they include, that apply to
     /// the incident (or may: their condition is not settled).
-    fn factors_for<'p>(&'p self, names: &'p [String], known: &[Known]) -> Vec<FactorsRef<'p>> {
-        let mut out: Vec<FactorsRef<'p>> = Vec::new();
-        let mut todo: Vec<&'p str> = names.iter().map(String::as_str).collect();
-        while let Some(id) = todo.pop() {
-            let Some(i) = self.pack.factors.iter().position(|f| f.id == id) else {
-                continue;
-            };
-            if out.iter().any(|f| f.id == id) {
+    fn factors_for(&self, lists: &[Option<usize>], known: &[Known]) -> SmallVec<[u32; 4]> {
+        let mut out: SmallVec<[u32; 4]> = SmallVec::new();
+        let mut todo: SmallVec<[usize; 8]> = SmallVec::new();
+        for list in lists.iter().flatten() {
+            todo.push(*list);
+        }
+        while let Some(i) = todo.pop() {
+            if out.contains(&(i as u32)) {
                 continue;
             }
-            let f = &self.pack.factors[i];
             if self
                 .factor_condition(i)
                 .is_some_and(|c| c.eval3(known) == Some(false))
             {
                 continue;
             }
-            out.push(FactorsRef {
-                id: &f.id,
-                title: &f.title,
-                items: &f.items,
-            });
-            todo.extend(f.includes.iter().rev().map(String::as_str));
+            out.push(i as u32);
+            for include in self.factor_includes(i).iter().rev().flatten() {
+                todo.push(*include);
+            }
         }
         out
     }

@@ -165,9 +165,10 @@ pub struct Route<'p> {
 #[derive(Clone)]
 pub struct Steps<'p> {
     engine: &'p Engine,
-    route: usize,
-    setting: &'p str,
+    /// The route's index, and the setting walked for.
+    route: (usize, &'p str),
     met: Vec<Met<'p>>,
+    holds: Vec<Option<bool>>,
 }
 
 /// What a walk settles at a node of a route.
@@ -176,12 +177,13 @@ pub(super) struct Met<'p> {
     pub node: usize,
     /// The node's own condition is open: staff take the step if it holds.
     pub open: bool,
-    /// Per action, then per timing: whether its condition holds (`None`
-    /// while the answers leave it open).
-    pub actions: SmallVec<[Option<bool>; 4]>,
-    pub timing: SmallVec<[Option<bool>; 2]>,
-    /// For an open decision: the factor lists to weigh.
-    pub weigh: Vec<FactorsRef<'p>>,
+    /// Where the node's actions, then its timings, start in the walk's
+    /// `holds`: whether each one's condition holds (`None` while the
+    /// answers leave it open).
+    pub holds: u32,
+    /// For an open decision: the factor lists to weigh, by their index in
+    /// the pack.
+    pub weigh: SmallVec<[u32; 4]>,
     pub answer: Option<&'p str>,
     pub settled_by: Option<SettledBy>,
     pub then_again: Option<&'p str>,
@@ -190,15 +192,15 @@ pub(super) struct Met<'p> {
 impl<'p> Steps<'p> {
     pub(super) fn new(
         engine: &'p Engine,
-        route: usize,
-        setting: &'p str,
+        route: (usize, &'p str),
         met: Vec<Met<'p>>,
+        holds: Vec<Option<bool>>,
     ) -> Steps<'p> {
         Steps {
             engine,
             route,
-            setting,
             met,
+            holds,
         }
     }
 
@@ -214,7 +216,7 @@ impl<'p> Steps<'p> {
     pub fn get(&self, i: usize) -> Option<RouteStep<'p>> {
         self.met
             .get(i)
-            .map(|m| self.engine.route_step(self.route, self.setting, m))
+            .map(|m| self.engine.route_step(self.route, m, &self.holds))
     }
 
     /// The first step, when there is one.
@@ -243,7 +245,7 @@ impl<'p> Steps<'p> {
     /// The route's index in the pack, and what the walk settled at each
     /// node met.
     pub(super) fn met(&self) -> impl Iterator<Item = (usize, &Met<'p>)> {
-        self.met.iter().map(|m| (self.route, m))
+        self.met.iter().map(|m| (self.route.0, m))
     }
 }
 
@@ -269,7 +271,7 @@ impl<'p> Iterator for StepsIter<'_, 'p> {
         let s = self.steps;
         self.met
             .next()
-            .map(|m| s.engine.route_step(s.route, s.setting, m))
+            .map(|m| s.engine.route_step(s.route, m, &s.holds))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

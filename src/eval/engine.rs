@@ -99,6 +99,8 @@ pub struct NodeLinks {
     /// Per timing: its words when its condition is settled (the text, and
     /// the document's qualifier after a comma), built once.
     pub timing_words: Vec<String>,
+    /// Per factor list to weigh: the list, when the pack defines it.
+    pub weigh: Vec<Option<usize>>,
 }
 
 /// Whom an action's target names.
@@ -136,6 +138,8 @@ pub struct Engine {
     route_conds: Vec<Vec<NodeConds>>,
     otherwise: Option<usize>,
     factors: Vec<Option<Expr>>,
+    /// Per factor list: the lists it includes, when the pack defines them.
+    factor_includes: Vec<Vec<Option<usize>>>,
     /// Per question: the answers worth trying (one per class of answers no
     /// condition tells apart), and `None` for "not asked" if it can be.
     cells: Vec<Vec<Option<Val>>>,
@@ -152,6 +156,8 @@ pub struct Engine {
     police: PoliceTable,
     /// Per actor: a judgement by them in words, built once.
     judges: Vec<String>,
+    /// Per setting: where its routes start (see [`Starts`]).
+    starts: Vec<Starts>,
     /// The compiled decision (see `compiled.rs`), built when the pack is
     /// read if it ships one, else on first use.
     compiled: OnceLock<Option<Compiled>>,
@@ -545,7 +551,7 @@ impl Engine {
         super::verify::check(&pack)?;
         let cells = cells(&pack, &asked, &rules, &procedures, &factor_conds);
         let police = PoliceTable::new(&pack, &deciding_rule, &deciding_level);
-        let classes = Classes::new(&cells, &asked, &deciding, &procedures);
+        let classes = Classes::new(&cells, &asked, &rules, &procedures);
         let lookup = questions
             .iter()
             .map(|(id, q)| (id.as_str().into(), *q))
@@ -555,9 +561,20 @@ impl Engine {
             .iter()
             .map(|a| judgement_words(&a.title))
             .collect();
+        let factor_includes = pack
+            .factors
+            .iter()
+            .map(|f| f.includes.iter().map(|i| factor_index(&pack, i)).collect())
+            .collect();
+        let starts = pack
+            .settings
+            .iter()
+            .map(|s| Starts::of(&pack, &s.id))
+            .collect();
         Ok(Engine {
             pack,
             lookup,
+            starts,
             asked,
             rules,
             rule_level,
@@ -569,6 +586,7 @@ impl Engine {
             route_conds,
             otherwise,
             factors: factor_conds,
+            factor_includes,
             cells,
             classes,
             diagram: OnceLock::new(),
@@ -647,6 +665,11 @@ impl Engine {
     }
 
     /// The index of route `ri`'s node `id`.
+    /// Where the routes of setting `si` start.
+    pub(super) fn starts(&self, si: usize) -> &Starts {
+        &self.starts[si]
+    }
+
     pub fn node_index(&self, ri: usize, id: &str) -> Option<usize> {
         self.pack.routes[ri].nodes.iter().position(|n| n.id == id)
     }
@@ -702,6 +725,12 @@ impl Engine {
 
     pub fn factor_condition(&self, f: usize) -> Option<&Expr> {
         self.factors[f].as_ref()
+    }
+
+    /// The factor lists that list `f` includes (`None` for one the pack
+    /// does not define).
+    pub(super) fn factor_includes(&self, f: usize) -> &[Option<usize>] {
+        &self.factor_includes[f]
     }
 
     /// How answers are read into their classes.
@@ -1357,6 +1386,51 @@ fn cells(
         .collect()
 }
 
+/// A route and the node it starts at (`None` when the pack names no node
+/// of the route, which a checked pack never does).
+pub(super) type Start = (usize, Option<usize>);
+
+/// Where a setting's routes start: for each rule, level and procedure (by
+/// its index in the pack), the first route of the setting with a start for
+/// it, and that start's node.
+#[derive(Debug)]
+pub(super) struct Starts {
+    pub rule: Vec<Option<Start>>,
+    pub level: Vec<Option<Start>>,
+    pub procedure: Vec<Option<Start>>,
+}
+
+impl Starts {
+    fn of(pack: &RulePack, setting: &str) -> Starts {
+        let find = |pick: &dyn Fn(&pack::Start) -> bool| -> Option<Start> {
+            let ri = pack.routes.iter().position(|r| {
+                r.settings.iter().any(|s| s == setting) && r.starts.iter().any(pick)
+            })?;
+            let route = &pack.routes[ri];
+            let start = route.starts.iter().find(|s| pick(s))?;
+            Some((ri, route.nodes.iter().position(|n| n.id == start.node)))
+        };
+        let is = |of: &Option<String>, id: &str| of.as_deref() == Some(id);
+        Starts {
+            rule: pack
+                .rules
+                .iter()
+                .map(|r| find(&|s| is(&s.rule, &r.id)))
+                .collect(),
+            level: pack
+                .levels
+                .iter()
+                .map(|l| find(&|s| is(&s.level, &l.id)))
+                .collect(),
+            procedure: pack
+                .procedures
+                .iter()
+                .map(|p| find(&|s| is(&s.procedure, &p.id)))
+                .collect(),
+        }
+    }
+}
+
 /// A judgement by the actor titled `who`, in the words `decide` prints.
 pub(super) fn judgement_words(who: &str) -> String {
     format!("{who} judges whether to involve the police")
@@ -1400,5 +1474,11 @@ fn node_links(pack: &RulePack, r: &pack::Route, n: &pack::RouteNode) -> NodeLink
                 None => t.text.clone(),
             })
             .collect(),
+        weigh: n.weigh.iter().map(|f| factor_index(pack, f)).collect(),
     }
+}
+
+/// The index of the factor list `id`, when the pack defines it.
+fn factor_index(pack: &RulePack, id: &str) -> Option<usize> {
+    pack.factors.iter().position(|f| f.id == id)
 }
