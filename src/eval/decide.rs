@@ -1203,14 +1203,20 @@ impl Engine {
                 }
             })
             .collect();
-        let mut checklists: SmallVec<[&str; 4]> = SmallVec::new();
+        let mut checklists: SmallVec<[usize; 4]> = SmallVec::new();
         let routes = route
             .iter()
             .chain(procedures.iter().filter_map(|p| p.route.as_ref()));
-        for step in routes.flat_map(|r| r.steps.met()) {
-            for c in &self.pack.routes[step.0].nodes[step.1.node].complete {
-                if !checklists.contains(&c.as_str()) {
-                    checklists.push(c);
+        for (ri, step) in routes.flat_map(|r| r.steps.met()) {
+            for c in self
+                .node_conds(ri, step.node)
+                .links
+                .complete
+                .iter()
+                .flatten()
+            {
+                if !checklists.contains(c) {
+                    checklists.push(*c);
                 }
             }
         }
@@ -1251,18 +1257,26 @@ impl Engine {
             no_route: pack.settings[si].no_route.as_deref(),
             checklists: checklists
                 .iter()
-                .filter_map(|id| pack.checklists.iter().find(|c| c.id == *id))
-                .map(|c| ChecklistRef {
-                    id: &c.id,
-                    title: &c.title,
-                    items: c
-                        .items
-                        .iter()
-                        .map(|i| ChecklistItem {
-                            text: &i.text,
-                            by: i.by.iter().map(|a| self.actor_title(a)).collect(),
-                        })
-                        .collect(),
+                .map(|&ci| {
+                    let c = &pack.checklists[ci];
+                    ChecklistRef {
+                        id: &c.id,
+                        title: &c.title,
+                        items: c
+                            .items
+                            .iter()
+                            .zip(self.checklist_by(ci))
+                            .map(|(i, actors)| ChecklistItem {
+                                text: &i.text,
+                                by: i
+                                    .by
+                                    .iter()
+                                    .zip(actors)
+                                    .map(|(a, x)| x.map_or(a.as_str(), |x| &pack.actors[x].title))
+                                    .collect(),
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
             explanation: None,

@@ -101,6 +101,8 @@ pub struct NodeLinks {
     pub timing_words: Vec<String>,
     /// Per factor list to weigh: the list, when the pack defines it.
     pub weigh: Vec<Option<usize>>,
+    /// Per checklist to complete: the checklist, when the pack defines it.
+    pub complete: Vec<Option<usize>>,
 }
 
 /// Whom an action's target names.
@@ -140,6 +142,9 @@ pub struct Engine {
     factors: Vec<Option<Expr>>,
     /// Per factor list: the lists it includes, when the pack defines them.
     factor_includes: Vec<Vec<Option<usize>>>,
+    /// Per checklist, per item: who completes it, as actors when the pack
+    /// defines them.
+    checklist_by: Vec<Vec<Vec<Option<usize>>>>,
     /// Per question: the answers worth trying (one per class of answers no
     /// condition tells apart), and `None` for "not asked" if it can be.
     cells: Vec<Vec<Option<Val>>>,
@@ -566,6 +571,17 @@ impl Engine {
             .iter()
             .map(|f| f.includes.iter().map(|i| factor_index(&pack, i)).collect())
             .collect();
+        let actor_index = |id: &str| pack.actors.iter().position(|a| a.id == id);
+        let checklist_by = pack
+            .checklists
+            .iter()
+            .map(|c| {
+                c.items
+                    .iter()
+                    .map(|i| i.by.iter().map(|a| actor_index(a)).collect())
+                    .collect()
+            })
+            .collect();
         let starts = pack
             .settings
             .iter()
@@ -587,6 +603,7 @@ impl Engine {
             otherwise,
             factors: factor_conds,
             factor_includes,
+            checklist_by,
             cells,
             classes,
             diagram: OnceLock::new(),
@@ -725,6 +742,11 @@ impl Engine {
 
     pub fn factor_condition(&self, f: usize) -> Option<&Expr> {
         self.factors[f].as_ref()
+    }
+
+    /// Who completes each item of checklist `c` (see `checklist_by`).
+    pub(super) fn checklist_by(&self, c: usize) -> &[Vec<Option<usize>>] {
+        &self.checklist_by[c]
     }
 
     /// The factor lists that list `f` includes (`None` for one the pack
@@ -1475,6 +1497,11 @@ fn node_links(pack: &RulePack, r: &pack::Route, n: &pack::RouteNode) -> NodeLink
             })
             .collect(),
         weigh: n.weigh.iter().map(|f| factor_index(pack, f)).collect(),
+        complete: n
+            .complete
+            .iter()
+            .map(|c| pack.checklists.iter().position(|x| x.id == *c))
+            .collect(),
     }
 }
 
