@@ -133,6 +133,8 @@ pub struct Engine {
     deciding: Vec<Expr>,
     deciding_level: Vec<usize>,
     deciding_rule: Vec<usize>,
+    /// Per rule (by the pack's index): whether it decides.
+    decides: Vec<bool>,
     procedures: Vec<Expr>,
     /// Each accepted finding's region, when it names one.
     accepted: Vec<Option<Expr>>,
@@ -556,6 +558,9 @@ impl Engine {
         super::verify::check(&pack)?;
         let cells = cells(&pack, &asked, &rules, &procedures, &factor_conds);
         let police = PoliceTable::new(&pack, &deciding_rule, &deciding_level);
+        let decides = (0..pack.rules.len())
+            .map(|r| deciding_rule.binary_search(&r).is_ok())
+            .collect();
         let classes = Classes::new(&cells, &asked, &rules, &procedures);
         let lookup = questions
             .iter()
@@ -596,6 +601,7 @@ impl Engine {
             rule_level,
             deciding,
             deciding_level,
+            decides,
             deciding_rule,
             procedures,
             accepted,
@@ -710,7 +716,7 @@ impl Engine {
 
     /// Whether rule `rule` (a pack index) decides, rather than suggests.
     pub fn rule_decides(&self, rule: usize) -> bool {
-        self.deciding_rule.binary_search(&rule).is_ok()
+        self.decides[rule]
     }
 
     pub fn procedure_condition(&self, p: usize) -> &Expr {
