@@ -467,3 +467,16 @@ pub fn schema_json() -> String {
     out.push('\n');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    /// An engine is shared between threads and a decision handed between
+    /// them, as apps that decide in parallel do; a decision's steps hold
+    /// the engine, so this would stop compiling if either lost it.
+    #[test]
+    fn engines_and_decisions_go_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::eval::Engine>();
+        send_sync::<super::Decision<'static>>();
+    }
+}
