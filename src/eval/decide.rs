@@ -515,9 +515,9 @@ impl Engine {
     /// Read an answers object straight into answer classes and walk the
     /// compiled decision for the setting; `then` gets the end reached, the
     /// setting's index, the classes and `known` with each answer read
-    /// (when it is given). `None` (for the full path to judge) when an answer is
-    /// not valid, is to a question not asked or whose asking the answers
-    /// leave open, or the walk stops before an end.
+    /// (when it is given). `None` (for the full path to judge) when an
+    /// answer is not valid, is to a question not asked or whose asking the
+    /// answers leave open, or the walk stops before an end.
     pub(super) fn walk_given<T>(
         &self,
         given: &Map<String, Value>,
@@ -1012,6 +1012,9 @@ impl Engine {
         self.decide(&answers, setting)
     }
 
+    /// [`Engine::decide_given`] for answers that reach an end of the
+    /// compiled decision with every procedure settled; `None` for any
+    /// other answers, which the full path judges.
     #[allow(clippy::type_complexity)]
     fn decide_directly(
         &self,
