@@ -10,7 +10,6 @@
 //! they are short: a list in JSON all the same.
 
 use std::borrow::Cow;
-
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -214,9 +213,12 @@ impl<'p> Steps<'p> {
 
     /// Step `i`, when there is one.
     pub fn get(&self, i: usize) -> Option<RouteStep<'p>> {
-        self.met
-            .get(i)
-            .map(|m| self.engine.route_step(self.route, m, &self.holds))
+        self.met.get(i).map(|m| self.read(m))
+    }
+
+    /// The step the walk met as `m`, in words.
+    fn read(&self, m: &Met<'p>) -> RouteStep<'p> {
+        self.engine.route_step(self.route, m, &self.holds)
     }
 
     /// The first step, when there is one.
@@ -226,7 +228,7 @@ impl<'p> Steps<'p> {
 
     /// The last step, when there is one.
     pub fn last(&self) -> Option<RouteStep<'p>> {
-        self.len().checked_sub(1).and_then(|i| self.get(i))
+        self.met.last().map(|m| self.read(m))
     }
 
     pub fn len(&self) -> usize {
@@ -268,10 +270,8 @@ impl<'p> Iterator for StepsIter<'_, 'p> {
     type Item = RouteStep<'p>;
 
     fn next(&mut self) -> Option<RouteStep<'p>> {
-        let s = self.steps;
-        self.met
-            .next()
-            .map(|m| s.engine.route_step(s.route, m, &s.holds))
+        let steps = self.steps;
+        self.met.next().map(|m| steps.read(m))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

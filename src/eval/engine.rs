@@ -576,14 +576,13 @@ impl Engine {
             .iter()
             .map(|f| f.includes.iter().map(|i| factor_index(&pack, i)).collect())
             .collect();
-        let actor_index = |id: &str| pack.actors.iter().position(|a| a.id == id);
         let checklist_by = pack
             .checklists
             .iter()
             .map(|c| {
                 c.items
                     .iter()
-                    .map(|i| i.by.iter().map(|a| actor_index(a)).collect())
+                    .map(|i| i.by.iter().map(|a| actor_index(&pack, a)).collect())
                     .collect()
             })
             .collect();
@@ -687,12 +686,12 @@ impl Engine {
         &self.judges[a]
     }
 
-    /// The index of route `ri`'s node `id`.
     /// Where the routes of setting `si` start.
     pub(super) fn starts(&self, si: usize) -> &Starts {
         &self.starts[si]
     }
 
+    /// The index of route `ri`'s node `id`.
     pub fn node_index(&self, ri: usize, id: &str) -> Option<usize> {
         self.pack.routes[ri].nodes.iter().position(|n| n.id == id)
     }
@@ -1467,7 +1466,7 @@ pub(super) fn judgement_words(who: &str) -> String {
 /// Node `n` of route `r`'s references as indices (see [`NodeLinks`]).
 fn node_links(pack: &RulePack, r: &pack::Route, n: &pack::RouteNode) -> NodeLinks {
     let node = |id: &str| r.nodes.iter().position(|m| m.id == id);
-    let actor = |id: &str| pack.actors.iter().position(|a| a.id == id);
+    let actor = |id: &str| actor_index(pack, id);
     NodeLinks {
         next: n.next.as_deref().and_then(node),
         branches: n
@@ -1514,4 +1513,9 @@ fn node_links(pack: &RulePack, r: &pack::Route, n: &pack::RouteNode) -> NodeLink
 /// The index of the factor list `id`, when the pack defines it.
 fn factor_index(pack: &RulePack, id: &str) -> Option<usize> {
     pack.factors.iter().position(|f| f.id == id)
+}
+
+/// The index of the actor `id`, when the pack defines it.
+fn actor_index(pack: &RulePack, id: &str) -> Option<usize> {
+    pack.actors.iter().position(|a| a.id == id)
 }
