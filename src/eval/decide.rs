@@ -16,6 +16,7 @@ use super::diagram::cell_of;
 use super::engine::{Engine, NodeConds, On, Outcome, Party, Start, Verdict};
 use super::expr::{Expr, Known, Val};
 use super::json::Flat;
+use super::reader::Wrong;
 use crate::diagnostic::did_you_mean;
 use crate::emit::pack::{self, NodeKind, QuestionKind};
 
@@ -157,38 +158,6 @@ fn typed_number(kind: QuestionKind, text: &str) -> Option<serde_json::Number> {
 /// at before it leaves the question to the exact search.
 const NEXT_QUESTION_BUDGET: u32 = 4096;
 
-/// What is wrong with an answer (see [`Engine::read_value`]).
-#[derive(Clone, Copy)]
-enum Wrong {
-    /// Not the kind of value the question takes.
-    Kind,
-    /// Not one of the question's options.
-    Option,
-    /// A number out of the question's range.
-    Number,
-}
-
-/// Whether two ids are the same text, compared a word at a time: ids are
-/// short, and comparing them is most of reading an answers object.
-#[inline]
-fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], i: usize| u32::from_ne_bytes(s[i..i + 4].try_into().expect("4 bytes"));
-    match n {
-        0..4 => a == b,
-        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => {
-            // Whole words, then the last word (overlapping the one before).
-            (0..n / 8).all(|w| word(a, 8 * w) == word(b, 8 * w)) && word(a, n - 8) == word(b, n - 8)
-        }
-    }
-}
-
 /// The option id closest to `given`, when one is close enough to be a
 /// slip (`posession` for `possession`).
 fn closest(given: &str, options: &[pack::Choice]) -> Option<String> {
@@ -272,16 +241,10 @@ impl Engine {
         with_scratch(n, |class| {
             let mut next = 0;
             for (id, v) in given {
-                let q = match self.pack.questions.get(next) {
-                    Some(question) if same_text(&question.id, id) => next,
-                    _ => self.question_index(id)?,
-                };
-                next = q + 1;
-                if let Some(v) = self.read_value(q, Flat::of(v)).ok()? {
-                    class[q] = self.classes().class_of(q, v)?;
-                    values[q] = Some(Some(v));
-                }
+                let (q, v) = self.read_class(class, &mut next, id, Flat::of(v))?;
+                values[q] = v.map(Some);
             }
+            self.given_setting(class);
             self.classes().settle_asked(class).then_some(())
         })?;
         Some(Answers { values })
@@ -312,7 +275,8 @@ impl Engine {
                 },
             }
         };
-        self.read_value(q, Flat::of(v))
+        self.reader()
+            .value(q, &Flat::of(v))
             .map_err(|w| match (w, question.kind, v) {
                 (Wrong::Option, _, Value::String(s)) => unknown(s),
                 (_, QuestionKind::Setting, _) => wrong("the setting (a setting id)"),
@@ -330,38 +294,6 @@ impl Engine {
                 }
                 (_, QuestionKind::Amount, _) => wrong("an amount (a number of pounds)"),
             })
-    }
-
-    /// One answer as JSON read for question `q`, saying only what is wrong
-    /// with it ([`Engine::value`] words it): deciding many incidents reads
-    /// every answer through here, and builds no message for one that is
-    /// right.
-    #[inline]
-    fn read_value(&self, q: usize, v: Flat<'_>) -> Result<Option<Val>, Wrong> {
-        let question = &self.pack.questions[q];
-        Ok(Some(match (question.kind, v) {
-            (_, Flat::Null) => return Ok(None),
-            (QuestionKind::YesNo, Flat::Bool(b)) => Val::Bool(b),
-            (QuestionKind::Setting | QuestionKind::OneOf | QuestionKind::Scale, Flat::Str(s)) => {
-                match question.options.iter().position(|o| same_text(&o.id, &s)) {
-                    Some(i) => Val::Opt(i as u32),
-                    None => return Err(Wrong::Option),
-                }
-            }
-            (QuestionKind::Count, Flat::Num(n)) => match n.as_i64() {
-                Some(c) if c >= question.minimum.unwrap_or(0) => Val::Num(c),
-                _ => return Err(Wrong::Number),
-            },
-            (QuestionKind::Amount, Flat::Num(n)) => {
-                let pounds = n.as_f64().unwrap_or(-1.0);
-                let pence = (pounds * 100.0).round();
-                if pounds < 0.0 || (pence - pounds * 100.0).abs() > 1e-6 || pence > 9e15 {
-                    return Err(Wrong::Number);
-                }
-                Val::Num(pence as i64)
-            }
-            _ => return Err(Wrong::Kind),
-        }))
     }
 
     /// An answer typed as text (`--answer q=value`, or at a prompt) as JSON.
@@ -546,7 +478,7 @@ impl Engine {
     /// unknown question, a wrong answer or a question given twice (an
     /// answer of `null` is marked as given until
     /// [`Engine::given_setting`]).
-    #[inline]
+    #[inline(always)]
     pub(super) fn read_class(
         &self,
         class: &mut [u32],
@@ -554,15 +486,15 @@ impl Engine {
         id: &str,
         v: Flat<'_>,
     ) -> Option<(usize, Option<Val>)> {
-        let q = match self.pack.questions.get(*next) {
-            Some(question) if same_text(&question.id, id) => *next,
-            _ => self.question_index(id)?,
+        let q = match self.reader().is_question(*next, id) {
+            true => *next,
+            false => self.question_index(id)?,
         };
         *next = q + 1;
         if class[q] != UNSET {
             return None;
         }
-        let v = self.read_value(q, v).ok()?;
+        let v = self.reader().value(q, &v).ok()?;
         class[q] = match v {
             None => GIVEN_NULL,
             Some(v) => self.classes().class_of(q, v)?,
@@ -1799,7 +1731,6 @@ mod tests {
 
     use serde_json::{Map, Value, json};
 
-    use super::same_text;
     use crate::emit::pack::QuestionKind;
     use crate::eval::Engine;
     use crate::eval::expr::Val;
@@ -1944,22 +1875,6 @@ mod tests {
                 "{name}: {direct} of {decided} decisions of every answer in one pass"
             );
             eprintln!("{name}: {direct} of {decided} decisions of every answer in one pass");
-        }
-    }
-
-    #[test]
-    fn same_text_is_equality() {
-        for n in 0..40 {
-            let a: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
-            assert!(same_text(&a, &a.clone()), "{a}");
-            for i in 0..n {
-                let mut b = a.clone().into_bytes();
-                b[i] = b'-';
-                let b = String::from_utf8(b).expect("ascii");
-                assert!(!same_text(&a, &b), "{a} / {b}");
-            }
-            assert!(!same_text(&a, &format!("{a}x")));
-            assert!(!same_text(&format!("{a}x"), &a));
         }
     }
 }

@@ -11,6 +11,7 @@ use super::compiled::{self, Compiled, End, PoliceKeys, PoliceTable};
 use super::diagram::{self, Diagram, Restricted};
 use super::expr::{self, Cmp, Expr, Known, Lookup, Test, Val};
 use super::read::{self, Integrity};
+use super::reader::Reader;
 use crate::emit::pack::{self, PolicyKind, QuestionKind, RulePack};
 
 /// A rule pack that cannot be used, and why.
@@ -124,6 +125,8 @@ pub struct Engine {
     pub pack: RulePack,
     /// Question ids to indices.
     lookup: rustc_hash::FxHashMap<Box<str>, usize>,
+    /// How each question's answer is read (see `reader.rs`).
+    reader: Reader,
     asked: Vec<Option<Expr>>,
     /// Every rule's condition, by the pack's rule index.
     rules: Vec<Expr>,
@@ -591,9 +594,11 @@ impl Engine {
             .iter()
             .map(|s| Starts::of(&pack, &s.id))
             .collect();
+        let reader = Reader::new(&pack.questions);
         Ok(Engine {
             pack,
             lookup,
+            reader,
             starts,
             asked,
             rules,
@@ -761,6 +766,10 @@ impl Engine {
     }
 
     /// How answers are read into their classes.
+    pub(super) fn reader(&self) -> &Reader {
+        &self.reader
+    }
+
     pub(super) fn classes(&self) -> &Classes {
         &self.classes
     }

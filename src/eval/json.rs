@@ -280,6 +280,7 @@ impl<'a> Flat<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn of(v: &'a Value) -> Flat<'a> {
         match v {
             Value::Null => Flat::Null,

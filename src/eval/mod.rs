@@ -8,7 +8,8 @@
 //! decides, explains, and says which question to ask next, judging partial
 //! answers on the pack's decision diagram (`diagram.rs`) and walking the
 //! compiled decision a pack ships (`compiled.rs`); `decision.rs` is the
-//! decision's format; `json.rs` reads answers objects strictly and
+//! decision's format; `reader.rs` reads one answer for a question;
+//! `json.rs` reads answers objects strictly and
 //! `batch.rs` decides a stream of them, one line each.
 
 pub mod batch;
@@ -21,6 +22,7 @@ pub mod engine;
 pub mod expr;
 pub mod json;
 mod read;
+mod reader;
 mod verify;
 
 pub use decide::{AnswerError, Answers, police_for, rank, response_words};
