@@ -1,6 +1,8 @@
 //! Answers in, decision out: validation, the decision with its route and
 //! reasons, and the next question worth asking.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use smallvec::{SmallVec, smallvec};
@@ -58,12 +60,12 @@ pub struct Answers {
 
 /// A level and police response that partial answers settle, with the
 /// setting's index and what the answers tell of each question.
-struct Settled {
+struct Settled<'k> {
     level: usize,
     /// The police response's key in the police table.
     police: u32,
     si: usize,
-    known: Vec<Known>,
+    known: Cow<'k, [Known]>,
 }
 
 /// The level an incident reaches, with the police response for the
@@ -454,8 +456,8 @@ impl Engine {
         &self,
         given: &Map<String, Value>,
         setting: &str,
-        mut known: Option<&mut Vec<Known>>,
-        then: impl FnOnce(End, usize, &[u32], Option<&mut Vec<Known>>) -> Option<T>,
+        mut known: Option<&mut [Known]>,
+        then: impl FnOnce(End, usize, &[u32], Option<&mut [Known]>) -> Option<T>,
     ) -> Option<T> {
         let si = self.pack.settings.iter().position(|s| s.id == setting)?;
         with_scratch(self.pack.questions.len(), |class| {
@@ -953,7 +955,7 @@ impl Engine {
         given: &Map<String, Value>,
         setting: &str,
     ) -> Option<Result<Decision<'_>, Vec<AnswerError>>> {
-        let mut known = vec![Known::Unknown; self.pack.questions.len()];
+        let mut known: SmallVec<[Known; 32]> = smallvec![Known::Unknown; self.pack.questions.len()];
         self.walk_given(given, setting, Some(&mut known), |end, si, class, known| {
             let (level, police) = match end {
                 End::Level { level, key } => (level, key),
@@ -983,7 +985,7 @@ impl Engine {
                 level,
                 police,
                 si,
-                known: std::mem::take(known),
+                known: Cow::Borrowed(known),
             };
             Some(Ok(self.decision(&settled, &applying, Some(class))))
         })
@@ -992,7 +994,11 @@ impl Engine {
     /// The level and police response the answers settle in a setting, with
     /// the setting's index and what is known; the error when they leave
     /// either open or give no level.
-    fn settled_level(&self, answers: &Answers, setting: &str) -> Result<Settled, Vec<AnswerError>> {
+    fn settled_level(
+        &self,
+        answers: &Answers,
+        setting: &str,
+    ) -> Result<Settled<'static>, Vec<AnswerError>> {
         let answers = self.with_setting(answers, setting).map_err(|e| vec![e])?;
         let si = self
             .pack
@@ -1009,7 +1015,7 @@ impl Engine {
                 level,
                 police,
                 si,
-                known,
+                known: Cow::Owned(known),
             }),
             Some(v) => Err(vec![self.undecided(v.outcome, &known)]),
             None => {
@@ -1380,7 +1386,9 @@ impl Engine {
     ) -> Route<'p> {
         let r = &self.pack.routes[ri];
         let mut met: Vec<Met<'p>> = Vec::with_capacity(r.nodes.len().min(8));
-        let mut holds: Vec<Option<bool>> = Vec::new();
+        // Room for every action and timing of the route, so that the
+        // list is allocated once.
+        let mut holds: Vec<Option<bool>> = Vec::with_capacity(self.route_holds(ri));
         let mut seen = Seen::new(r.nodes.len());
         let mut at = start;
         while let Some(ni) = at {

@@ -143,6 +143,8 @@ pub struct Engine {
     accepted: Vec<Option<Expr>>,
     /// Per route, per node: its conditions, compiled.
     route_conds: Vec<Vec<NodeConds>>,
+    /// Per route: how many actions and timings its nodes have in all.
+    route_holds: Vec<usize>,
     otherwise: Option<usize>,
     factors: Vec<Option<Expr>>,
     /// Per factor list: the lists it includes, when the pack defines them.
@@ -595,6 +597,10 @@ impl Engine {
             .map(|s| Starts::of(&pack, &s.id))
             .collect();
         let reader = Reader::new(&pack.questions);
+        let route_holds = route_conds
+            .iter()
+            .map(|nodes| nodes.iter().map(|n| n.actions.len() + n.timing.len()).sum())
+            .collect();
         Ok(Engine {
             pack,
             lookup,
@@ -610,6 +616,7 @@ impl Engine {
             procedures,
             accepted,
             route_conds,
+            route_holds,
             otherwise,
             factors: factor_conds,
             factor_includes,
@@ -730,6 +737,11 @@ impl Engine {
     /// The compiled conditions of node `node` of route `route`.
     pub fn node_conds(&self, route: usize, node: usize) -> &NodeConds {
         &self.route_conds[route][node]
+    }
+
+    /// How many actions and timings route `route` has in all.
+    pub(super) fn route_holds(&self, route: usize) -> usize {
+        self.route_holds[route]
     }
 
     /// The region of accepted finding `i`, when it names one.
