@@ -137,6 +137,18 @@ impl Engine {
         })
     }
 
+    /// The deciding rules that hold (`held`, three-valued); `None` when one
+    /// is open.
+    fn deciding_holding(&self, held: impl Fn(usize) -> Option<bool>) -> Option<Vec<usize>> {
+        let mut holding = Vec::new();
+        for &r in self.deciding_rule_indices() {
+            if held(r)? {
+                holding.push(r);
+            }
+        }
+        Some(holding)
+    }
+
     /// The brief form at an end of the compiled decision, for answers read
     /// into classes: `None` when a deciding rule or a procedure is still
     /// open, which `decide` explains.
@@ -149,12 +161,13 @@ impl Engine {
             End::Undecided => return Some(Err(self.undecided_classes(Outcome::Undecided, class))),
             End::Conflict => return Some(Err(self.undecided_classes(Outcome::Conflict, class))),
         };
-        let mut holding = Vec::new();
-        for &r in self.deciding_rule_indices() {
-            if classes.rules[r].eval3(class)? {
-                holding.push(r);
+        let holding = match &classes.clauses {
+            Some(clauses) => {
+                let truth = clauses.truth(class);
+                self.deciding_holding(|r| clauses.rule(r, truth))?
             }
-        }
+            None => self.deciding_holding(|r| classes.rules[r].eval3(class))?,
+        };
         let mut procedures = Vec::new();
         for (p, cond) in classes.procedures.iter().enumerate() {
             if cond.eval3(class)? {

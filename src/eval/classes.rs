@@ -10,6 +10,7 @@
 //! the pack tells apart, so a condition holds for an answer exactly when
 //! it holds for the answer's class: reading classes loses nothing.
 
+use super::clauses::Clauses;
 use super::expr::{Expr, Known, Val, all3, any3};
 
 /// No class yet: the question has no answer.
@@ -143,6 +144,9 @@ pub struct Classes {
     tested_by_asked: Vec<bool>,
     /// Every rule's condition, in the pack's order.
     pub rules: Box<[ClassExpr]>,
+    /// The same conditions as clauses over a word of tests, when they fit
+    /// (see `clauses.rs`).
+    pub clauses: Option<Clauses>,
     /// The procedures' conditions.
     pub procedures: Box<[ClassExpr]>,
 }
@@ -168,10 +172,13 @@ impl Classes {
                 tested_by_asked[t] = true;
             }
         }
+        let rules: Box<[ClassExpr]> = over_classes(rules);
+        let sizes: Vec<usize> = cells.iter().map(Vec::len).collect();
         Classes {
             asked_at,
             tested_by_asked,
-            rules: over_classes(rules),
+            clauses: Clauses::new(&rules, &sizes),
+            rules,
             procedures: over_classes(procedures),
             starts: cells
                 .iter()

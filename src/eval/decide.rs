@@ -1103,10 +1103,10 @@ impl Engine {
         // condition is exact over.
         let classes = self.classes();
         let (holding, suggestions) = match class {
-            Some(class) => self.rules_holding(level, |r| classes.rules[r].eval3(class)),
+            Some(class) => self.rules_holding_in(level, class),
             None => with_scratch(known.len(), |class| {
                 if classes.of_known(known, class) {
-                    self.rules_holding(level, |r| classes.rules[r].eval3(class))
+                    self.rules_holding_in(level, class)
                 } else {
                     self.rules_holding(level, |r| self.rule_condition(r).eval3(known))
                 }
@@ -1221,6 +1221,25 @@ impl Engine {
                 })
                 .collect(),
             explanation: None,
+        }
+    }
+
+    /// [`Engine::rules_holding`] for answers read into classes: tested by
+    /// the rules' clauses when they fit (see `clauses.rs`), else each
+    /// condition over classes.
+    #[allow(clippy::type_complexity)]
+    fn rules_holding_in(
+        &self,
+        level: usize,
+        class: &[u32],
+    ) -> (SmallVec<[usize; 8]>, Vec<RuleRef<'_>>) {
+        let classes = self.classes();
+        match &classes.clauses {
+            Some(clauses) => {
+                let truth = clauses.truth(class);
+                self.rules_holding(level, |r| clauses.rule(r, truth))
+            }
+            None => self.rules_holding(level, |r| classes.rules[r].eval3(class)),
         }
     }
 
@@ -1883,6 +1902,17 @@ mod tests {
                 "{name}: {direct} of {decided} decisions of every answer in one pass"
             );
             eprintln!("{name}: {direct} of {decided} decisions of every answer in one pass");
+        }
+    }
+
+    /// Every seed pack's rules fit clauses over one word of tests, so that
+    /// a decision tests them all a word at a time (see `clauses.rs`); the
+    /// decisions they give are checked against the full path by
+    /// `decisions_read_in_one_pass_are_those_of_the_checked_answers`.
+    #[test]
+    fn every_seed_packs_rules_are_tested_as_clauses() {
+        for (name, engine) in seed_engines() {
+            assert!(engine.classes().clauses.is_some(), "{name}");
         }
     }
 }

@@ -9,11 +9,14 @@
 //! answers on the pack's decision diagram (`diagram.rs`) and walking the
 //! compiled decision a pack ships (`compiled.rs`); `decision.rs` is the
 //! decision's format; `reader.rs` reads one answer for a question;
+//! `classes.rs` reads answers into answer classes and `clauses.rs` tests
+//! every rule on them a word at a time;
 //! `json.rs` reads answers objects strictly and
 //! `batch.rs` decides a stream of them, one line each.
 
 pub mod batch;
 mod classes;
+mod clauses;
 mod compiled;
 pub mod decide;
 pub mod decision;
