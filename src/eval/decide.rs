@@ -1324,22 +1324,20 @@ impl Engine {
     fn decision_police(&self, settled: &Settled, deciding: &[usize]) -> PoliceRef<'_> {
         let pack = &self.pack;
         let (level, key) = (settled.level, settled.police);
-        let setting = pack.settings[settled.si].id.as_str();
-        let level_police = police_for(&pack.levels[level].police, setting).map(|p| (p, "level"));
+        let named = self.setting_police(settled.si);
+        let level_police = named.level[level].map(|k| (k, "level"));
         let own = |r: usize| {
-            let rule = &pack.rules[r];
-            police_for(&rule.police, setting)
-                .map(|p| (p, rule.id.as_str()))
+            named.rule[r]
+                .map(|k| (k, pack.rules[r].id.as_str()))
                 .or(level_police)
         };
-        let mut options: SmallVec<[(&pack::Police, &str); 4]> =
+        let mut options: SmallVec<[(Option<u32>, &str); 4]> =
             deciding.iter().filter_map(|r| own(*r)).collect();
         if deciding.is_empty() {
             options.extend(level_police);
         }
-        let table = self.police_table();
-        let gives = |p: &pack::Police| table.key_of(p) == Some(key);
-        if !options.iter().any(|(p, _)| gives(p)) {
+        let gives = |k: &Option<u32>| *k == Some(key);
+        if !options.iter().any(|(k, _)| gives(k)) {
             // The answers can settle the response before they settle which
             // rules give it (a rule that three values leave open holds in
             // every incident where it would matter): the rules of the
@@ -1356,13 +1354,13 @@ impl Engine {
         }
         let mut from: SmallVec<[&str; 2]> = options
             .iter()
-            .filter(|(p, _)| gives(p))
+            .filter(|(k, _)| gives(k))
             .map(|(_, f)| *f)
             .collect();
         from.dedup();
         // The response is the key's (the most police of the deciding
         // rules', as the compiled decision gives it).
-        let (response, by) = &table.values[key as usize];
+        let (response, by) = &self.police_table().values[key as usize];
         self.police_ref(*response, by.as_deref(), from)
     }
 
@@ -1405,8 +1403,8 @@ impl Engine {
     ) -> Route<'p> {
         let r = &self.pack.routes[ri];
         let mut met: Vec<Met<'p>> = Vec::with_capacity(r.nodes.len().min(8));
-        // Room for every action and timing of the route, so that the
-        // list is allocated once.
+        // Room for every action and timing of the route's nodes that have
+        // a condition, so that the list is allocated once (or not at all).
         let mut holds: Vec<Option<bool>> = Vec::with_capacity(self.route_holds(ri));
         let mut seen = Seen::new(r.nodes.len());
         let mut at = start;
@@ -1430,9 +1428,22 @@ impl Engine {
                 Some(true) => false,
                 None => true,
             };
-            let at_holds = holds.len() as u32;
-            holds.extend(conds.actions.iter().map(held));
-            holds.extend(conds.timing.iter().map(held));
+            // Most nodes' actions and timings have no condition of their
+            // own: nothing is kept for them.
+            let at_holds = match conds
+                .actions
+                .iter()
+                .chain(&conds.timing)
+                .any(Option::is_some)
+            {
+                true => {
+                    let at = holds.len() as u32;
+                    holds.extend(conds.actions.iter().map(held));
+                    holds.extend(conds.timing.iter().map(held));
+                    Some(at)
+                }
+                false => None,
+            };
             let mut step = Met {
                 node: ni,
                 open,
@@ -1484,7 +1495,7 @@ impl Engine {
     ) -> RouteStep<'p> {
         let r = &self.pack.routes[ri];
         let n = &r.nodes[met.node];
-        let (actions, timing) = holds[met.holds as usize..].split_at(n.actions.len());
+        let held = |i: usize| met.holds.map_or(Some(true), |at| holds[at as usize + i]);
         let links = &self.node_conds(ri, met.node).links;
         RouteStep {
             id: &n.id,
@@ -1505,10 +1516,10 @@ impl Engine {
             actions: n
                 .actions
                 .iter()
-                .zip(actions)
+                .enumerate()
                 .zip(&links.targets)
-                .filter_map(|((a, held), targets)| {
-                    let only_if = match held {
+                .filter_map(|((i, a), targets)| {
+                    let only_if = match held(i) {
                         Some(false) => return None,
                         Some(true) => None,
                         None => a.when_text.as_deref(),
@@ -1535,10 +1546,10 @@ impl Engine {
             timing: n
                 .timing
                 .iter()
-                .zip(timing)
+                .enumerate()
                 .zip(&links.timing_words)
-                .filter_map(|((t, held), settled)| {
-                    let open = match held {
+                .filter_map(|((i, t), settled)| {
+                    let open = match held(n.actions.len() + i) {
                         Some(false) => return None,
                         Some(true) => None,
                         None => Some(t.when_text.as_deref().unwrap_or_default()),

@@ -178,8 +178,9 @@ pub(super) struct Met<'p> {
     pub open: bool,
     /// Where the node's actions, then its timings, start in the walk's
     /// `holds`: whether each one's condition holds (`None` while the
-    /// answers leave it open).
-    pub holds: u32,
+    /// answers leave it open). `None` when none of them has a condition:
+    /// each holds.
+    pub holds: Option<u32>,
     /// For an open decision: the factor lists to weigh, by their index in
     /// the pack.
     pub weigh: SmallVec<[u32; 4]>,

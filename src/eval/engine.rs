@@ -143,7 +143,8 @@ pub struct Engine {
     accepted: Vec<Option<Expr>>,
     /// Per route, per node: its conditions, compiled.
     route_conds: Vec<Vec<NodeConds>>,
-    /// Per route: how many actions and timings its nodes have in all.
+    /// Per route: how many actions and timings its nodes that have a
+    /// condition on one have in all (what a walk keeps of them).
     route_holds: Vec<usize>,
     otherwise: Option<usize>,
     factors: Vec<Option<Expr>>,
@@ -166,6 +167,8 @@ pub struct Engine {
     procedure_diagram: OnceLock<Option<Diagram<u64>>>,
     /// The police responses as keys, for the compiled decision.
     police: PoliceTable,
+    /// Per setting: the keys of the responses levels and rules name.
+    setting_police: Vec<SettingPolice>,
     /// Per actor: a judgement by them in words, built once.
     judges: Vec<String>,
     /// Per setting: where its routes start (see [`Starts`]).
@@ -599,10 +602,22 @@ impl Engine {
         let reader = Reader::new(&pack.questions);
         let route_holds = route_conds
             .iter()
-            .map(|nodes| nodes.iter().map(|n| n.actions.len() + n.timing.len()).sum())
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .filter(|n| n.actions.iter().chain(&n.timing).any(Option::is_some))
+                    .map(|n| n.actions.len() + n.timing.len())
+                    .sum()
+            })
+            .collect();
+        let setting_police = pack
+            .settings
+            .iter()
+            .map(|s| SettingPolice::of(&pack, &police, &s.id))
             .collect();
         Ok(Engine {
             pack,
+            setting_police,
             lookup,
             reader,
             starts,
@@ -703,6 +718,11 @@ impl Engine {
         &self.starts[si]
     }
 
+    /// The police responses the levels and rules name for setting `si`.
+    pub(super) fn setting_police(&self, si: usize) -> &SettingPolice {
+        &self.setting_police[si]
+    }
+
     /// The index of route `ri`'s node `id`.
     pub fn node_index(&self, ri: usize, id: &str) -> Option<usize> {
         self.pack.routes[ri].nodes.iter().position(|n| n.id == id)
@@ -739,7 +759,8 @@ impl Engine {
         &self.route_conds[route][node]
     }
 
-    /// How many actions and timings route `route` has in all.
+    /// How many actions and timings of route `route` a walk keeps (see
+    /// [`Met::holds`](super::decision::Met)).
     pub(super) fn route_holds(&self, route: usize) -> usize {
         self.route_holds[route]
     }
@@ -1475,6 +1496,30 @@ impl Starts {
                 .iter()
                 .map(|p| find(&|s| is(&s.procedure, &p.id)))
                 .collect(),
+        }
+    }
+}
+
+/// Per setting: the police response each level and rule names for it, as
+/// its key in the police table, found when the pack is read so that a
+/// decision compares no setting ids or actors.
+#[derive(Debug)]
+pub(super) struct SettingPolice {
+    /// Per level: `None` when the level names no response for the setting,
+    /// else the response's key (`None` when it is not in the table).
+    pub level: Vec<Option<Option<u32>>>,
+    /// Per rule, the same for the rule's own response.
+    pub rule: Vec<Option<Option<u32>>>,
+}
+
+impl SettingPolice {
+    fn of(pack: &RulePack, table: &PoliceTable, setting: &str) -> SettingPolice {
+        let key = |list: &[pack::Police]| {
+            super::decide::police_for(list, setting).map(|p| table.key_of(p))
+        };
+        SettingPolice {
+            level: pack.levels.iter().map(|l| key(&l.police)).collect(),
+            rule: pack.rules.iter().map(|r| key(&r.police)).collect(),
         }
     }
 }
