@@ -124,7 +124,7 @@ impl Engine {
         with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
             json::read_flat(text, |id, v| {
-                self.read_class(class, &mut next, id, v).map(|_| ())
+                self.read_class(class, &mut next, id, &v).map(|_| ())
             })?;
             let own = self.given_setting(class);
             let si = match (setting, own) {

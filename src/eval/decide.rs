@@ -17,8 +17,7 @@ use super::decision::{
 use super::diagram::cell_of;
 use super::engine::{Engine, NodeConds, On, Outcome, Party, Start, Verdict};
 use super::expr::{Expr, Known, Val};
-use super::json::Flat;
-use super::reader::Wrong;
+use super::reader::{Answer, Wrong};
 use crate::diagnostic::did_you_mean;
 use crate::emit::pack::{self, NodeKind, QuestionKind};
 
@@ -243,7 +242,7 @@ impl Engine {
         with_scratch(n, |class| {
             let mut next = 0;
             for (id, v) in given {
-                let (q, v) = self.read_class(class, &mut next, id, Flat::of(v))?;
+                let (q, v) = self.read_class(class, &mut next, id, v)?;
                 values[q] = v.map(Some);
             }
             self.given_setting(class);
@@ -278,7 +277,7 @@ impl Engine {
             }
         };
         self.reader()
-            .value(q, &Flat::of(v))
+            .value(q, v)
             .map_err(|w| match (w, question.kind, v) {
                 (Wrong::Option, _, Value::String(s)) => unknown(s),
                 (_, QuestionKind::Setting, _) => wrong("the setting (a setting id)"),
@@ -463,7 +462,7 @@ impl Engine {
         with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
             for (id, v) in given {
-                let (q, v) = self.read_class(class, &mut next, id, Flat::of(v))?;
+                let (q, v) = self.read_class(class, &mut next, id, v)?;
                 if let (Some(known), Some(v)) = (known.as_deref_mut(), v) {
                     known[q] = Known::Is(Some(v));
                 }
@@ -486,7 +485,7 @@ impl Engine {
         class: &mut [u32],
         next: &mut usize,
         id: &str,
-        v: Flat<'_>,
+        v: &impl Answer,
     ) -> Option<(usize, Option<Val>)> {
         let q = match self.reader().is_question(*next, id) {
             true => *next,
@@ -496,7 +495,7 @@ impl Engine {
         if class[q] != UNSET {
             return None;
         }
-        let v = self.reader().value(q, &v).ok()?;
+        let v = self.reader().value(q, v).ok()?;
         class[q] = match v {
             None => GIVEN_NULL,
             Some(v) => self.classes().class_of(q, v)?,

@@ -7,7 +7,7 @@
 //! by id. Each id is kept as a [`Key`] (its length and two words of its
 //! bytes), so that finding it is a few integer comparisons.
 
-use serde_json::Number;
+use serde_json::{Number, Value};
 
 use super::expr::Val;
 use super::json::Flat;
@@ -76,8 +76,14 @@ impl Id {
 #[inline(always)]
 fn same_middle(a: &[u8], b: &[u8]) -> bool {
     let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-    let n = a.len();
-    (8..n - 8).step_by(8).all(|i| word(a, i) == word(b, i))
+    let mut i = 8;
+    while i + 8 < a.len() {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    true
 }
 
 /// How a question's answer is read.
@@ -153,13 +159,17 @@ impl Reader {
     }
 
     /// One answer read for question `q`: `None` for `null`, else the
-    /// answer, or only what is wrong with it.
+    /// answer, or only what is wrong with it. The question's kind says
+    /// what to ask of the value.
     #[inline(always)]
-    pub fn value(&self, q: usize, v: &Flat<'_>) -> Result<Option<Val>, Wrong> {
-        Ok(Some(match (self.kinds[q], v) {
-            (_, Flat::Null) => return Ok(None),
-            (Kind::YesNo, Flat::Bool(b)) => Val::Bool(*b),
-            (Kind::Options { start, end }, Flat::Str(s)) => {
+    pub fn value(&self, q: usize, v: &impl Answer) -> Result<Option<Val>, Wrong> {
+        if v.null() {
+            return Ok(None);
+        }
+        Ok(Some(match self.kinds[q] {
+            Kind::YesNo => Val::Bool(v.yes_no().ok_or(Wrong::Kind)?),
+            Kind::Options { start, end } => {
+                let s = v.text().ok_or(Wrong::Kind)?;
                 let key = Key::of(s);
                 match self.options[start as usize..end as usize]
                     .iter()
@@ -169,13 +179,77 @@ impl Reader {
                     None => return Err(Wrong::Option),
                 }
             }
-            (Kind::Count { minimum }, Flat::Num(n)) => match n.as_i64() {
+            Kind::Count { minimum } => match v.number().ok_or(Wrong::Kind)?.as_i64() {
                 Some(c) if c >= minimum => Val::Num(c),
                 _ => return Err(Wrong::Number),
             },
-            (Kind::Amount, Flat::Num(n)) => Val::Num(pence(n).ok_or(Wrong::Number)?),
-            _ => return Err(Wrong::Kind),
+            Kind::Amount => Val::Num(pence(v.number().ok_or(Wrong::Kind)?).ok_or(Wrong::Number)?),
         }))
+    }
+}
+
+/// An answer as JSON, as [`Reader::value`] reads it: a parsed [`Value`],
+/// or a [`Flat`] value read straight from text.
+pub trait Answer {
+    fn null(&self) -> bool;
+    fn yes_no(&self) -> Option<bool>;
+    fn text(&self) -> Option<&str>;
+    fn number(&self) -> Option<&Number>;
+}
+
+impl Answer for Value {
+    #[inline(always)]
+    fn null(&self) -> bool {
+        self.is_null()
+    }
+
+    #[inline(always)]
+    fn yes_no(&self) -> Option<bool> {
+        self.as_bool()
+    }
+
+    #[inline(always)]
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+
+    #[inline(always)]
+    fn number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl Answer for Flat<'_> {
+    #[inline(always)]
+    fn null(&self) -> bool {
+        matches!(self, Flat::Null)
+    }
+
+    #[inline(always)]
+    fn yes_no(&self) -> Option<bool> {
+        match self {
+            Flat::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn text(&self) -> Option<&str> {
+        match self {
+            Flat::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn number(&self) -> Option<&Number> {
+        match self {
+            Flat::Num(n) => Some(n),
+            _ => None,
+        }
     }
 }
 
