@@ -31,10 +31,11 @@ type Clause = BTreeMap<usize, u64>;
 /// Every rule's condition as clauses over a word of tests.
 #[derive(Debug)]
 pub struct Clauses {
-    /// Per question, per class: the tests that hold in it.
-    holds: Vec<Box<[u64]>>,
-    /// Per question: its tests.
-    tests_of: Vec<u64>,
+    /// Per question that some clause tests: the question, where its
+    /// classes start in `holds`, and its tests.
+    tested: Vec<(usize, usize, u64)>,
+    /// Per tested question, per class: the tests that hold in it.
+    holds: Vec<u64>,
     /// Per rule: where its clauses are in `clauses`.
     rules: Vec<(u32, u32)>,
     /// Each clause as the tests that must all hold.
@@ -77,19 +78,24 @@ impl Clauses {
             }
             ranges.push((start, clauses.len() as u32));
         }
-        let mut holds: Vec<Box<[u64]>> = classes.iter().map(|n| vec![0; *n].into()).collect();
-        let mut tests_of = vec![0u64; classes.len()];
-        for (t, (q, h)) in tests.iter().enumerate() {
-            tests_of[*q] |= 1 << t;
-            for (c, word) in holds[*q].iter_mut().enumerate() {
-                if c < 64 && h >> c & 1 == 1 {
-                    *word |= 1 << t;
-                }
+        let mut tested = Vec::new();
+        let mut holds = Vec::new();
+        for (q, n) in classes.iter().enumerate() {
+            let of_q = || tests.iter().enumerate().filter(|(_, (tq, _))| *tq == q);
+            let mine = of_q().fold(0u64, |m, (t, _)| m | 1 << t);
+            if mine == 0 {
+                continue;
             }
+            tested.push((q, holds.len(), mine));
+            holds.extend((0..*n).map(|c| {
+                of_q()
+                    .filter(|(_, (_, h))| c < 64 && h >> c & 1 == 1)
+                    .fold(0u64, |m, (t, _)| m | 1 << t)
+            }));
         }
         Some(Clauses {
+            tested,
             holds,
-            tests_of,
             rules: ranges,
             clauses,
         })
@@ -103,9 +109,10 @@ impl Clauses {
             holds: 0,
             settled: 0,
         };
-        for ((c, holds), tests) in class.iter().zip(&self.holds).zip(&self.tests_of) {
-            if *c != UNSET {
-                truth.holds |= holds[*c as usize];
+        for &(q, start, tests) in &self.tested {
+            let c = class[q];
+            if c != UNSET {
+                truth.holds |= self.holds[start + c as usize];
                 truth.settled |= tests;
             }
         }
