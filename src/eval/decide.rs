@@ -462,12 +462,17 @@ impl Engine {
         with_scratch(self.pack.questions.len(), |class| {
             let mut next = 0;
             for (id, v) in given {
-                let (q, v) = self.read_class(class, &mut next, id, v)?;
-                if let (Some(known), Some(v)) = (known.as_deref_mut(), v) {
-                    known[q] = Known::Is(Some(v));
+                match self.read_class(class, &mut next, id, v)? {
+                    // An object has each key once: a `null` is no answer
+                    // at once (see `Engine::given_setting`).
+                    (q, None) => class[q] = UNSET,
+                    (q, Some(v)) => {
+                        if let Some(known) = known.as_deref_mut() {
+                            known[q] = Known::Is(Some(v));
+                        }
+                    }
                 }
             }
-            self.given_setting(class);
             self.walk_classes(si, class, |end, si, class| then(end, si, class, known))
         })
     }
