@@ -31,16 +31,21 @@ impl Key {
     pub fn of(s: &str) -> Key {
         let s = s.as_bytes();
         let n = s.len();
-        let word = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-        let half = |i: usize| u32::from_le_bytes(s[i..i + 4].try_into().expect("4 bytes")) as u64;
-        let (head, tail) = match n {
-            0 => (0, 0),
-            1..4 => (
-                s[0] as u64 | (s[n / 2] as u64) << 8 | (s[n - 1] as u64) << 16,
-                0,
-            ),
-            4..8 => (half(0) | half(n - 4) << 32, 0),
-            _ => (word(0), word(n - 8)),
+        let (head, tail) = match (s.first_chunk::<8>(), s.last_chunk::<8>()) {
+            (Some(first), Some(last)) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
+            _ => match (s.first_chunk::<4>(), s.last_chunk::<4>()) {
+                (Some(first), Some(last)) => (
+                    u32::from_le_bytes(*first) as u64 | (u32::from_le_bytes(*last) as u64) << 32,
+                    0,
+                ),
+                _ => match (s.first(), s.last()) {
+                    (Some(first), Some(last)) => (
+                        *first as u64 | (s[n / 2] as u64) << 8 | (*last as u64) << 16,
+                        0,
+                    ),
+                    _ => (0, 0),
+                },
+            },
         };
         Key { len: n, head, tail }
     }
