@@ -1434,12 +1434,7 @@ impl Engine {
             };
             // Most nodes' actions and timings have no condition of their
             // own: nothing is kept for them.
-            let at_holds = match conds
-                .actions
-                .iter()
-                .chain(&conds.timing)
-                .any(Option::is_some)
-            {
+            let at_holds = match conds.conditioned() {
                 true => {
                     let at = holds.len() as u32;
                     holds.extend(conds.actions.iter().map(held));

@@ -85,6 +85,14 @@ pub struct NodeConds {
     pub links: NodeLinks,
 }
 
+impl NodeConds {
+    /// Whether one of the node's actions or timings has a condition of its
+    /// own: what a walk keeps of a node (see `Met::holds`).
+    pub fn conditioned(&self) -> bool {
+        self.actions.iter().chain(&self.timing).any(Option::is_some)
+    }
+}
+
 /// A route node's references as indices (see [`NodeConds::links`]): a walk
 /// meets every step of a route per decision, and looking each id up by
 /// comparing text was most of deciding.
@@ -605,7 +613,7 @@ impl Engine {
             .map(|nodes| {
                 nodes
                     .iter()
-                    .filter(|n| n.actions.iter().chain(&n.timing).any(Option::is_some))
+                    .filter(|n| n.conditioned())
                     .map(|n| n.actions.len() + n.timing.len())
                     .sum()
             })
@@ -721,11 +729,6 @@ impl Engine {
     /// The police responses the levels and rules name for setting `si`.
     pub(super) fn setting_police(&self, si: usize) -> &SettingPolice {
         &self.setting_police[si]
-    }
-
-    /// The index of route `ri`'s node `id`.
-    pub fn node_index(&self, ri: usize, id: &str) -> Option<usize> {
-        self.pack.routes[ri].nodes.iter().position(|n| n.id == id)
     }
 
     pub fn question_index(&self, id: &str) -> Option<usize> {

@@ -280,7 +280,6 @@ impl<'a> Flat<'a> {
         }
     }
 
-    #[inline(always)]
     pub fn of(v: &'a Value) -> Flat<'a> {
         match v {
             Value::Null => Flat::Null,
